@@ -1,0 +1,940 @@
+/*
+ * The key file format (see keyfile.h): building and publishing an
+ * image for jwksd, mapping and validating it for the readers, and the
+ * kid-miss datagram a worker sends to jwksd.
+ */
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <openssl/ec.h>
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+
+#include "keyfile.h"
+
+#define KF_MAGIC	"MCPJWKS"	/* 8 bytes with its NUL */
+#define KF_HDR_LEN	128
+#define KF_ISS_LEN	48
+#define KF_KEY_LEN	64
+#define KF_SUM_OFF	96
+
+/* header offsets */
+#define H_VERSION	8
+#define H_HDRLEN	12
+#define H_TOTAL		16
+#define H_SERIAL	24
+#define H_CREATED	32
+#define H_NISS		40
+#define H_NKEYS		44
+#define H_ISSOFF	48
+#define H_KEYOFF	52
+#define H_DATAOFF	56
+#define H_DATALEN	60
+
+/* issuer record offsets */
+#define I_NAMEOFF	0
+#define I_NAMELEN	4
+#define I_URLOFF	8
+#define I_URLLEN	12
+#define I_FETCHED	16
+#define I_EXPIRES	24
+
+/* key record offsets */
+#define K_ISSUER	0
+#define K_KIDOFF	4
+#define K_KIDLEN	8
+#define K_DEROFF	12
+#define K_DERLEN	16
+#define K_KTY		20
+#define K_ALG		21
+#define K_FP		24
+
+#define KTY_RSA		1
+#define KTY_EC		2
+
+static const struct {
+	const char	*name;
+	int		 kty;
+	int		 nid;		/* curve for EC, 0 for RSA */
+} algs[] = {
+	{ NULL, 0, 0 },			/* 0 is never valid */
+	{ "RS256", KTY_RSA, 0 },
+	{ "RS384", KTY_RSA, 0 },
+	{ "RS512", KTY_RSA, 0 },
+	{ "PS256", KTY_RSA, 0 },
+	{ "PS384", KTY_RSA, 0 },
+	{ "PS512", KTY_RSA, 0 },
+	{ "ES256", KTY_EC, NID_X9_62_prime256v1 },
+	{ "ES384", KTY_EC, NID_secp384r1 },
+	{ "ES512", KTY_EC, NID_secp521r1 },
+};
+#define NALGS	(sizeof(algs) / sizeof(algs[0]))
+
+struct keyfile {
+	unsigned char		*map;
+	size_t			 len;
+	uint64_t		 serial;
+	int64_t			 created;
+	struct keyfile_issuer	*issuers;
+	size_t			 nissuers;
+	struct keyfile_key	*keys;
+	size_t			 nkeys;
+};
+
+struct keyfile_reader {
+	char		*path;
+	struct keyfile	*cur;
+	struct stat	 seen;		/* identity of cur's file */
+	struct stat	 bad;		/* identity of the last bad file */
+	int		 have_seen, have_bad;
+};
+
+static void
+put32(unsigned char *p, uint32_t v)
+{
+	p[0] = v; p[1] = v >> 8; p[2] = v >> 16; p[3] = v >> 24;
+}
+
+static void
+put64(unsigned char *p, uint64_t v)
+{
+	put32(p, (uint32_t)v);
+	put32(p + 4, (uint32_t)(v >> 32));
+}
+
+static uint32_t
+get32(const unsigned char *p)
+{
+	return ((uint32_t)p[0] | (uint32_t)p[1] << 8 |
+	    (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24);
+}
+
+static uint64_t
+get64(const unsigned char *p)
+{
+	return ((uint64_t)get32(p) | (uint64_t)get32(p + 4) << 32);
+}
+
+/* SHA-256 of the image with the checksum field left out. */
+static int
+image_sum(const unsigned char *buf, size_t len, unsigned char *sum)
+{
+	EVP_MD_CTX	*ctx;
+	int		 ok;
+
+	if ((ctx = EVP_MD_CTX_new()) == NULL)
+		return (-1);
+	ok = EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) &&
+	    EVP_DigestUpdate(ctx, buf, KF_SUM_OFF) &&
+	    EVP_DigestUpdate(ctx, buf + KF_HDR_LEN, len - KF_HDR_LEN) &&
+	    EVP_DigestFinal_ex(ctx, sum, NULL);
+	EVP_MD_CTX_free(ctx);
+	return (ok ? 0 : -1);
+}
+
+static int
+sha256(const unsigned char *p, size_t len, unsigned char *out)
+{
+	return (EVP_Digest(p, len, out, NULL, EVP_sha256(), NULL) ? 0 : -1);
+}
+
+static int
+alg_index(const char *name)
+{
+	size_t	 i;
+
+	for (i = 1; i < NALGS; i++)
+		if (strcmp(algs[i].name, name) == 0)
+			return ((int)i);
+	return (-1);
+}
+
+/* Append a NUL-terminated string to the data area; returns its offset. */
+static uint32_t
+data_str(unsigned char *data, size_t *used, const char *s, size_t len)
+{
+	uint32_t	 off = *used;
+
+	memcpy(data + *used, s, len);
+	data[*used + len] = '\0';
+	*used += len + 1;
+	return (off);
+}
+
+/* Check the writer's input before sizing anything. */
+static int
+build_check(const struct keyfile_wissuer *iss, size_t niss,
+    const struct keyfile_wkey *keys, size_t nkeys, size_t *datalen,
+    const char **why)
+{
+	size_t	 i, n, total = 0;
+
+	if (niss > KEYFILE_MAX_ISSUERS || nkeys > KEYFILE_MAX_KEYS) {
+		*why = "too many issuers or keys";
+		return (-1);
+	}
+	for (i = 0; i < niss; i++) {
+		n = strlen(iss[i].name);
+		if (n == 0 || n > KEYFILE_NAME_MAX) {
+			*why = "bad issuer name length";
+			return (-1);
+		}
+		total += n + 1;
+		n = strlen(iss[i].issuer);
+		if (n == 0 || n > KEYFILE_URL_MAX) {
+			*why = "bad issuer URL length";
+			return (-1);
+		}
+		total += n + 1;
+	}
+	for (i = 0; i < nkeys; i++) {
+		n = strlen(keys[i].kid);
+		if (keys[i].issuer >= niss || n == 0 ||
+		    n > KEYFILE_KID_MAX || keys[i].der_len == 0 ||
+		    keys[i].der_len > KEYFILE_DER_MAX ||
+		    alg_index(keys[i].alg) == -1) {
+			*why = "bad key";
+			return (-1);
+		}
+		total += n + 1 + keys[i].der_len;
+	}
+	*datalen = total;
+	return (0);
+}
+
+int
+keyfile_build(uint64_t serial, int64_t created,
+    const struct keyfile_wissuer *iss, size_t niss,
+    const struct keyfile_wkey *keys, size_t nkeys,
+    unsigned char **out, size_t *outlen, const char **why)
+{
+	unsigned char	*buf, *rec, *data;
+	size_t		 i, datalen, used = 0, total, issoff, keyoff, dataoff;
+	int		 a;
+
+	if (build_check(iss, niss, keys, nkeys, &datalen, why) == -1)
+		return (-1);
+	issoff = KF_HDR_LEN;
+	keyoff = issoff + niss * KF_ISS_LEN;
+	dataoff = keyoff + nkeys * KF_KEY_LEN;
+	total = dataoff + datalen;
+	if (total > KEYFILE_MAX_SIZE) {
+		*why = "image too large";
+		return (-1);
+	}
+	if ((buf = calloc(1, total)) == NULL) {
+		*why = "out of memory";
+		return (-1);
+	}
+	data = buf + dataoff;
+	memcpy(buf, KF_MAGIC, 8);
+	put32(buf + H_VERSION, KEYFILE_VERSION);
+	put32(buf + H_HDRLEN, KF_HDR_LEN);
+	put64(buf + H_TOTAL, total);
+	put64(buf + H_SERIAL, serial);
+	put64(buf + H_CREATED, (uint64_t)created);
+	put32(buf + H_NISS, niss);
+	put32(buf + H_NKEYS, nkeys);
+	put32(buf + H_ISSOFF, issoff);
+	put32(buf + H_KEYOFF, keyoff);
+	put32(buf + H_DATAOFF, dataoff);
+	put32(buf + H_DATALEN, datalen);
+	for (i = 0; i < niss; i++) {
+		rec = buf + issoff + i * KF_ISS_LEN;
+		put32(rec + I_NAMELEN, strlen(iss[i].name));
+		put32(rec + I_NAMEOFF, data_str(data, &used, iss[i].name,
+		    strlen(iss[i].name)));
+		put32(rec + I_URLLEN, strlen(iss[i].issuer));
+		put32(rec + I_URLOFF, data_str(data, &used, iss[i].issuer,
+		    strlen(iss[i].issuer)));
+		put64(rec + I_FETCHED, (uint64_t)iss[i].fetched);
+		put64(rec + I_EXPIRES, (uint64_t)iss[i].expires);
+	}
+	for (i = 0; i < nkeys; i++) {
+		rec = buf + keyoff + i * KF_KEY_LEN;
+		a = alg_index(keys[i].alg);
+		put32(rec + K_ISSUER, keys[i].issuer);
+		put32(rec + K_KIDLEN, strlen(keys[i].kid));
+		put32(rec + K_KIDOFF, data_str(data, &used, keys[i].kid,
+		    strlen(keys[i].kid)));
+		put32(rec + K_DEROFF, used);
+		put32(rec + K_DERLEN, keys[i].der_len);
+		memcpy(data + used, keys[i].der, keys[i].der_len);
+		used += keys[i].der_len;
+		rec[K_KTY] = algs[a].kty;
+		rec[K_ALG] = a;
+		if (sha256(keys[i].der, keys[i].der_len, rec + K_FP) == -1)
+			goto digest;
+	}
+	if (image_sum(buf, total, buf + KF_SUM_OFF) == -1)
+		goto digest;
+	*out = buf;
+	*outlen = total;
+	return (0);
+ digest:
+	free(buf);
+	*why = "digest failed";
+	return (-1);
+}
+
+/* Write all of buf to fd, retrying short writes. */
+static int
+write_all(int fd, const unsigned char *buf, size_t len)
+{
+	ssize_t	 n;
+
+	while (len > 0) {
+		if ((n = write(fd, buf, len)) == -1) {
+			if (errno == EINTR)
+				continue;
+			return (-1);
+		}
+		buf += n;
+		len -= n;
+	}
+	return (0);
+}
+
+/* fsync the directory holding path so the rename is durable. */
+static int
+sync_dir(const char *path)
+{
+	char	 dir[PATH_MAX], *slash;
+	int	 fd, rv;
+
+	if (snprintf(dir, sizeof(dir), "%s", path) >= (int)sizeof(dir)) {
+		errno = ENAMETOOLONG;
+		return (-1);
+	}
+	if ((slash = strrchr(dir, '/')) == NULL)
+		snprintf(dir, sizeof(dir), ".");
+	else if (slash == dir)
+		dir[1] = '\0';
+	else
+		*slash = '\0';
+	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
+		return (-1);
+	rv = fsync(fd);
+	close(fd);
+	return (rv);
+}
+
+int
+keyfile_write(const char *path, gid_t gid, const unsigned char *buf,
+    size_t len)
+{
+	char	 tmp[PATH_MAX];
+	int	 fd, saved;
+
+	if (snprintf(tmp, sizeof(tmp), "%s.XXXXXX", path) >=
+	    (int)sizeof(tmp)) {
+		errno = ENAMETOOLONG;
+		return (-1);
+	}
+	if ((fd = mkostemp(tmp, O_CLOEXEC)) == -1)
+		return (-1);
+	if (fchmod(fd, 0640) == -1 ||
+	    (gid != (gid_t)-1 && fchown(fd, (uid_t)-1, gid) == -1) ||
+	    write_all(fd, buf, len) == -1 || fsync(fd) == -1)
+		goto fail;
+	if (close(fd) == -1) {
+		fd = -1;
+		goto fail;
+	}
+	fd = -1;
+	if (rename(tmp, path) == -1)
+		goto fail;
+	return (sync_dir(path));
+ fail:
+	saved = errno;
+	if (fd != -1)
+		close(fd);
+	unlink(tmp);
+	errno = saved;
+	return (-1);
+}
+
+/* A string in the data area: in bounds, NUL-terminated, no inner NUL. */
+static const char *
+check_str(const unsigned char *data, size_t datalen, uint32_t off,
+    uint32_t len, size_t max)
+{
+	if (len == 0 || len > max || off > datalen ||
+	    (size_t)len + 1 > datalen - off)
+		return (NULL);
+	if (data[off + len] != '\0' || memchr(data + off, '\0', len) != NULL)
+		return (NULL);
+	return ((const char *)data + off);
+}
+
+struct layout {
+	size_t		 niss, nkeys, issoff, keyoff, dataoff, datalen;
+};
+
+/* Check the header: magic, version, lengths, exact section layout. */
+static int
+check_header(const unsigned char *b, size_t len, struct layout *l,
+    const char **why)
+{
+	unsigned char	 sum[KEYFILE_FP_LEN];
+	size_t		 i;
+
+	if (len < KF_HDR_LEN) {
+		*why = "truncated header";
+		return (-1);
+	}
+	if (memcmp(b, KF_MAGIC, 8) != 0) {
+		*why = "bad magic";
+		return (-1);
+	}
+	if (get32(b + H_VERSION) != KEYFILE_VERSION) {
+		*why = "unsupported version";
+		return (-1);
+	}
+	if (get32(b + H_HDRLEN) != KF_HDR_LEN) {
+		*why = "bad header length";
+		return (-1);
+	}
+	if (len > KEYFILE_MAX_SIZE) {
+		*why = "file too large";
+		return (-1);
+	}
+	if (get64(b + H_TOTAL) != len) {
+		*why = "length mismatch (truncated or extended)";
+		return (-1);
+	}
+	for (i = H_DATALEN + 4; i < KF_SUM_OFF; i++)
+		if (b[i] != 0) {
+			*why = "reserved header bytes set";
+			return (-1);
+		}
+	l->niss = get32(b + H_NISS);
+	l->nkeys = get32(b + H_NKEYS);
+	l->issoff = get32(b + H_ISSOFF);
+	l->keyoff = get32(b + H_KEYOFF);
+	l->dataoff = get32(b + H_DATAOFF);
+	l->datalen = get32(b + H_DATALEN);
+	if (l->niss > KEYFILE_MAX_ISSUERS || l->nkeys > KEYFILE_MAX_KEYS) {
+		*why = "too many issuers or keys";
+		return (-1);
+	}
+	if (l->issoff != KF_HDR_LEN ||
+	    l->keyoff != l->issoff + l->niss * KF_ISS_LEN ||
+	    l->dataoff != l->keyoff + l->nkeys * KF_KEY_LEN ||
+	    l->dataoff > len || l->datalen != len - l->dataoff) {
+		*why = "bad section offsets";
+		return (-1);
+	}
+	if (image_sum(b, len, sum) == -1 ||
+	    memcmp(sum, b + KF_SUM_OFF, sizeof(sum)) != 0) {
+		*why = "checksum mismatch";
+		return (-1);
+	}
+	return (0);
+}
+
+/* Check every issuer record; fill out[] when not NULL. */
+static int
+check_issuers(const unsigned char *b, const struct layout *l,
+    struct keyfile_issuer *out, const char **why)
+{
+	const unsigned char	*rec, *data = b + l->dataoff;
+	const char		*name, *url;
+	size_t			 i, j;
+	int64_t			 fetched, expires;
+
+	for (i = 0; i < l->niss; i++) {
+		rec = b + l->issoff + i * KF_ISS_LEN;
+		name = check_str(data, l->datalen, get32(rec + I_NAMEOFF),
+		    get32(rec + I_NAMELEN), KEYFILE_NAME_MAX);
+		url = check_str(data, l->datalen, get32(rec + I_URLOFF),
+		    get32(rec + I_URLLEN), KEYFILE_URL_MAX);
+		if (name == NULL || url == NULL) {
+			*why = "bad issuer string";
+			return (-1);
+		}
+		fetched = (int64_t)get64(rec + I_FETCHED);
+		expires = (int64_t)get64(rec + I_EXPIRES);
+		if (fetched < 0 || expires < fetched) {
+			*why = "bad issuer times";
+			return (-1);
+		}
+		for (j = 32; j < KF_ISS_LEN; j++)
+			if (rec[j] != 0) {
+				*why = "reserved issuer bytes set";
+				return (-1);
+			}
+		if (out == NULL)
+			continue;
+		for (j = 0; j < i; j++)
+			if (strcmp(out[j].name, name) == 0 ||
+			    strcmp(out[j].issuer, url) == 0) {
+				*why = "duplicate issuer";
+				return (-1);
+			}
+		out[i].name = name;
+		out[i].issuer = url;
+		out[i].fetched = fetched;
+		out[i].expires = expires;
+	}
+	return (0);
+}
+
+/* Check every key record; fill out[] when not NULL. */
+static int
+check_keys(const unsigned char *b, const struct layout *l,
+    const struct keyfile_issuer *iss, struct keyfile_key *out,
+    const char **why)
+{
+	const unsigned char	*rec, *data = b + l->dataoff;
+	const char		*kid;
+	uint32_t		 ix, doff, dlen;
+	size_t			 i, j;
+
+	for (i = 0; i < l->nkeys; i++) {
+		rec = b + l->keyoff + i * KF_KEY_LEN;
+		ix = get32(rec + K_ISSUER);
+		kid = check_str(data, l->datalen, get32(rec + K_KIDOFF),
+		    get32(rec + K_KIDLEN), KEYFILE_KID_MAX);
+		doff = get32(rec + K_DEROFF);
+		dlen = get32(rec + K_DERLEN);
+		if (ix >= l->niss || kid == NULL) {
+			*why = "bad key issuer or kid";
+			return (-1);
+		}
+		if (dlen == 0 || dlen > KEYFILE_DER_MAX ||
+		    doff > l->datalen || dlen > l->datalen - doff) {
+			*why = "bad key DER bounds";
+			return (-1);
+		}
+		if (rec[K_ALG] == 0 || rec[K_ALG] >= NALGS ||
+		    algs[rec[K_ALG]].kty != rec[K_KTY]) {
+			*why = "bad key type or algorithm";
+			return (-1);
+		}
+		if (rec[22] != 0 || rec[23] != 0 || get64(rec + 56) != 0) {
+			*why = "reserved key bytes set";
+			return (-1);
+		}
+		if (out == NULL)
+			continue;
+		for (j = 0; j < i; j++)
+			if (out[j].issuer == &iss[ix] &&
+			    strcmp(out[j].kid, kid) == 0) {
+				*why = "duplicate kid";
+				return (-1);
+			}
+		out[i].issuer = &iss[ix];
+		out[i].kid = kid;
+		out[i].kty = rec[K_KTY] == KTY_RSA ? "RSA" : "EC";
+		out[i].alg = algs[rec[K_ALG]].name;
+		out[i].der = data + doff;
+		out[i].der_len = dlen;
+		memcpy(out[i].fp, rec + K_FP, KEYFILE_FP_LEN);
+	}
+	return (0);
+}
+
+int
+keyfile_check(const void *buf, size_t len, const char **why)
+{
+	struct layout	 l;
+
+	if (check_header(buf, len, &l, why) == -1 ||
+	    check_issuers(buf, &l, NULL, why) == -1 ||
+	    check_keys(buf, &l, NULL, NULL, why) == -1)
+		return (-1);
+	return (0);
+}
+
+/* Build k->pkey from its DER and check that it matches kty and alg. */
+static int
+key_build(struct keyfile_key *k, int alg, const char **why)
+{
+	const unsigned char	*p = k->der;
+	unsigned char		 fp[KEYFILE_FP_LEN];
+	char			 curve[64];
+	int			 nid;
+
+	if (sha256(k->der, k->der_len, fp) == -1 ||
+	    memcmp(fp, k->fp, sizeof(fp)) != 0) {
+		*why = "key fingerprint mismatch";
+		return (-1);
+	}
+	k->pkey = d2i_PUBKEY(NULL, &p, (long)k->der_len);
+	if (k->pkey == NULL || p != k->der + k->der_len) {
+		*why = "key DER does not parse";
+		return (-1);
+	}
+	if (algs[alg].kty == KTY_RSA) {
+		if (!EVP_PKEY_is_a(k->pkey, "RSA") ||
+		    EVP_PKEY_get_bits(k->pkey) < 2048) {
+			*why = "key is not RSA of at least 2048 bits";
+			return (-1);
+		}
+		return (0);
+	}
+	nid = NID_undef;
+	if (EVP_PKEY_is_a(k->pkey, "EC") &&
+	    EVP_PKEY_get_utf8_string_param(k->pkey, "group", curve,
+	    sizeof(curve), NULL))
+		nid = OBJ_sn2nid(curve);
+	if (nid == NID_undef || nid != algs[alg].nid) {
+		*why = "key curve does not match its algorithm";
+		return (-1);
+	}
+	return (0);
+}
+
+/* Validate a mapped image and index it into kf. */
+static int
+keyfile_index(struct keyfile *kf, const char **why)
+{
+	struct layout	 l;
+	size_t		 i;
+	int		 a;
+
+	if (check_header(kf->map, kf->len, &l, why) == -1)
+		return (-1);
+	kf->serial = get64(kf->map + H_SERIAL);
+	kf->created = (int64_t)get64(kf->map + H_CREATED);
+	if ((kf->issuers = calloc(l.niss + 1, sizeof(*kf->issuers))) ==
+	    NULL || (kf->keys = calloc(l.nkeys + 1, sizeof(*kf->keys))) ==
+	    NULL) {
+		*why = "out of memory";
+		return (-1);
+	}
+	kf->nissuers = l.niss;
+	if (check_issuers(kf->map, &l, kf->issuers, why) == -1 ||
+	    check_keys(kf->map, &l, kf->issuers, kf->keys, why) == -1)
+		return (-1);
+	kf->nkeys = l.nkeys;
+	for (i = 0; i < kf->nkeys; i++) {
+		a = kf->map[l.keyoff + i * KF_KEY_LEN + K_ALG];
+		if (key_build(&kf->keys[i], a, why) == -1)
+			return (-1);
+	}
+	return (0);
+}
+
+/* Map fd (already fstat'ed into st) and validate it. */
+static int
+keyfile_map(int fd, const struct stat *st, struct keyfile **kfp,
+    const char **why)
+{
+	struct keyfile	*kf;
+
+	if (!S_ISREG(st->st_mode)) {
+		*why = "not a regular file";
+		return (-1);
+	}
+	if (st->st_size < KF_HDR_LEN) {
+		*why = "truncated header";
+		return (-1);
+	}
+	if (st->st_size > KEYFILE_MAX_SIZE) {
+		*why = "file too large";
+		return (-1);
+	}
+	if ((kf = calloc(1, sizeof(*kf))) == NULL) {
+		*why = "out of memory";
+		return (-1);
+	}
+	kf->len = st->st_size;
+	kf->map = mmap(NULL, kf->len, PROT_READ, MAP_PRIVATE, fd, 0);
+	if (kf->map == MAP_FAILED) {
+		kf->map = NULL;
+		*why = "mmap failed";
+		keyfile_close(kf);
+		return (-1);
+	}
+	if (keyfile_index(kf, why) == -1) {
+		keyfile_close(kf);
+		return (-1);
+	}
+	*kfp = kf;
+	return (0);
+}
+
+/* Open path, returning its identity in st (for the reader). */
+static int
+open_stat(const char *path, struct stat *st, struct keyfile **kfp,
+    char *why, size_t whylen)
+{
+	const char	*reason;
+	int		 fd, rv;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) == -1) {
+		snprintf(why, whylen, "%s: %s", path, strerror(errno));
+		return (-1);
+	}
+	if (fstat(fd, st) == -1) {
+		snprintf(why, whylen, "%s: %s", path, strerror(errno));
+		close(fd);
+		return (-1);
+	}
+	rv = keyfile_map(fd, st, kfp, &reason);
+	close(fd);
+	if (rv == -1)
+		snprintf(why, whylen, "%s: %s", path, reason);
+	return (rv);
+}
+
+int
+keyfile_open(const char *path, struct keyfile **kfp, char *why,
+    size_t whylen)
+{
+	struct stat	 st;
+
+	return (open_stat(path, &st, kfp, why, whylen));
+}
+
+void
+keyfile_close(struct keyfile *kf)
+{
+	size_t	 i;
+
+	if (kf == NULL)
+		return;
+	if (kf->keys != NULL)
+		for (i = 0; i < kf->nkeys; i++)
+			EVP_PKEY_free(kf->keys[i].pkey);
+	free(kf->keys);
+	free(kf->issuers);
+	if (kf->map != NULL)
+		munmap(kf->map, kf->len);
+	free(kf);
+}
+
+const struct keyfile_issuer *
+keyfile_issuer(const struct keyfile *kf, const char *issuer)
+{
+	size_t	 i;
+
+	for (i = 0; i < kf->nissuers; i++)
+		if (strcmp(kf->issuers[i].issuer, issuer) == 0)
+			return (&kf->issuers[i]);
+	for (i = 0; i < kf->nissuers; i++)
+		if (strcmp(kf->issuers[i].name, issuer) == 0)
+			return (&kf->issuers[i]);
+	return (NULL);
+}
+
+const struct keyfile_key *
+keyfile_find(const struct keyfile *kf, const char *issuer, const char *kid,
+    time_t now)
+{
+	size_t	 i;
+
+	for (i = 0; i < kf->nkeys; i++) {
+		if (strcmp(kf->keys[i].kid, kid) != 0 ||
+		    strcmp(kf->keys[i].issuer->issuer, issuer) != 0)
+			continue;
+		if ((int64_t)now >= kf->keys[i].issuer->expires)
+			return (NULL);	/* fail closed */
+		return (&kf->keys[i]);
+	}
+	return (NULL);
+}
+
+size_t
+keyfile_nkeys(const struct keyfile *kf)
+{
+	return (kf->nkeys);
+}
+
+const struct keyfile_key *
+keyfile_key(const struct keyfile *kf, size_t i)
+{
+	return (i < kf->nkeys ? &kf->keys[i] : NULL);
+}
+
+size_t
+keyfile_nissuers(const struct keyfile *kf)
+{
+	return (kf->nissuers);
+}
+
+const struct keyfile_issuer *
+keyfile_issuer_at(const struct keyfile *kf, size_t i)
+{
+	return (i < kf->nissuers ? &kf->issuers[i] : NULL);
+}
+
+uint64_t
+keyfile_serial(const struct keyfile *kf)
+{
+	return (kf->serial);
+}
+
+int64_t
+keyfile_created(const struct keyfile *kf)
+{
+	return (kf->created);
+}
+
+struct keyfile_reader *
+keyfile_reader_new(const char *path)
+{
+	struct keyfile_reader	*r;
+
+	if ((r = calloc(1, sizeof(*r))) == NULL)
+		return (NULL);
+	if ((r->path = strdup(path)) == NULL) {
+		free(r);
+		return (NULL);
+	}
+	return (r);
+}
+
+void
+keyfile_reader_free(struct keyfile_reader *r)
+{
+	if (r == NULL)
+		return;
+	keyfile_close(r->cur);
+	free(r->path);
+	free(r);
+}
+
+/* Same file: inode, device, size and modification time. */
+static int
+same_file(const struct stat *a, const struct stat *b)
+{
+	return (a->st_ino == b->st_ino && a->st_dev == b->st_dev &&
+	    a->st_size == b->st_size &&
+	    a->st_mtim.tv_sec == b->st_mtim.tv_sec &&
+	    a->st_mtim.tv_nsec == b->st_mtim.tv_nsec);
+}
+
+int
+keyfile_reader_check(struct keyfile_reader *r, char *why, size_t whylen)
+{
+	struct keyfile	*kf;
+	struct stat	 st, opened;
+
+	if (stat(r->path, &st) == -1) {
+		snprintf(why, whylen, "%s: %s", r->path, strerror(errno));
+		return (-1);
+	}
+	if (r->have_seen && same_file(&st, &r->seen))
+		return (0);
+	if (r->have_bad && same_file(&st, &r->bad)) {
+		snprintf(why, whylen, "%s: still the same bad file", r->path);
+		return (-1);
+	}
+	if (open_stat(r->path, &opened, &kf, why, whylen) == -1) {
+		r->bad = st;
+		r->have_bad = 1;
+		return (-1);
+	}
+	keyfile_close(r->cur);
+	r->cur = kf;
+	r->seen = opened;
+	r->have_seen = 1;
+	return (1);
+}
+
+const struct keyfile *
+keyfile_reader_current(const struct keyfile_reader *r)
+{
+	return (r->cur);
+}
+
+int
+keyfile_request_fetch(const char *sockpath, const char *issuer,
+    const char *kid)
+{
+	struct sockaddr_un	 sun;
+	char			 msg[KEYFILE_MSG_MAX];
+	int			 fd, n, saved;
+
+	if (strchr(issuer, '\n') != NULL || strchr(kid, '\n') != NULL ||
+	    strlen(issuer) > KEYFILE_URL_MAX ||
+	    strlen(kid) > KEYFILE_KID_MAX) {
+		errno = EINVAL;
+		return (-1);
+	}
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	if (snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", sockpath) >=
+	    (int)sizeof(sun.sun_path)) {
+		errno = ENAMETOOLONG;
+		return (-1);
+	}
+	n = snprintf(msg, sizeof(msg), "miss\n%s\n%s\n", issuer, kid);
+	if ((fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+	    0)) == -1)
+		return (-1);
+	if (sendto(fd, msg, n, MSG_DONTWAIT, (struct sockaddr *)&sun,
+	    sizeof(sun)) != n) {
+		saved = errno;
+		close(fd);
+		errno = saved;
+		return (-1);
+	}
+	close(fd);
+	return (0);
+}
+
+/* Copy one newline-terminated field; returns the rest or NULL. */
+static const char *
+take_line(const char *p, const char *end, char *out, size_t outlen)
+{
+	const char	*nl;
+	size_t		 n;
+
+	if ((nl = memchr(p, '\n', end - p)) == NULL)
+		return (NULL);
+	n = nl - p;
+	if (n >= outlen || memchr(p, '\0', n) != NULL)
+		return (NULL);
+	memcpy(out, p, n);
+	out[n] = '\0';
+	return (nl + 1);
+}
+
+int
+keyfile_parse_request(const char *msg, size_t len, char *issuer,
+    size_t issuerlen, char *kid, size_t kidlen)
+{
+	const char	*p = msg, *end = msg + len;
+	char		 verb[8];
+
+	if (len > KEYFILE_MSG_MAX ||
+	    (p = take_line(p, end, verb, sizeof(verb))) == NULL ||
+	    strcmp(verb, "miss") != 0 ||
+	    (p = take_line(p, end, issuer, issuerlen)) == NULL ||
+	    issuer[0] == '\0' ||
+	    (p = take_line(p, end, kid, kidlen)) == NULL || p != end)
+		return (-1);
+	return (0);
+}
+
+void
+keyfile_fp_hex(const unsigned char *fp, char *out, size_t outlen)
+{
+	static const char	 hex[] = "0123456789abcdef";
+	size_t			 i;
+
+	if (outlen < KEYFILE_FP_LEN * 2 + 1) {
+		if (outlen > 0)
+			out[0] = '\0';
+		return;
+	}
+	for (i = 0; i < KEYFILE_FP_LEN; i++) {
+		out[2 * i] = hex[fp[i] >> 4];
+		out[2 * i + 1] = hex[fp[i] & 0xf];
+	}
+	out[2 * i] = '\0';
+}

@@ -1,0 +1,564 @@
+/*
+ * The configuration: jwksd's part of the INI file shared with
+ * mcpproxyd (the only inih user).  jwksd owns [jwksd] and
+ * [issuer NAME]; [mcpproxyd] and [server NAME] belong to mcpproxyd and
+ * are skipped whole.  Anything else is an error reported as
+ * "file:line: why".
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <ini.h>
+
+#include "jwksd.h"
+
+#ifndef SYSCONFDIR
+#define SYSCONFDIR	"/etc"
+#endif
+#ifndef LOCALSTATEDIR
+#define LOCALSTATEDIR	"/var"
+#endif
+
+enum section { SEC_NONE, SEC_JWKSD, SEC_ISSUER, SEC_FOREIGN, SEC_BAD };
+
+struct parse {
+	struct config	*conf;
+	FILE		*fp;
+	int		 line;
+	enum section	 sec;
+	struct issuer	*cur;		/* in SEC_ISSUER */
+	unsigned int	 seen;		/* [jwksd] keys set, a bit each */
+	unsigned int	 iseen;		/* current issuer's keys */
+	int		 lines[4];	/* issuer, jwks_url, jwks_file lines */
+	int		 failed;
+	char		*err;
+	size_t		 errlen;
+};
+
+/*
+ * Keys of [issuer NAME] that jwksd does not use but mcpproxyd does (or
+ * will): accepted and ignored.  Any other unknown key is an error.
+ */
+static const char *const ignored_issuer_keys[] = {
+	"audiences",		/* accepted aud values (agentgateway) */
+	"audience",
+	"provider",		/* keycloak, ... (issue 4) */
+	"leeway",		/* clock skew for exp/nbf/iat */
+	"required_scopes",
+	"scopes",
+	"scopes_supported",
+	"mode",			/* strict, optional, permissive */
+	"resource",
+	"authorization_servers",
+	"bearer_methods_supported",
+	"resource_documentation",
+	"max_token_size",
+	"token_cache",
+	NULL
+};
+
+static void	 perr(struct parse *, const char *, ...)
+		    __attribute__((format(printf, 2, 3)));
+
+/* Record the first error as "file:line: why". */
+static void
+perr(struct parse *p, const char *fmt, ...)
+{
+	char	 msg[512];
+	va_list	 ap;
+
+	if (p->failed++)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	snprintf(p->err, p->errlen, "%s:%d: %s", p->conf->path, p->line, msg);
+}
+
+int
+config_is_ignored_key(const char *key)
+{
+	size_t	 i;
+
+	for (i = 0; ignored_issuer_keys[i] != NULL; i++)
+		if (strcmp(ignored_issuer_keys[i], key) == 0)
+			return (1);
+	return (0);
+}
+
+static int
+valid_name(const char *s)
+{
+	size_t	 n = 0;
+
+	for (; *s != '\0'; s++, n++)
+		if (!isalnum((unsigned char)*s) && strchr("._-", *s) == NULL)
+			return (0);
+	return (n > 0 && n <= KEYFILE_NAME_MAX);
+}
+
+/* Start a section seen on a "[...]" line. */
+static void
+section_start(struct parse *p, const char *name)
+{
+	struct issuer	**v, *iss;
+	const char	*nm;
+	size_t		 i;
+
+	p->cur = NULL;
+	p->iseen = 0;
+	if (strcmp(name, "jwksd") == 0) {
+		p->sec = SEC_JWKSD;
+		return;
+	}
+	if (strcmp(name, "mcpproxyd") == 0 ||
+	    strncmp(name, "server ", 7) == 0) {
+		p->sec = SEC_FOREIGN;
+		return;
+	}
+	p->sec = SEC_BAD;
+	if (strncmp(name, "issuer ", 7) != 0) {
+		perr(p, "unknown section [%s]", name);
+		return;
+	}
+	nm = name + 7;
+	if (!valid_name(nm)) {
+		perr(p, "bad issuer name \"%s\" (letters, digits, . _ -; "
+		    "at most %d)", nm, KEYFILE_NAME_MAX);
+		return;
+	}
+	for (i = 0; i < p->conf->nissuers; i++)
+		if (strcmp(p->conf->issuers[i]->name, nm) == 0) {
+			perr(p, "issuer %s defined twice", nm);
+			return;
+		}
+	if (p->conf->nissuers >= KEYFILE_MAX_ISSUERS) {
+		perr(p, "too many issuers");
+		return;
+	}
+	v = reallocarray(p->conf->issuers, p->conf->nissuers + 1,
+	    sizeof(*v));
+	if (v == NULL || (iss = calloc(1, sizeof(*iss))) == NULL ||
+	    (iss->name = strdup(nm)) == NULL) {
+		if (v != NULL)
+			p->conf->issuers = v;
+		perr(p, "out of memory");
+		return;
+	}
+	p->conf->issuers = v;
+	v[p->conf->nissuers++] = iss;
+	iss->line = p->line;
+	p->cur = iss;
+	p->sec = SEC_ISSUER;
+}
+
+/*
+ * inih's line reader, wrapped to count lines (for file:line errors)
+ * and to see every section header, including empty sections.
+ */
+static char *
+reader(char *str, int num, void *stream)
+{
+	struct parse	*p = stream;
+	char		*s, *end, name[256];
+	size_t		 n;
+
+	if (fgets(str, num, p->fp) == NULL)
+		return (NULL);
+	p->line++;
+	if (str[0] != '[')
+		return (str);
+	if ((end = strchr(str, ']')) == NULL)
+		return (str);		/* inih reports it */
+	s = str + 1;
+	while (isspace((unsigned char)*s))
+		s++;
+	n = end - s;
+	while (n > 0 && isspace((unsigned char)s[n - 1]))
+		n--;
+	if (n >= sizeof(name))
+		n = sizeof(name) - 1;
+	memcpy(name, s, n);
+	name[n] = '\0';
+	section_start(p, name);
+	return (str);
+}
+
+/* Parse a duration: seconds, or a number with s, m, h or d. */
+static int
+parse_duration(const char *v, long *out)
+{
+	char	*end;
+	long	 n, mul = 1;
+
+	errno = 0;
+	n = strtol(v, &end, 10);
+	if (end == v || errno != 0 || n < 0)
+		return (-1);
+	if (*end != '\0') {
+		switch (*end) {
+		case 's': mul = 1; break;
+		case 'm': mul = 60; break;
+		case 'h': mul = 3600; break;
+		case 'd': mul = 86400; break;
+		default: return (-1);
+		}
+		if (end[1] != '\0')
+			return (-1);
+	}
+	if (n > LONG_MAX / mul || n * mul > 365L * 86400)
+		return (-1);
+	*out = n * mul;
+	return (0);
+}
+
+/* Parse a size: bytes, or a number with k or m. */
+static int
+parse_size(const char *v, long *out)
+{
+	char	*end;
+	long	 n, mul = 1;
+
+	errno = 0;
+	n = strtol(v, &end, 10);
+	if (end == v || errno != 0 || n < 0)
+		return (-1);
+	if (*end == 'k' || *end == 'K')
+		mul = 1024, end++;
+	else if (*end == 'm' || *end == 'M')
+		mul = 1024 * 1024, end++;
+	if (*end != '\0' || n > LONG_MAX / mul)
+		return (-1);
+	*out = n * mul;
+	return (0);
+}
+
+static int
+parse_bool(const char *v, int *out)
+{
+	if (strcasecmp(v, "yes") == 0 || strcasecmp(v, "true") == 0 ||
+	    strcasecmp(v, "on") == 0 || strcmp(v, "1") == 0)
+		*out = 1;
+	else if (strcasecmp(v, "no") == 0 || strcasecmp(v, "false") == 0 ||
+	    strcasecmp(v, "off") == 0 || strcmp(v, "0") == 0)
+		*out = 0;
+	else
+		return (-1);
+	return (0);
+}
+
+static int
+set_str(struct parse *p, char **dst, const char *v)
+{
+	free(*dst);
+	if ((*dst = strdup(v)) == NULL) {
+		perr(p, "out of memory");
+		return (0);
+	}
+	return (1);
+}
+
+enum vtype { V_STR, V_BOOL, V_TIME, V_SIZE, V_INT };
+
+static const struct jwksd_key {
+	const char	*name;
+	enum vtype	 type;
+	size_t		 off;
+	long		 min, max;
+} jwksd_keys[] = {
+#define O(f)	offsetof(struct config, f)
+	{ "user",		V_STR,	O(user), 0, 0 },
+	{ "group",		V_STR,	O(group), 0, 0 },
+	{ "pid_file",		V_STR,	O(pid_file), 0, 0 },
+	{ "key_file",		V_STR,	O(key_file), 0, 0 },
+	{ "control_socket",	V_STR,	O(control_socket), 0, 0 },
+	{ "ca_file",		V_STR,	O(ca_file), 0, 0 },
+	{ "allow_http",		V_BOOL,	O(allow_http), 0, 1 },
+	{ "connect_timeout",	V_TIME,	O(connect_timeout), 1, 300 },
+	{ "fetch_timeout",	V_TIME,	O(fetch_timeout), 1, 600 },
+	{ "max_document_size",	V_SIZE,	O(max_document_size), 1024,
+	    16 * 1024 * 1024 },
+	{ "max_redirects",	V_INT,	O(max_redirects), 0, 10 },
+	{ "refresh_default",	V_TIME,	O(refresh_default), 60, 7 * 86400 },
+	{ "refresh_min",	V_TIME,	O(refresh_min), 60, 7 * 86400 },
+	{ "refresh_max",	V_TIME,	O(refresh_max), 60, 7 * 86400 },
+	{ "hard_expiry",	V_TIME,	O(hard_expiry), 120, 30 * 86400 },
+	{ "miss_debounce",	V_TIME,	O(miss_debounce), 1, 3600 },
+#undef O
+};
+#define NJWKSD_KEYS	(sizeof(jwksd_keys) / sizeof(jwksd_keys[0]))
+
+/* One key of [jwksd]. */
+static int
+jwksd_key(struct parse *p, const char *name, const char *v)
+{
+	const struct jwksd_key	*k = NULL;
+	char			*base = (char *)p->conf;
+	long			 n;
+	int			 b;
+	size_t			 i;
+
+	for (i = 0; i < NJWKSD_KEYS && k == NULL; i++)
+		if (strcmp(jwksd_keys[i].name, name) == 0)
+			k = &jwksd_keys[i];
+	if (k == NULL) {
+		perr(p, "unknown key \"%s\" in [jwksd]", name);
+		return (0);
+	}
+	i = k - jwksd_keys;
+	if (p->seen & (1U << i)) {
+		perr(p, "%s set twice", name);
+		return (0);
+	}
+	p->seen |= 1U << i;
+	switch (k->type) {
+	case V_STR:
+		if (*v == '\0' && strcmp(name, "group") != 0 &&
+		    strcmp(name, "user") != 0 && strcmp(name, "ca_file") != 0) {
+			perr(p, "%s: empty value", name);
+			return (0);
+		}
+		return (set_str(p, (char **)(base + k->off), v));
+	case V_BOOL:
+		if (parse_bool(v, &b) == -1) {
+			perr(p, "%s: expected yes or no, not \"%s\"", name, v);
+			return (0);
+		}
+		*(int *)(base + k->off) = b;
+		return (1);
+	case V_TIME:
+	case V_SIZE:
+	case V_INT:
+		if ((k->type == V_SIZE ? parse_size(v, &n) :
+		    parse_duration(v, &n)) == -1 ||
+		    (k->type == V_INT && strspn(v, "0123456789") !=
+		    strlen(v))) {
+			perr(p, "%s: bad value \"%s\"", name, v);
+			return (0);
+		}
+		if (n < k->min || n > k->max) {
+			perr(p, "%s: %ld out of range %ld..%ld", name, n,
+			    k->min, k->max);
+			return (0);
+		}
+		*(long *)(base + k->off) = n;
+		return (1);
+	}
+	return (1);
+}
+
+/* One key of [issuer NAME]. */
+static int
+issuer_key(struct parse *p, const char *name, const char *v)
+{
+	static const char *const used[] = {
+		"issuer", "jwks_url", "jwks_file", NULL
+	};
+	struct issuer	*iss = p->cur;
+	const char	*key = name;
+	size_t		 i;
+
+	/* agentgateway spelling: "jwks" is a URL or a file */
+	if (strcmp(name, "jwks") == 0)
+		key = strncmp(v, "http://", 7) == 0 ||
+		    strncmp(v, "https://", 8) == 0 ? "jwks_url" : "jwks_file";
+	for (i = 0; used[i] != NULL; i++)
+		if (strcmp(used[i], key) == 0)
+			break;
+	if (used[i] == NULL) {
+		if (config_is_ignored_key(name))
+			return (1);
+		perr(p, "unknown key \"%s\" in [issuer %s]", name, iss->name);
+		return (0);
+	}
+	if (p->iseen & (1U << i)) {
+		perr(p, "%s set twice in [issuer %s]", key, iss->name);
+		return (0);
+	}
+	p->iseen |= 1U << i;
+	if (*v == '\0') {
+		perr(p, "%s: empty value", name);
+		return (0);
+	}
+	iss->line = i == 0 ? p->line : iss->line;
+	if (i == 0)
+		return (set_str(p, &iss->issuer, v));
+	if (i == 1)
+		return (set_str(p, &iss->jwks_url, v));
+	return (set_str(p, &iss->jwks_file, v));
+}
+
+static int
+handler(void *user, const char *section, const char *name,
+    const char *value)
+{
+	struct parse	*p = user;
+
+	(void)section;		/* the reader already classified it */
+	switch (p->sec) {
+	case SEC_NONE:
+		perr(p, "\"%s\" outside of any section", name);
+		return (0);
+	case SEC_FOREIGN:
+		return (1);
+	case SEC_BAD:
+		return (0);	/* reported at the section line */
+	case SEC_JWKSD:
+		return (jwksd_key(p, name, value));
+	case SEC_ISSUER:
+		return (issuer_key(p, name, value));
+	}
+	return (0);
+}
+
+static int
+set_defaults(struct config *c)
+{
+	c->user = strdup("jwksd");
+	c->pid_file = strdup("/run/jwksd.pid");
+	c->key_file = strdup(LOCALSTATEDIR "/lib/jwksd/keys");
+	c->control_socket = strdup("/run/jwksd.sock");
+	c->connect_timeout = 5;
+	c->fetch_timeout = 10;
+	c->max_document_size = 1024 * 1024;
+	c->max_redirects = 3;
+	c->refresh_default = 900;
+	c->refresh_min = 60;
+	c->refresh_max = 86400;
+	c->hard_expiry = 86400;
+	c->miss_debounce = 10;
+	return (c->user && c->pid_file && c->key_file && c->control_socket ?
+	    0 : -1);
+}
+
+/* Checks that need the whole file; errors point at the issuer section. */
+static void
+check_conf(struct parse *p)
+{
+	struct config	*c = p->conf;
+	struct issuer	*iss;
+	const char	*why;
+	size_t		 i;
+
+	if (c->refresh_min > c->refresh_default ||
+	    c->refresh_default > c->refresh_max)
+		perr(p, "need refresh_min <= refresh_default <= refresh_max");
+	if (c->hard_expiry < 2 * c->refresh_min)
+		perr(p, "hard_expiry must be at least twice refresh_min");
+	if (c->key_file[0] != '/' || c->control_socket[0] != '/')
+		perr(p, "key_file and control_socket must be absolute paths");
+	for (i = 0; i < c->nissuers && !p->failed; i++) {
+		iss = c->issuers[i];
+		p->line = iss->line;
+		if (iss->issuer == NULL)
+			perr(p, "[issuer %s]: issuer is missing", iss->name);
+		else if (iss->jwks_url != NULL && iss->jwks_file != NULL)
+			perr(p, "[issuer %s]: both jwks_url and jwks_file",
+			    iss->name);
+		else if (iss->jwks_file == NULL &&
+		    fetch_url_allowed(iss->issuer, c->allow_http, &why) == -1)
+			perr(p, "[issuer %s]: issuer %s: %s", iss->name,
+			    iss->issuer, why);
+		else if (iss->jwks_url != NULL &&
+		    fetch_url_allowed(iss->jwks_url, c->allow_http, &why) == -1)
+			perr(p, "[issuer %s]: jwks_url %s: %s", iss->name,
+			    iss->jwks_url, why);
+		else if (strlen(iss->issuer) > KEYFILE_URL_MAX ||
+		    strchr(iss->issuer, '\n') != NULL)
+			perr(p, "[issuer %s]: issuer too long", iss->name);
+		else if (config_find_issuer(c, iss->issuer) != iss)
+			perr(p, "[issuer %s]: same issuer URL as another",
+			    iss->name);
+	}
+}
+
+int
+config_load(const char *path, struct config **out, char *err,
+    size_t errlen)
+{
+	struct parse	 p;
+	struct config	*c;
+	int		 rv;
+
+	if ((c = calloc(1, sizeof(*c))) == NULL ||
+	    (c->path = strdup(path)) == NULL || set_defaults(c) == -1) {
+		snprintf(err, errlen, "%s: out of memory", path);
+		config_free(c);
+		return (-1);
+	}
+	memset(&p, 0, sizeof(p));
+	p.conf = c;
+	p.err = err;
+	p.errlen = errlen;
+	if ((p.fp = fopen(path, "r")) == NULL) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		config_free(c);
+		return (-1);
+	}
+	rv = ini_parse_stream(reader, &p, handler, &p);
+	fclose(p.fp);
+	if (rv > 0 && !p.failed) {
+		p.line = rv;
+		perr(&p, "syntax error");
+	}
+	if (!p.failed)
+		check_conf(&p);
+	if (p.failed) {
+		config_free(c);
+		return (-1);
+	}
+	*out = c;
+	return (0);
+}
+
+void
+config_free(struct config *c)
+{
+	struct issuer	*iss;
+	size_t		 i;
+
+	if (c == NULL)
+		return;
+	for (i = 0; i < c->nissuers; i++) {
+		iss = c->issuers[i];
+		free(iss->name);
+		free(iss->issuer);
+		free(iss->jwks_url);
+		free(iss->jwks_file);
+		free(iss->jwks_uri);
+		free(iss->etag);
+		jwkset_free(&iss->keys);
+		free(iss);
+	}
+	free(c->issuers);
+	free(c->path);
+	free(c->user);
+	free(c->group);
+	free(c->pid_file);
+	free(c->key_file);
+	free(c->control_socket);
+	free(c->ca_file);
+	free(c);
+}
+
+/* The issuer with this URL, or else this section name; NULL if none. */
+struct issuer *
+config_find_issuer(const struct config *c, const char *s)
+{
+	size_t	 i;
+
+	for (i = 0; i < c->nissuers; i++)
+		if (c->issuers[i]->issuer != NULL &&
+		    strcmp(c->issuers[i]->issuer, s) == 0)
+			return (c->issuers[i]);
+	for (i = 0; i < c->nissuers; i++)
+		if (strcmp(c->issuers[i]->name, s) == 0)
+			return (c->issuers[i]);
+	return (NULL);
+}

@@ -1,0 +1,99 @@
+/*
+ * The access log: one line per request, to a file (O_APPEND, one
+ * write per line, so workers never interleave), syslog or stderr.
+ * Session ids are credentials when there is no authentication: only
+ * a short hash of them is written.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <syslog.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+
+#include "log.h"
+#include "mcpproxyd.h"
+
+static int	 logfd = -1;
+static int	 use_syslog;
+
+/* Open where: "syslog", "stderr" or a file path.  Returns 0 or -1. */
+int
+accesslog_open(const char *where)
+{
+	int	 fd;
+
+	if (!strcmp(where, "syslog")) {
+		openlog("mcpproxyd", LOG_PID | LOG_NDELAY, LOG_DAEMON);
+		use_syslog = 1;
+		return (0);
+	}
+	if (!strcmp(where, "stderr")) {
+		logfd = STDERR_FILENO;
+		return (0);
+	}
+	if ((fd = open(where, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC,
+	    0640)) == -1) {
+		log_warn("access log %s", where);
+		return (-1);
+	}
+	if (logfd > STDERR_FILENO)
+		close(logfd);
+	logfd = fd;
+	return (0);
+}
+
+/* Set r->session to 16 hex digits of SHA-256 of the session id. */
+void
+accesslog_session(struct logrec *r, const char *id)
+{
+	unsigned char	 md[EVP_MAX_MD_SIZE];
+	unsigned int	 mdlen;
+	int		 i;
+
+	if (id == NULL || EVP_Digest(id, strlen(id), md, &mdlen,
+	    EVP_sha256(), NULL) != 1) {
+		r->session[0] = '\0';
+		return;
+	}
+	for (i = 0; i < 8; i++)
+		snprintf(r->session + 2 * i, 3, "%02x", md[i]);
+}
+
+/* Write the line for one finished request. */
+void
+accesslog_write(const struct logrec *r)
+{
+	struct timespec	 end;
+	struct tm	 tm;
+	char		 line[1024], stamp[32];
+	double		 secs;
+	int		 n;
+
+	clock_gettime(CLOCK_REALTIME, &end);
+	secs = (end.tv_sec - r->start.tv_sec) +
+	    (end.tv_nsec - r->start.tv_nsec) / 1e9;
+	gmtime_r(&end.tv_sec, &tm);
+	strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%S", &tm);
+	n = snprintf(line, sizeof(line),
+	    "%s.%03ldZ %s \"%s %s\" %d %llu %.3f upstream=%s rpc=%s tool=%s "
+	    "session=%s\n", stamp, end.tv_nsec / 1000000, r->client,
+	    r->method ? r->method : "-", r->path ? r->path : "-", r->status,
+	    (unsigned long long)r->bytes, secs,
+	    r->upstream && *r->upstream ? r->upstream : "-",
+	    r->rpc[0] ? r->rpc : "-", r->tool[0] ? r->tool : "-",
+	    r->session[0] ? r->session : "-");
+	if (n < 0)
+		return;
+	if (n >= (int)sizeof(line)) {
+		n = sizeof(line) - 1;
+		line[n - 1] = '\n';
+	}
+	if (use_syslog)
+		syslog(LOG_INFO, "%.*s", n - 1, line);
+	else if (logfd != -1)
+		(void)!write(logfd, line, n);
+}

@@ -1,0 +1,692 @@
+/*
+ * The configuration file: an INI file read with inih.  Every error names
+ * file:line.  mcpproxyd owns [mcpproxyd] and [server NAME]; the sections
+ * of jwksd ([jwksd], [issuer NAME]) share the file and are skipped here.
+ */
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <arpa/inet.h>
+#include <netdb.h>
+
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <ini.h>
+
+#include "log.h"
+#include "mcpproxyd.h"
+
+#define CONF_MAX_LINE	199	/* inih's INI_MAX_LINE less its NUL */
+
+struct parse {
+	struct config	*conf;
+	FILE		*fp;
+	const char	*file;
+	int		 line;		/* line being parsed */
+	char		 err[512];	/* first error */
+	int		 errline;
+	char		 section[128];
+	struct server	*srv;		/* current [server], else NULL */
+	int		 skip;		/* a section owned by jwksd */
+	unsigned long	 seen;		/* scalar keys set in [mcpproxyd] */
+};
+
+static void	 perr(struct parse *, const char *, ...)
+		    __attribute__((format(printf, 2, 3)));
+
+static void
+perr(struct parse *p, const char *fmt, ...)
+{
+	va_list	 ap;
+
+	if (p->err[0] != '\0')
+		return;
+	va_start(ap, fmt);
+	vsnprintf(p->err, sizeof(p->err), fmt, ap);
+	va_end(ap);
+	p->errline = p->line;
+}
+
+/* Parse a decimal integer in [min, max]; returns 0 or -1. */
+static int
+parse_int(const char *s, long long min, long long max, long long *out)
+{
+	char		*end;
+	long long	 v;
+
+	if (*s == '\0' || isspace((unsigned char)*s))
+		return (-1);
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (errno != 0 || *end != '\0' || v < min || v > max)
+		return (-1);
+	*out = v;
+	return (0);
+}
+
+/* Parse a size with an optional k/m suffix (powers of 1024). */
+static int
+parse_size(const char *s, long long min, long long max, long long *out)
+{
+	char		 num[32];
+	size_t		 n = strlen(s);
+	long long	 mul = 1, v;
+
+	if (n == 0 || n >= sizeof(num))
+		return (-1);
+	memcpy(num, s, n + 1);
+	switch (num[n - 1]) {
+	case 'k': case 'K': mul = 1024; num[n - 1] = '\0'; break;
+	case 'm': case 'M': mul = 1024 * 1024; num[n - 1] = '\0'; break;
+	}
+	if (parse_int(num, 0, LLONG_MAX / mul, &v) == -1)
+		return (-1);
+	v *= mul;
+	if (v < min || v > max)
+		return (-1);
+	*out = v;
+	return (0);
+}
+
+static int
+parse_bool(const char *s, int *out)
+{
+	if (!strcmp(s, "yes") || !strcmp(s, "on") || !strcmp(s, "true") ||
+	    !strcmp(s, "1"))
+		*out = 1;
+	else if (!strcmp(s, "no") || !strcmp(s, "off") ||
+	    !strcmp(s, "false") || !strcmp(s, "0"))
+		*out = 0;
+	else
+		return (-1);
+	return (0);
+}
+
+/* Split a list separated by commas and/or blanks; "*" alone is any. */
+static int
+parse_list(struct parse *p, const char *key, const char *val,
+    struct strlist *l)
+{
+	char	*copy, *tok, *save = NULL;
+
+	if ((copy = strdup(val)) == NULL)
+		fatal("strdup");
+	for (tok = strtok_r(copy, ", \t", &save); tok != NULL;
+	    tok = strtok_r(NULL, ", \t", &save)) {
+		if (!strcmp(tok, "*")) {
+			l->any = 1;
+			continue;
+		}
+		if (l->n == MAX_LIST) {
+			perr(p, "%s: more than %d values", key, MAX_LIST);
+			break;
+		}
+		if ((l->v[l->n++] = strdup(tok)) == NULL)
+			fatal("strdup");
+	}
+	free(copy);
+	if (l->any && l->n > 0)
+		perr(p, "%s: \"*\" cannot be combined with other values", key);
+	else if (!l->any && l->n == 0)
+		perr(p, "%s: empty list", key);
+	return (p->err[0] ? -1 : 0);
+}
+
+/*
+ * Parse "host:port", "[v6]:port" or ":port" / "*:port" (all IPv4
+ * addresses) into a socket address.  Names are not resolved: a
+ * listening address must be a literal.  Returns 0 or -1 with *why.
+ */
+int
+parse_hostport(const char *text, struct sockaddr_storage *ss,
+    socklen_t *len, const char **why)
+{
+	char			 host[INET6_ADDRSTRLEN + 2];
+	const char		*colon, *h, *port;
+	size_t			 hl;
+	long long		 pn;
+	struct sockaddr_in	*sin = (struct sockaddr_in *)ss;
+	struct sockaddr_in6	*sin6 = (struct sockaddr_in6 *)ss;
+
+	memset(ss, 0, sizeof(*ss));
+	if ((colon = strrchr(text, ':')) == NULL) {
+		*why = "expected host:port";
+		return (-1);
+	}
+	port = colon + 1;
+	if (parse_int(port, 1, 65535, &pn) == -1) {
+		*why = "bad port";
+		return (-1);
+	}
+	h = text;
+	hl = colon - text;
+	if (hl >= 2 && h[0] == '[' && h[hl - 1] == ']') {
+		h++;
+		hl -= 2;
+		if (hl >= sizeof(host))
+			goto bad;
+		memcpy(host, h, hl);
+		host[hl] = '\0';
+		if (inet_pton(AF_INET6, host, &sin6->sin6_addr) != 1)
+			goto bad;
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_port = htons((uint16_t)pn);
+		*len = sizeof(*sin6);
+		return (0);
+	}
+	if (hl >= sizeof(host))
+		goto bad;
+	memcpy(host, h, hl);
+	host[hl] = '\0';
+	sin->sin_family = AF_INET;
+	sin->sin_port = htons((uint16_t)pn);
+	*len = sizeof(*sin);
+	if (hl == 0 || !strcmp(host, "*")) {
+		sin->sin_addr.s_addr = htonl(INADDR_ANY);
+		return (0);
+	}
+	if (inet_pton(AF_INET, host, &sin->sin_addr) == 1)
+		return (0);
+bad:
+	*why = "host must be an IPv4 address, [IPv6 address], * or empty";
+	return (-1);
+}
+
+/*
+ * Parse "PREFIX URL": URL is http://host[:port][/path].  The prefix is
+ * replaced by the URL's path when forwarding.
+ */
+static int
+parse_route(struct parse *p, const char *val, struct route *rt)
+{
+	char		 prefix[256], url[512];
+	const char	*h, *hend, *slash;
+	char		 hostbuf[256];
+	long long	 pn;
+
+	if (sscanf(val, "%255s %511s", prefix, url) != 2) {
+		perr(p, "route: expected \"PREFIX URL\"");
+		return (-1);
+	}
+	if (prefix[0] != '/') {
+		perr(p, "route: prefix \"%s\" must start with /", prefix);
+		return (-1);
+	}
+	if (strncmp(url, "http://", 7) != 0) {
+		perr(p, "route: upstream \"%s\" must be an http:// URL", url);
+		return (-1);
+	}
+	h = url + 7;
+	slash = strchr(h, '/');
+	hend = slash ? slash : h + strlen(h);
+	if (strpbrk(url, "?#@") != NULL) {
+		perr(p, "route: upstream URL may not hold ?, # or userinfo");
+		return (-1);
+	}
+	if (*h == '[') {	/* [v6]:port */
+		const char *rb = memchr(h, ']', hend - h);
+		if (rb == NULL || rb - h - 1 <= 0 ||
+		    (size_t)(rb - h - 1) >= sizeof(hostbuf)) {
+			perr(p, "route: bad IPv6 address in \"%s\"", url);
+			return (-1);
+		}
+		memcpy(hostbuf, h + 1, rb - h - 1);
+		hostbuf[rb - h - 1] = '\0';
+		h = rb + 1;
+	} else {
+		const char *c = memchr(h, ':', hend - h);
+		const char *e = c ? c : hend;
+		if (e == h || (size_t)(e - h) >= sizeof(hostbuf)) {
+			perr(p, "route: no host in \"%s\"", url);
+			return (-1);
+		}
+		memcpy(hostbuf, h, e - h);
+		hostbuf[e - h] = '\0';
+		h = e;
+	}
+	if (h < hend && *h == ':') {
+		char portbuf[8];
+		size_t pl = hend - h - 1;
+		if (pl == 0 || pl >= sizeof(portbuf)) {
+			perr(p, "route: bad port in \"%s\"", url);
+			return (-1);
+		}
+		memcpy(portbuf, h + 1, pl);
+		portbuf[pl] = '\0';
+		if (parse_int(portbuf, 1, 65535, &pn) == -1) {
+			perr(p, "route: bad port in \"%s\"", url);
+			return (-1);
+		}
+		rt->port = strdup(portbuf);
+	} else if (h == hend)
+		rt->port = strdup("80");
+	else {
+		perr(p, "route: bad host in \"%s\"", url);
+		return (-1);
+	}
+	rt->host = strdup(hostbuf);
+	rt->authority = strndup(url + 7, hend - (url + 7));
+	rt->path = strdup(slash ? slash : "/");
+	rt->prefix = strdup(prefix);
+	rt->url = strdup(url);
+	if (!rt->port || !rt->host || !rt->authority || !rt->path ||
+	    !rt->prefix || !rt->url)
+		fatal("strdup");
+	rt->prefixlen = strlen(prefix);
+	/* "/mcp/" and "/mcp" route the same way */
+	while (rt->prefixlen > 1 && rt->prefix[rt->prefixlen - 1] == '/')
+		rt->prefix[--rt->prefixlen] = '\0';
+	return (0);
+}
+
+struct intkey {
+	const char	*name;
+	size_t		 off;
+	long long	 min, max;
+	int		 size;		/* accepts k/m suffixes */
+};
+
+#define OFF(f)	offsetof(struct config, f)
+static const struct intkey intkeys[] = {
+	{ "start_workers",		OFF(start_workers), 1, MAX_WORKERS_CAP, 0 },
+	{ "min_spare",			OFF(min_spare), 1, MAX_WORKERS_CAP, 0 },
+	{ "max_spare",			OFF(max_spare), 1, MAX_WORKERS_CAP, 0 },
+	{ "max_workers",		OFF(max_workers), 1, MAX_WORKERS_CAP, 0 },
+	{ "stream_share",		OFF(stream_share), 1, 100, 0 },
+	{ "max_streams_per_client",	OFF(max_streams_per_client), 1,
+					    MAX_WORKERS_CAP, 0 },
+	{ "header_timeout",		OFF(header_timeout), 1, 3600, 0 },
+	{ "keepalive_timeout",		OFF(keepalive_timeout), 1, 3600, 0 },
+	{ "upstream_timeout",		OFF(upstream_timeout), 1, 3600, 0 },
+	{ "stream_idle_timeout",	OFF(stream_idle_timeout), 1, 86400, 0 },
+	{ "send_timeout",		OFF(send_timeout), 1, 3600, 0 },
+	{ "backlog",			OFF(backlog), 1, 65535, 0 },
+};
+
+/* Keys of [mcpproxyd] whose values are sizes in struct http_limits. */
+static int
+global_limit(struct parse *p, const char *name, const char *val)
+{
+	struct http_limits	*lim = &p->conf->lim;
+	long long		 v;
+
+	if (!strcmp(name, "max_request_line")) {
+		if (parse_size(val, 64, 65536, &v) == -1)
+			goto bad;
+		lim->max_request_line = v;
+	} else if (!strcmp(name, "max_header_size")) {
+		if (parse_size(val, 256, 1024 * 1024, &v) == -1)
+			goto bad;
+		lim->max_head = v;
+	} else if (!strcmp(name, "max_headers")) {
+		if (parse_int(val, 1, HTTP_MAX_HEADERS_CAP, &v) == -1)
+			goto bad;
+		lim->max_headers = v;
+	} else if (!strcmp(name, "max_body_size")) {
+		if (parse_size(val, 0, 1024LL * 1024 * 1024, &v) == -1)
+			goto bad;
+		lim->max_body = v;
+	} else
+		return (0);
+	return (1);
+bad:
+	perr(p, "%s: bad value \"%s\"", name, val);
+	return (-1);
+}
+
+static int
+global_key(struct parse *p, const char *name, const char *val)
+{
+	struct config	*conf = p->conf;
+	size_t		 i;
+	long long	 v;
+	char		**str = NULL;
+
+	if (!strcmp(name, "user"))
+		str = &conf->user;
+	else if (!strcmp(name, "pid_file"))
+		str = &conf->pid_file;
+	else if (!strcmp(name, "access_log"))
+		str = &conf->access_log;
+	if (str != NULL) {
+		free(*str);
+		if ((*str = strdup(val)) == NULL)
+			fatal("strdup");
+		return (1);
+	}
+	for (i = 0; i < sizeof(intkeys) / sizeof(intkeys[0]); i++) {
+		if (strcmp(name, intkeys[i].name) != 0)
+			continue;
+		if (parse_int(val, intkeys[i].min, intkeys[i].max, &v) == -1) {
+			perr(p, "%s: \"%s\" is not a number from %lld to %lld",
+			    name, val, intkeys[i].min, intkeys[i].max);
+			return (0);
+		}
+		*(int *)((char *)conf + intkeys[i].off) = (int)v;
+		return (1);
+	}
+	switch (global_limit(p, name, val)) {
+	case 1:
+		return (1);
+	case -1:
+		return (0);
+	}
+	perr(p, "unknown key \"%s\" in [mcpproxyd]", name);
+	return (0);
+}
+
+static int
+server_key(struct parse *p, const char *name, const char *val)
+{
+	struct config	*conf = p->conf;
+	struct server	*srv = p->srv;
+	struct cors	*cors = &srv->cors;
+	long long	 v;
+
+	if (!strcmp(name, "listen")) {
+		struct listener	*l;
+		const char	*why;
+		size_t		 i;
+
+		if (conf->nlisteners == MAX_LISTENERS) {
+			perr(p, "listen: more than %d listeners", MAX_LISTENERS);
+			return (0);
+		}
+		l = &conf->listeners[conf->nlisteners];
+		if (parse_hostport(val, &l->ss, &l->sslen, &why) == -1) {
+			perr(p, "listen: \"%s\": %s", val, why);
+			return (0);
+		}
+		for (i = 0; i < conf->nlisteners; i++)
+			if (conf->listeners[i].sslen == l->sslen &&
+			    !memcmp(&conf->listeners[i].ss, &l->ss, l->sslen)) {
+				perr(p, "listen: \"%s\" given twice", val);
+				return (0);
+			}
+		if ((l->text = strdup(val)) == NULL)
+			fatal("strdup");
+		l->srv = srv;
+		l->fd = -1;
+		conf->nlisteners++;
+	} else if (!strcmp(name, "route")) {
+		if (srv->nroutes == MAX_ROUTES) {
+			perr(p, "route: more than %d routes", MAX_ROUTES);
+			return (0);
+		}
+		if (parse_route(p, val, &srv->routes[srv->nroutes]) == -1)
+			return (0);
+		srv->routes[srv->nroutes].index = srv->nroutes;
+		srv->nroutes++;
+	} else if (!strcmp(name, "allowed_hosts")) {
+		return (parse_list(p, name, val, &srv->allowed_hosts) == 0);
+	} else if (!strcmp(name, "allowed_origins")) {
+		srv->origins_set = 1;
+		return (parse_list(p, name, val, &srv->allowed_origins) == 0);
+	} else if (!strcmp(name, "cors_allow_origins")) {
+		return (parse_list(p, name, val, &cors->origins) == 0);
+	} else if (!strcmp(name, "cors_allow_headers")) {
+		return (parse_list(p, name, val, &cors->headers) == 0);
+	} else if (!strcmp(name, "cors_allow_methods")) {
+		free(cors->methods);
+		cors->methods = strdup(val);
+	} else if (!strcmp(name, "cors_expose_headers")) {
+		free(cors->expose);
+		cors->expose = strdup(val);
+	} else if (!strcmp(name, "cors_max_age")) {
+		if (parse_int(val, 0, 86400, &v) == -1) {
+			perr(p, "cors_max_age: \"%s\" is not a number from "
+			    "0 to 86400", val);
+			return (0);
+		}
+		cors->max_age = (int)v;
+	} else if (!strcmp(name, "cors_allow_credentials")) {
+		if (parse_bool(val, &cors->credentials) == -1) {
+			perr(p, "cors_allow_credentials: \"%s\" is not "
+			    "yes or no", val);
+			return (0);
+		}
+	} else {
+		perr(p, "unknown key \"%s\" in [server %s]", name, srv->name);
+		return (0);
+	}
+	return (1);
+}
+
+/* Enter a new section; returns 0 on an unknown or duplicate one. */
+static int
+section_enter(struct parse *p, const char *section)
+{
+	struct config	*conf = p->conf;
+	size_t		 i;
+
+	snprintf(p->section, sizeof(p->section), "%s", section);
+	p->srv = NULL;
+	p->skip = 0;
+	if (!strcmp(section, "mcpproxyd"))
+		return (1);
+	if (!strcmp(section, "jwksd") || !strncmp(section, "issuer ", 7)) {
+		p->skip = 1;
+		return (1);
+	}
+	if (strncmp(section, "server ", 7) != 0 || section[7] == '\0') {
+		perr(p, "unknown section [%s]", section);
+		return (0);
+	}
+	for (i = 0; i < conf->nservers; i++)
+		if (!strcmp(conf->servers[i].name, section + 7)) {
+			perr(p, "[%s] given twice", section);
+			return (0);
+		}
+	if (conf->nservers == MAX_SERVERS) {
+		perr(p, "more than %d servers", MAX_SERVERS);
+		return (0);
+	}
+	p->srv = &conf->servers[conf->nservers++];
+	if ((p->srv->name = strdup(section + 7)) == NULL)
+		fatal("strdup");
+	p->srv->line = p->line;
+	return (1);
+}
+
+static int
+handler(void *arg, const char *section, const char *name, const char *val)
+{
+	struct parse	*p = arg;
+
+	if (p->err[0] != '\0')
+		return (0);
+	if (strcmp(section, p->section) != 0 || p->section[0] == '\0')
+		if (!section_enter(p, section))
+			return (0);
+	if (p->skip)
+		return (1);
+	if (p->srv != NULL)
+		return (server_key(p, name, val));
+	return (global_key(p, name, val));
+}
+
+/* fgets for inih that counts lines and refuses over-long ones. */
+static char *
+reader(char *str, int num, void *arg)
+{
+	struct parse	*p = arg;
+	size_t		 n;
+	int		 c;
+
+	if (p->err[0] != '\0')
+		return (NULL);
+	if (fgets(str, num > CONF_MAX_LINE + 1 ? CONF_MAX_LINE + 1 : num,
+	    p->fp) == NULL)
+		return (NULL);
+	p->line++;
+	n = strlen(str);
+	if (n > 0 && str[n - 1] != '\n' && (c = getc(p->fp)) != EOF) {
+		ungetc(c, p->fp);
+		perr(p, "line longer than %d characters", CONF_MAX_LINE - 1);
+		return (NULL);
+	}
+	return (str);
+}
+
+static void
+config_defaults(struct config *conf)
+{
+	memset(conf, 0, sizeof(*conf));
+	conf->start_workers = 4;
+	conf->min_spare = 2;
+	conf->max_spare = 10;
+	conf->max_workers = 64;
+	conf->stream_share = 75;
+	conf->max_streams_per_client = 16;
+	conf->header_timeout = 10;
+	conf->keepalive_timeout = 15;
+	conf->upstream_timeout = 60;
+	conf->stream_idle_timeout = 300;
+	conf->send_timeout = 30;
+	conf->backlog = 511;
+	conf->lim.max_request_line = 8192;
+	conf->lim.max_head = 16384;
+	conf->lim.max_headers = 100;
+	conf->lim.max_body = 4 * 1024 * 1024;
+}
+
+/* Cross-key checks and defaults that depend on other keys. */
+static int
+config_finish(struct parse *p)
+{
+	struct config	*conf = p->conf;
+	size_t		 i;
+
+	p->line = 0;
+	if (conf->nservers == 0) {
+		perr(p, "no [server NAME] section");
+		return (-1);
+	}
+	for (i = 0; i < conf->nservers; i++) {
+		struct server	*srv = &conf->servers[i];
+		struct cors	*cors = &srv->cors;
+		size_t		 j;
+		int		 listens = 0;
+
+		p->line = srv->line;
+		for (j = 0; j < conf->nlisteners; j++)
+			listens += conf->listeners[j].srv == srv;
+		if (listens == 0)
+			perr(p, "[server %s]: no listen", srv->name);
+		else if (srv->nroutes == 0)
+			perr(p, "[server %s]: no route", srv->name);
+		else if (cors->credentials && cors->origins.any)
+			perr(p, "[server %s]: cors_allow_credentials cannot "
+			    "be used with cors_allow_origins = *", srv->name);
+		if (p->err[0])
+			return (-1);
+		if (cors->methods == NULL)
+			cors->methods = strdup("GET, POST, DELETE, OPTIONS");
+		if (cors->expose == NULL)
+			cors->expose = strdup("Mcp-Session-Id, "
+			    "WWW-Authenticate");
+		if (cors->max_age == 0)
+			cors->max_age = 86400;
+		if (!srv->origins_set)
+			srv->allowed_origins = cors->origins;
+	}
+	p->line = 0;
+	if (conf->min_spare > conf->max_spare)
+		perr(p, "min_spare (%d) is above max_spare (%d)",
+		    conf->min_spare, conf->max_spare);
+	else if (conf->max_spare > conf->max_workers)
+		conf->max_spare = conf->max_workers;
+	if (conf->min_spare > conf->max_workers)
+		perr(p, "min_spare (%d) is above max_workers (%d)",
+		    conf->min_spare, conf->max_workers);
+	if (conf->start_workers > conf->max_workers)
+		conf->start_workers = conf->max_workers;
+	if (conf->lim.max_request_line > conf->lim.max_head)
+		perr(p, "max_request_line is above max_header_size");
+	if (conf->access_log == NULL)
+		conf->access_log = strdup("syslog");
+	return (p->err[0] ? -1 : 0);
+}
+
+/*
+ * Read file into conf.  Returns 0, or -1 after printing the first error
+ * as "file:line: message" on stderr (also before logging is set up).
+ */
+int
+config_load(const char *file, struct config *conf)
+{
+	struct parse	 p;
+	int		 rc;
+
+	config_defaults(conf);
+	memset(&p, 0, sizeof(p));
+	p.conf = conf;
+	p.file = file;
+	if ((conf->file = strdup(file)) == NULL)
+		fatal("strdup");
+	if ((p.fp = fopen(file, "r")) == NULL) {
+		fprintf(stderr, "%s: %s\n", file, strerror(errno));
+		return (-1);
+	}
+	rc = ini_parse_stream(reader, &p, handler, &p);
+	fclose(p.fp);
+	if (rc != 0 && p.err[0] == '\0') {
+		p.errline = rc > 0 ? rc : p.line;
+		snprintf(p.err, sizeof(p.err), "syntax error");
+	}
+	if (p.err[0] == '\0')
+		config_finish(&p);
+	if (p.err[0] != '\0') {
+		if (p.errline > 0)
+			fprintf(stderr, "%s:%d: %s\n", file, p.errline, p.err);
+		else
+			fprintf(stderr, "%s: %s\n", file, p.err);
+		return (-1);
+	}
+	return (0);
+}
+
+static void
+strlist_free(struct strlist *l)
+{
+	size_t	 i;
+
+	for (i = 0; i < l->n; i++)
+		free(l->v[i]);
+	l->n = 0;
+}
+
+/* Release everything config_load allocated. */
+void
+config_free(struct config *conf)
+{
+	size_t	 i, j;
+
+	for (i = 0; i < conf->nservers; i++) {
+		struct server *srv = &conf->servers[i];
+
+		for (j = 0; j < srv->nroutes; j++) {
+			struct route *rt = &srv->routes[j];
+			free(rt->prefix); free(rt->url); free(rt->host);
+			free(rt->port); free(rt->authority); free(rt->path);
+		}
+		if (srv->origins_set)
+			strlist_free(&srv->allowed_origins);
+		strlist_free(&srv->allowed_hosts);
+		strlist_free(&srv->cors.origins);
+		strlist_free(&srv->cors.headers);
+		free(srv->cors.methods);
+		free(srv->cors.expose);
+		free(srv->name);
+	}
+	for (i = 0; i < conf->nlisteners; i++)
+		free(conf->listeners[i].text);
+	free(conf->file); free(conf->user); free(conf->pid_file);
+	free(conf->access_log);
+	memset(conf, 0, sizeof(*conf));
+}

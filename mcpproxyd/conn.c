@@ -1,0 +1,181 @@
+/*
+ * Blocking socket I/O with deadlines: every wait is a poll() with a
+ * timeout, so no peer can hold a worker longer than the configuration
+ * allows.
+ */
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+
+#include <errno.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "mcpproxyd.h"
+
+volatile sig_atomic_t	 worker_quit;
+
+static long long
+now_ms(void)
+{
+	struct timespec	 ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ((long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
+}
+
+/*
+ * Wait until fd is ready for events or the deadline passes.  Returns 0
+ * when ready, -1 with errno ETIMEDOUT or the poll error.
+ */
+static int
+wait_fd(int fd, short events, long long deadline)
+{
+	struct pollfd	 pfd;
+	long long	 left;
+	int		 n;
+
+	for (;;) {
+		left = deadline - now_ms();
+		if (left <= 0) {
+			errno = ETIMEDOUT;
+			return (-1);
+		}
+		pfd.fd = fd;
+		pfd.events = events;
+		n = poll(&pfd, 1, left > 60000 ? 60000 : (int)left);
+		if (n > 0)
+			return (0);
+		if (n == -1 && errno != EINTR)
+			return (-1);
+	}
+}
+
+/* Give c a buffer of size bytes for reading fd.  Returns 0 or -1. */
+int
+conn_init(struct conn *c, int fd, size_t size)
+{
+	memset(c, 0, sizeof(*c));
+	c->fd = fd;
+	c->size = size;
+	if ((c->buf = malloc(size)) == NULL)
+		return (-1);
+	return (0);
+}
+
+/* Free the buffer; the descriptor is the caller's. */
+void
+conn_free(struct conn *c)
+{
+	free(c->buf);
+	c->buf = NULL;
+	c->off = c->len = 0;
+}
+
+/* Move the unused bytes to the front of the buffer. */
+void
+conn_compact(struct conn *c)
+{
+	if (c->off == 0)
+		return;
+	memmove(c->buf, c->buf + c->off, c->len - c->off);
+	c->len -= c->off;
+	c->off = 0;
+}
+
+/*
+ * Read what is available (at least one byte) within timeout_ms.
+ * Returns the number of bytes added, 0 at end of file, -1 on error
+ * (errno ETIMEDOUT on timeout, ENOBUFS when the buffer is full).
+ */
+int
+conn_fill(struct conn *c, int timeout_ms)
+{
+	long long	 deadline = now_ms() + timeout_ms;
+	ssize_t		 n;
+
+	if (c->len == c->size)
+		conn_compact(c);
+	if (c->len == c->size) {
+		errno = ENOBUFS;
+		return (-1);
+	}
+	for (;;) {
+		n = recv(c->fd, c->buf + c->len, c->size - c->len,
+		    MSG_DONTWAIT);
+		if (n > 0) {
+			c->len += n;
+			return ((int)n);
+		}
+		if (n == 0) {
+			c->eof = 1;
+			return (0);
+		}
+		if (errno == EINTR)
+			continue;
+		if (errno != EAGAIN)
+			return (-1);
+		if (wait_fd(c->fd, POLLIN, deadline) == -1)
+			return (-1);
+	}
+}
+
+/*
+ * Write iov completely within timeout_ms (a client that stops reading
+ * is dropped, not waited for).  Returns 0 or -1.
+ */
+int
+conn_writev(int fd, struct iovec *iov, int iovcnt, int timeout_ms)
+{
+	long long	 deadline = now_ms() + timeout_ms;
+	struct msghdr	 msg;
+	ssize_t		 n;
+
+	while (iovcnt > 0) {
+		if (iov->iov_len == 0) {
+			iov++;
+			iovcnt--;
+			continue;
+		}
+		memset(&msg, 0, sizeof(msg));
+		msg.msg_iov = iov;
+		msg.msg_iovlen = iovcnt;
+		n = sendmsg(fd, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (n == -1) {
+			if (errno == EINTR)
+				continue;
+			if (errno != EAGAIN)
+				return (-1);
+			if (wait_fd(fd, POLLOUT, deadline) == -1)
+				return (-1);
+			continue;
+		}
+		while (n > 0 && iovcnt > 0) {
+			if ((size_t)n >= iov->iov_len) {
+				n -= iov->iov_len;
+				iov++;
+				iovcnt--;
+			} else {
+				iov->iov_base = (char *)iov->iov_base + n;
+				iov->iov_len -= n;
+				n = 0;
+			}
+		}
+	}
+	return (0);
+}
+
+/* Write buf completely within timeout_ms.  Returns 0 or -1. */
+int
+conn_write(int fd, const void *buf, size_t len, int timeout_ms)
+{
+	struct iovec	 iov;
+
+	iov.iov_base = (void *)(uintptr_t)buf;
+	iov.iov_len = len;
+	return (conn_writev(fd, &iov, 1, timeout_ms));
+}

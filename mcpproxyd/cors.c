@@ -1,0 +1,182 @@
+/*
+ * CORS and the Origin/Host checks.  The proxy owns every
+ * Access-Control-* header: what the upstream sent is dropped and these
+ * functions write the only copy, on every answer, errors included.
+ */
+#include <ctype.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include "mcpproxyd.h"
+
+static int
+in_list(const struct strlist *l, const char *s, size_t len)
+{
+	size_t	 i;
+
+	for (i = 0; i < l->n; i++)
+		if (strlen(l->v[i]) == len && !strncasecmp(l->v[i], s, len))
+			return (1);
+	return (0);
+}
+
+/* Length of the host part of a Host value ("[::1]:9000" -> "[::1]"). */
+static size_t
+host_part(const char *host)
+{
+	const char	*colon;
+
+	if (host[0] == '[') {
+		const char *rb = strchr(host, ']');
+		return (rb ? (size_t)(rb - host + 1) : strlen(host));
+	}
+	colon = strchr(host, ':');
+	return (colon ? (size_t)(colon - host) : strlen(host));
+}
+
+/* Does allowed_hosts let this Host in?  An empty list allows any. */
+int
+host_allowed(const struct server *srv, const char *host)
+{
+	const struct strlist	*l = &srv->allowed_hosts;
+	size_t			 n;
+
+	if (l->any || l->n == 0)
+		return (1);
+	if (host == NULL)
+		return (0);
+	n = host_part(host);
+	if (in_list(l, host, n))
+		return (1);
+	/* "::1" in the list matches the Host "[::1]:port" */
+	return (n > 2 && host[0] == '[' && in_list(l, host + 1, n - 2));
+}
+
+/*
+ * Is a request carrying this Origin allowed in?  Same-origin requests
+ * always are; others only when allowed_origins (by default the CORS
+ * origins) lists the origin.  This is the MCP transport's defence
+ * against DNS rebinding.
+ */
+int
+origin_allowed(const struct server *srv, const char *origin,
+    const char *host)
+{
+	if (origin == NULL)
+		return (1);
+	if (srv->allowed_origins.any ||
+	    in_list(&srv->allowed_origins, origin, strlen(origin)))
+		return (1);
+	return (host != NULL && !strncasecmp(origin, "http://", 7) &&
+	    !strcasecmp(origin + 7, host));
+}
+
+static int
+cors_origin_ok(const struct server *srv, const char *origin)
+{
+	const struct strlist	*l = &srv->cors.origins;
+
+	if (origin == NULL)
+		return (0);
+	return (l->any || in_list(l, origin, strlen(origin)));
+}
+
+/* Append the Access-Control-Allow-Origin family for origin. */
+static size_t
+allow_origin(const struct server *srv, const char *origin, char *buf,
+    size_t len)
+{
+	const struct cors	*c = &srv->cors;
+	int			 n;
+
+	if (c->origins.any && !c->credentials)
+		n = snprintf(buf, len, "Access-Control-Allow-Origin: *\r\n"
+		    "Vary: Origin\r\n");
+	else
+		n = snprintf(buf, len, "Access-Control-Allow-Origin: %s\r\n"
+		    "Vary: Origin\r\n%s", origin, c->credentials ?
+		    "Access-Control-Allow-Credentials: true\r\n" : "");
+	return (n < 0 || (size_t)n >= len ? 0 : (size_t)n);
+}
+
+/*
+ * Write the CORS headers of an ordinary answer into buf.  Returns their
+ * length, 0 when the request gets none (no Origin, origin not allowed).
+ */
+size_t
+cors_headers(const struct server *srv, const char *origin, char *buf,
+    size_t len)
+{
+	size_t	 n;
+	int	 m;
+
+	if (!cors_origin_ok(srv, origin))
+		return (0);
+	if ((n = allow_origin(srv, origin, buf, len)) == 0)
+		return (0);
+	m = snprintf(buf + n, len - n, "Access-Control-Expose-Headers: %s\r\n",
+	    srv->cors.expose);
+	return (m < 0 || (size_t)m >= len - n ? 0 : n + m);
+}
+
+/* Is s a plain comma-separated list of header names? */
+static int
+header_list_ok(const char *s)
+{
+	for (; *s; s++)
+		if (!isalnum((unsigned char)*s) && strchr("-_, ", *s) == NULL)
+			return (0);
+	return (1);
+}
+
+/*
+ * Write the headers of a preflight answer.  With cors_allow_headers =
+ * "*" the requested headers are echoed: browsers never let a literal
+ * "*" cover Authorization.  Returns the length, 0 if the origin is not
+ * allowed (the caller answers 403).
+ */
+size_t
+cors_preflight(const struct server *srv, const char *origin,
+    const char *req_headers, char *buf, size_t len)
+{
+	const struct cors	*c = &srv->cors;
+	char			 allow[1024];
+	size_t			 n, i, a = 0;
+	int			 m;
+
+	if (!cors_origin_ok(srv, origin))
+		return (0);
+	if (c->headers.any) {
+		if (req_headers != NULL && header_list_ok(req_headers))
+			snprintf(allow, sizeof(allow), "%s", req_headers);
+		else
+			allow[0] = '\0';
+	} else {
+		allow[0] = '\0';
+		for (i = 0; i < c->headers.n; i++) {
+			m = snprintf(allow + a, sizeof(allow) - a, "%s%s",
+			    i ? ", " : "", c->headers.v[i]);
+			if (m < 0 || (size_t)m >= sizeof(allow) - a)
+				break;
+			a += m;
+		}
+	}
+	if ((n = allow_origin(srv, origin, buf, len)) == 0)
+		return (0);
+	m = snprintf(buf + n, len - n,
+	    "Access-Control-Allow-Methods: %s\r\n"
+	    "%s%s%s"
+	    "Access-Control-Max-Age: %d\r\n",
+	    c->methods,
+	    allow[0] ? "Access-Control-Allow-Headers: " : "", allow,
+	    allow[0] ? "\r\n" : "", c->max_age);
+	return (m < 0 || (size_t)m >= len - n ? 0 : n + m);
+}
+
+/* Is this a response header the proxy replaces (Access-Control-*)? */
+int
+cors_header_owned(const char *name)
+{
+	return (!strncasecmp(name, "Access-Control-", 15));
+}

@@ -1,0 +1,99 @@
+/*
+ * The listening sockets: bound by the master before it drops root,
+ * shared by every worker.
+ */
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <arpa/inet.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "mcpproxyd.h"
+
+/* Format a socket address as "a.b.c.d:port" or "[v6]:port". */
+const char *
+addr_text(const struct sockaddr *sa, char *buf, size_t len)
+{
+	char	 host[INET6_ADDRSTRLEN];
+
+	if (sa->sa_family == AF_INET6) {
+		const struct sockaddr_in6 *s6 = (const void *)sa;
+
+		if (IN6_IS_ADDR_V4MAPPED(&s6->sin6_addr))
+			inet_ntop(AF_INET, &s6->sin6_addr.s6_addr[12], host,
+			    sizeof(host));
+		else
+			inet_ntop(AF_INET6, &s6->sin6_addr, host, sizeof(host));
+		snprintf(buf, len, "%s", host);
+	} else if (sa->sa_family == AF_INET) {
+		const struct sockaddr_in *s4 = (const void *)sa;
+
+		inet_ntop(AF_INET, &s4->sin_addr, host, sizeof(host));
+		snprintf(buf, len, "%s", host);
+	} else
+		snprintf(buf, len, "unknown");
+	return (buf);
+}
+
+/*
+ * Bind and listen on every configured address.  The sockets are
+ * non-blocking: workers wait in epoll and may lose the race for a
+ * connection.  Returns 0, or -1 after logging which address failed.
+ */
+int
+listen_open(struct config *conf)
+{
+	size_t	 i;
+	int	 on = 1;
+
+	for (i = 0; i < conf->nlisteners; i++) {
+		struct listener	*l = &conf->listeners[i];
+		int		 fd;
+
+		fd = socket(l->ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK |
+		    SOCK_CLOEXEC, 0);
+		if (fd == -1) {
+			log_warn("listen %s: socket", l->text);
+			return (-1);
+		}
+		if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on,
+		    sizeof(on)) == -1)
+			log_warn("listen %s: SO_REUSEADDR", l->text);
+		/* [::]:port should not also take the IPv4 port */
+		if (l->ss.ss_family == AF_INET6 && setsockopt(fd, IPPROTO_IPV6,
+		    IPV6_V6ONLY, &on, sizeof(on)) == -1)
+			log_warn("listen %s: IPV6_V6ONLY", l->text);
+		if (bind(fd, (struct sockaddr *)&l->ss, l->sslen) == -1) {
+			log_warn("listen %s: bind", l->text);
+			close(fd);
+			return (-1);
+		}
+		if (listen(fd, conf->backlog) == -1) {
+			log_warn("listen %s: listen", l->text);
+			close(fd);
+			return (-1);
+		}
+		l->fd = fd;
+	}
+	return (0);
+}
+
+/* Close every listening socket (a worker that is told to finish). */
+void
+listen_close(struct config *conf)
+{
+	size_t	 i;
+
+	for (i = 0; i < conf->nlisteners; i++)
+		if (conf->listeners[i].fd != -1) {
+			close(conf->listeners[i].fd);
+			conf->listeners[i].fd = -1;
+		}
+}

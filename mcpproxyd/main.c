@@ -1,0 +1,143 @@
+/*
+ * mcpproxyd: start-up.  Read the configuration, bind the listening
+ * sockets as root, write the locked pid file, then hand over to the
+ * master, which forks the workers; workers drop root at birth.
+ */
+#include <sys/types.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+
+#include <err.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "mcpproxyd.h"
+
+static void __attribute__((noreturn))
+usage(void)
+{
+	fprintf(stderr, "usage: mcpproxyd [-dnv] [-f file]\n");
+	exit(1);
+}
+
+/* Resolve the unprivileged user the workers run as. */
+static void
+resolve_user(struct config *conf)
+{
+	struct passwd	*pw;
+
+	if (geteuid() != 0)
+		return;		/* not root: nothing to drop */
+	if (conf->user == NULL && (conf->user = strdup("mcpproxyd")) == NULL)
+		err(1, "strdup");
+	if ((pw = getpwnam(conf->user)) == NULL)
+		errx(1, "%s: user \"%s\" does not exist", conf->file,
+		    conf->user);
+	if (pw->pw_uid == 0)
+		errx(1, "%s: user \"%s\" is root; refusing to run workers "
+		    "as root", conf->file, conf->user);
+	conf->drop = 1;
+	conf->uid = pw->pw_uid;
+	conf->gid = pw->pw_gid;
+}
+
+/* Become the configured user for good (in a worker, after fork). */
+void
+drop_privileges(const struct config *conf)
+{
+	if (!conf->drop)
+		return;
+	if (setgroups(1, &conf->gid) == -1 ||
+	    setresgid(conf->gid, conf->gid, conf->gid) == -1 ||
+	    setresuid(conf->uid, conf->uid, conf->uid) == -1)
+		fatal("cannot drop privileges to %s", conf->user);
+	if (setuid(0) != -1)
+		fatalx("could regain root after dropping it");
+}
+
+/*
+ * Create and lock the pid file.  The lock, not the file's existence,
+ * says that a daemon runs: a stale file from a crash is no obstacle.
+ */
+static int
+pidfile_open(const char *path)
+{
+	char	 buf[32];
+	int	 fd, n;
+
+	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644)) == -1)
+		fatal("pid file %s", path);
+	if (flock(fd, LOCK_EX | LOCK_NB) == -1) {
+		if (errno == EWOULDBLOCK)
+			fatalx("pid file %s is locked: mcpproxyd is already "
+			    "running", path);
+		fatal("pid file %s: flock", path);
+	}
+	n = snprintf(buf, sizeof(buf), "%ld\n", (long)getpid());
+	if (ftruncate(fd, 0) == -1 || pwrite(fd, buf, n, 0) != n)
+		fatal("pid file %s: write", path);
+	return (fd);
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct config		 conf;
+	struct scoreboard	*sb;
+	const char		*file = MCPPROXYD_CONF;
+	int			 ch, debug = 0, noaction = 0, verbose = 1;
+	int			 rc;
+
+	while ((ch = getopt(argc, argv, "df:nv")) != -1) {
+		switch (ch) {
+		case 'd':
+			debug = 1;
+			break;
+		case 'f':
+			file = optarg;
+			break;
+		case 'n':
+			noaction = 1;
+			break;
+		case 'v':
+			verbose++;
+			break;
+		default:
+			usage();
+		}
+	}
+	if (optind != argc)
+		usage();
+
+	if (config_load(file, &conf) == -1)
+		exit(1);
+	resolve_user(&conf);
+	if (noaction) {
+		fprintf(stderr, "configuration OK\n");
+		exit(0);
+	}
+	log_init("mcpproxyd", debug, verbose);
+	if (accesslog_open(conf.access_log) == -1)
+		fatalx("cannot open access log %s", conf.access_log);
+	if (listen_open(&conf) == -1)
+		fatalx("cannot listen; exiting");
+	if (!debug && daemon(0, 0) == -1)
+		fatal("daemon");
+	if (conf.pid_file != NULL)
+		pidfile_open(conf.pid_file);
+	sb = scoreboard_create(conf.max_workers);
+	log_info("started, %zu listener%s, %d to %d workers", conf.nlisteners,
+	    conf.nlisteners == 1 ? "" : "s", conf.min_spare, conf.max_workers);
+	rc = master_run(&conf, sb);
+	if (conf.pid_file != NULL)
+		unlink(conf.pid_file);
+	log_info("stopped");
+	return (rc);
+}

@@ -1,0 +1,247 @@
+/*
+ * mcpproxyd: private declarations, grouped by the file that defines them.
+ */
+#ifndef MCPPROXYD_H
+#define MCPPROXYD_H
+
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "http.h"
+
+#define MCPPROXYD_CONF		SYSCONFDIR "/mcpproxyd.conf"
+#define MAX_SERVERS		16
+#define MAX_LISTENERS		32
+#define MAX_ROUTES		32
+#define MAX_LIST		64
+#define MAX_WORKERS_CAP		4096
+
+struct strlist {
+	char		*v[MAX_LIST];
+	size_t		 n;
+	int		 any;		/* the list was "*" */
+};
+
+struct route {
+	char		*prefix;	/* path prefix on the proxy */
+	size_t		 prefixlen;
+	char		*url;		/* upstream URL as configured */
+	char		*host;		/* upstream host name or address */
+	char		*port;
+	char		*authority;	/* host[:port] for the Host header */
+	char		*path;		/* replaces prefix */
+	int		 index;		/* route number, for upstream reuse */
+};
+
+struct cors {
+	struct strlist	 origins;	/* empty: no CORS headers at all */
+	char		*methods;
+	struct strlist	 headers;
+	char		*expose;
+	int		 max_age;
+	int		 credentials;
+};
+
+struct server {
+	char		*name;
+	int		 line;
+	struct route	 routes[MAX_ROUTES];
+	size_t		 nroutes;
+	struct cors	 cors;
+	struct strlist	 allowed_hosts;		/* empty: any Host */
+	struct strlist	 allowed_origins;	/* unset: the CORS origins */
+	int		 origins_set;
+};
+
+struct listener {
+	struct sockaddr_storage	 ss;
+	socklen_t		 sslen;
+	char			*text;		/* as configured */
+	int			 fd;
+	struct server		*srv;
+};
+
+struct config {
+	char		*file;
+	char		*user;
+	char		*pid_file;
+	char		*access_log;	/* path, "syslog" or "stderr" */
+	int		 drop;		/* workers switch to uid/gid */
+	uid_t		 uid;
+	gid_t		 gid;
+	int		 start_workers;
+	int		 min_spare;
+	int		 max_spare;
+	int		 max_workers;
+	int		 stream_share;	/* % of max_workers streams may hold */
+	int		 max_streams_per_client;
+	int		 header_timeout;	/* s, request head */
+	int		 keepalive_timeout;	/* s, idle client between requests */
+	int		 upstream_timeout;	/* s, to the upstream's head: 504 */
+	int		 stream_idle_timeout;	/* s, silence on an open response */
+	int		 send_timeout;		/* s, a client that stops reading */
+	int		 backlog;
+	struct http_limits lim;
+	struct server	 servers[MAX_SERVERS];
+	size_t		 nservers;
+	struct listener	 listeners[MAX_LISTENERS];
+	size_t		 nlisteners;
+};
+
+/* config.c */
+int	 config_load(const char *file, struct config *conf);
+void	 config_free(struct config *conf);
+int	 parse_hostport(const char *text, struct sockaddr_storage *ss,
+	    socklen_t *len, const char **why);
+
+/* listen.c */
+int	 listen_open(struct config *conf);
+void	 listen_close(struct config *conf);
+const char *addr_text(const struct sockaddr *sa, char *buf, size_t len);
+
+/* scoreboard.c */
+enum slot_state {
+	SLOT_EMPTY = 0,		/* no worker */
+	SLOT_STARTING,		/* forked, not yet accepting */
+	SLOT_IDLE,		/* waiting in accept */
+	SLOT_READ,		/* reading a request */
+	SLOT_PROXY,		/* exchanging one request with the upstream */
+	SLOT_STREAM,		/* holding a long-lived event stream */
+	SLOT_KEEPALIVE,		/* waiting for the client's next request */
+	SLOT_EXITING		/* told to finish and exit */
+};
+
+struct slot {
+	pid_t			 pid;
+	unsigned int		 generation;
+	volatile int		 state;		/* enum slot_state */
+	time_t			 since;		/* when state was entered */
+	time_t			 born;
+	unsigned long		 requests;
+	struct sockaddr_storage	 client;	/* valid when busy */
+	char			 what[64];	/* method and path, for ps */
+};
+
+struct scoreboard {
+	int		 nslots;
+	unsigned int	 generation;
+	struct slot	 slot[];
+};
+
+struct scoreboard *scoreboard_create(int nslots);
+void	 scoreboard_set(struct scoreboard *sb, int i, enum slot_state st);
+int	 scoreboard_count(const struct scoreboard *sb, enum slot_state st);
+int	 scoreboard_streams_from(const struct scoreboard *sb,
+	    const struct sockaddr_storage *client);
+const char *scoreboard_state_name(enum slot_state st);
+
+/* master.c */
+int	 master_run(struct config *conf, struct scoreboard *sb);
+
+/* main.c */
+void	 drop_privileges(const struct config *conf);
+
+/* worker.c */
+void	 worker_main(struct config *conf, struct scoreboard *sb, int slot,
+	    int wakefd) __attribute__((noreturn));
+struct upstream *worker_upstream(void);
+
+struct logrec {
+	struct timespec	 start;
+	const char	*client;
+	const char	*method;
+	const char	*path;
+	int		 status;
+	uint64_t	 bytes;
+	const char	*upstream;
+	char		 rpc[48];
+	char		 tool[48];
+	char		 session[17];
+};
+
+/* One client connection and the request being served on it. */
+struct exchange {
+	struct config		*conf;
+	struct scoreboard	*sb;
+	int			 slot;
+	const struct server	*srv;
+	const struct route	*rt;
+	struct conn		*cl;		/* client connection */
+	struct sockaddr_storage	 peer;
+	char			 peertext[64];
+	char			*head;		/* private copy of the head */
+	size_t			 headlen;
+	struct http_request	 req;
+	const char		*origin;
+	char			*body;		/* request body, de-chunked */
+	size_t			 bodylen;
+	size_t			 bodysize;
+	int			 stream;	/* a GET event stream */
+	int			 keepalive;	/* client connection goes on */
+	struct logrec		 log;
+	char			 logpath[256];
+};
+
+/* request.c */
+int	 request_read_head(struct exchange *x, int first, size_t *hlen);
+int	 request_read_body(struct exchange *x);
+void	 request_error(struct exchange *x, int status, const char *message);
+int	 request_handle(struct exchange *x);
+
+/* proxy.c */
+int	 proxy_forward(struct exchange *x, struct upstream *u);
+
+/* conn.c: blocking I/O with deadlines on one socket */
+struct conn {
+	int		 fd;
+	char		*buf;		/* bytes read and not yet used */
+	size_t		 size;
+	size_t		 off;		/* start of unused bytes */
+	size_t		 len;		/* end of unused bytes */
+	int		 eof;
+};
+extern volatile sig_atomic_t worker_quit;
+int	 conn_init(struct conn *c, int fd, size_t size);
+void	 conn_free(struct conn *c);
+int	 conn_fill(struct conn *c, int timeout_ms);
+int	 conn_write(int fd, const void *buf, size_t len, int timeout_ms);
+int	 conn_writev(int fd, struct iovec *iov, int iovcnt, int timeout_ms);
+void	 conn_compact(struct conn *c);
+
+/* upstream.c */
+struct upstream {
+	int		 fd;		/* -1: not connected */
+	int		 route;		/* route index it belongs to */
+	const struct server *srv;
+	int		 reused;
+	struct conn	 in;
+	char		 peer[64];
+};
+int	 upstream_get(struct upstream *u, const struct server *srv,
+	    const struct route *rt, size_t bufsize, int timeout_ms);
+void	 upstream_close(struct upstream *u);
+
+/* cors.c */
+int	 origin_allowed(const struct server *srv, const char *origin,
+	    const char *host);
+int	 host_allowed(const struct server *srv, const char *host);
+size_t	 cors_headers(const struct server *srv, const char *origin,
+	    char *buf, size_t len);
+size_t	 cors_preflight(const struct server *srv, const char *origin,
+	    const char *req_headers, char *buf, size_t len);
+int	 cors_header_owned(const char *name);
+
+/* accesslog.c */
+int	 accesslog_open(const char *where);
+void	 accesslog_write(const struct logrec *r);
+void	 accesslog_session(struct logrec *r, const char *session_id);
+
+/* mcp.c */
+void	 mcp_sniff(const char *body, size_t len, char *rpc, size_t rpclen,
+	    char *tool, size_t toollen);
+
+#endif

@@ -1,0 +1,469 @@
+/*
+ * One exchange with the upstream: forward the request, then stream the
+ * response back as it arrives.  Nothing of the response is held back:
+ * each read from the upstream is written to the client at once, so
+ * every SSE event reaches the client when the server sends it.
+ */
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+
+#include <errno.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "log.h"
+#include "mcpproxyd.h"
+
+static const char *hop_headers[] = {
+	"Connection", "Keep-Alive", "Proxy-Connection", "TE", "Trailer",
+	"Transfer-Encoding", "Upgrade", "Proxy-Authorization",
+	"Proxy-Authenticate", "Content-Length", NULL
+};
+
+/* Is this header for this hop only (RFC 9110 7.6.1)? */
+static int
+hop_by_hop(const char *name, const char *connection)
+{
+	size_t	 i;
+
+	for (i = 0; hop_headers[i] != NULL; i++)
+		if (!strcasecmp(name, hop_headers[i]))
+			return (1);
+	return (connection != NULL && http_list_has(connection, name));
+}
+
+/* snprintf into buf at *off; returns -1 when it does not fit. */
+static int
+put(char *buf, size_t size, size_t *off, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static int
+put(char *buf, size_t size, size_t *off, const char *fmt, ...)
+{
+	va_list	 ap;
+	int	 n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(buf + *off, size - *off, fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= size - *off)
+		return (-1);
+	*off += n;
+	return (0);
+}
+
+/* The upstream target: the route's path in place of its prefix. */
+static int
+upstream_target(const struct exchange *x, char *buf, size_t size)
+{
+	const char	*rest = x->req.target + x->rt->prefixlen;
+	const char	*base = x->rt->path;
+	size_t		 bl = strlen(base);
+	int		 n;
+
+	if (x->rt->prefixlen == 1)	/* prefix "/" keeps the whole path */
+		rest = x->req.target;
+	if (bl > 0 && base[bl - 1] == '/' && rest[0] == '/')
+		rest++;
+	n = snprintf(buf, size, "%s%s", base, rest);
+	return (n < 0 || (size_t)n >= size ? -1 : 0);
+}
+
+/* Build the request head for the upstream.  Returns its length or -1. */
+static int
+build_request(const struct exchange *x, char *buf, size_t size)
+{
+	const struct http_request	*r = &x->req;
+	const char			*conn, *xff;
+	char				 target[8192 + 256];
+	size_t				 off = 0, i;
+
+	if (upstream_target(x, target, sizeof(target)) == -1)
+		return (-1);
+	conn = http_header_get(r->hdr, r->nhdr, "Connection");
+	xff = http_header_get(r->hdr, r->nhdr, "X-Forwarded-For");
+	if (put(buf, size, &off, "%s %s HTTP/1.1\r\nHost: %s\r\n", r->method,
+	    target, x->rt->authority) == -1)
+		return (-1);
+	for (i = 0; i < r->nhdr; i++) {
+		const char *name = r->hdr[i].name;
+
+		if (hop_by_hop(name, conn) || !strcasecmp(name, "Host") ||
+		    !strcasecmp(name, "Expect") ||
+		    !strncasecmp(name, "X-Forwarded-", 12))
+			continue;
+		if (put(buf, size, &off, "%s: %s\r\n", name,
+		    r->hdr[i].value) == -1)
+			return (-1);
+	}
+	if (put(buf, size, &off, "X-Forwarded-For: %s%s%s\r\n"
+	    "X-Forwarded-Proto: http\r\nX-Forwarded-Host: %s\r\n",
+	    xff ? xff : "", xff ? ", " : "", x->peertext,
+	    r->host ? r->host : "") == -1)
+		return (-1);
+	if ((r->framing != HTTP_BODY_NONE || !strcmp(r->method, "POST") ||
+	    !strcmp(r->method, "PUT") || !strcmp(r->method, "PATCH")) &&
+	    put(buf, size, &off, "Content-Length: %zu\r\n", x->bodylen) == -1)
+		return (-1);
+	if (put(buf, size, &off, "\r\n") == -1)
+		return (-1);
+	return ((int)off);
+}
+
+static long long
+now_ms(void)
+{
+	struct timespec	 ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ((long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
+}
+
+/*
+ * Read the upstream's response head (skipping 1xx) within
+ * upstream_timeout.  Returns 0 with *hlen, 504 on timeout, 502 on
+ * anything else, -2 when a reused connection was closed before any
+ * byte arrived (the request may be sent again on a new connection).
+ */
+static int
+read_response(struct exchange *x, struct upstream *u,
+    struct http_response *resp, size_t *hlen)
+{
+	struct conn	*c = &u->in;
+	long long	 deadline = now_ms() + x->conf->upstream_timeout * 1000LL;
+	const char	*why;
+	int		 n, got = 0;
+
+	for (;;) {
+		if ((*hlen = http_head_end(c->buf + c->off, c->len - c->off))) {
+			if (http_parse_response(c->buf + c->off, *hlen,
+			    !strcmp(x->req.method, "HEAD"),
+			    x->conf->lim.max_headers, resp, &why) == -1) {
+				log_warnx("upstream %s: bad response: %s",
+				    x->rt->url, why);
+				return (502);
+			}
+			if (resp->status >= 100 && resp->status < 200 &&
+			    resp->status != 101) {
+				c->off += *hlen;
+				continue;
+			}
+			if (resp->status == 101) {
+				log_warnx("upstream %s: protocol switch "
+				    "refused", x->rt->url);
+				return (502);
+			}
+			return (0);
+		}
+		if (c->len - c->off >= c->size) {
+			log_warnx("upstream %s: response head too large",
+			    x->rt->url);
+			return (502);
+		}
+		if (deadline <= now_ms()) {
+			log_warnx("upstream %s: no response within %ds",
+			    x->rt->url, x->conf->upstream_timeout);
+			return (504);
+		}
+		n = conn_fill(c, (int)(deadline - now_ms()));
+		if (n > 0) {
+			got += n;
+			continue;
+		}
+		if (n == -1 && errno == ETIMEDOUT) {
+			log_warnx("upstream %s: no response within %ds",
+			    x->rt->url, x->conf->upstream_timeout);
+			return (504);
+		}
+		if (got == 0 && u->reused)
+			return (-2);
+		log_warnx("upstream %s: connection closed before a response",
+		    x->rt->url);
+		return (502);
+	}
+}
+
+/* Send the head and body; returns 0 or -1. */
+static int
+send_request(struct exchange *x, struct upstream *u, char *head, int hl)
+{
+	struct iovec	 iov[2];
+
+	iov[0].iov_base = head;
+	iov[0].iov_len = hl;
+	iov[1].iov_base = x->body;
+	iov[1].iov_len = x->bodylen;
+	return (conn_writev(u->fd, iov, 2, x->conf->upstream_timeout * 1000));
+}
+
+/*
+ * Write the response head to the client: hop-by-hop and CORS headers of
+ * the upstream removed, ours added.  *chunk_out says whether the body
+ * goes out chunked.  Returns 0 or -1.
+ */
+static int
+send_response_head(struct exchange *x, const struct http_response *resp,
+    int *chunk_out)
+{
+	char		 buf[16384 + 2048];
+	const char	*conn, *sid;
+	size_t		 off = 0, i;
+
+	conn = http_header_get(resp->hdr, resp->nhdr, "Connection");
+	*chunk_out = 0;
+	if (resp->framing == HTTP_BODY_CHUNKED ||
+	    resp->framing == HTTP_BODY_CLOSE) {
+		if (x->req.minor >= 1)
+			*chunk_out = 1;
+		else
+			x->keepalive = 0;
+	}
+	if (worker_quit)
+		x->keepalive = 0;
+	if (put(buf, sizeof(buf), &off, "HTTP/1.1 %d %s\r\n", resp->status,
+	    resp->reason && *resp->reason ? resp->reason :
+	    http_reason(resp->status)) == -1)
+		return (-1);
+	for (i = 0; i < resp->nhdr; i++) {
+		const char *name = resp->hdr[i].name;
+
+		if (hop_by_hop(name, conn) || cors_header_owned(name))
+			continue;
+		if (put(buf, sizeof(buf), &off, "%s: %s\r\n", name,
+		    resp->hdr[i].value) == -1)
+			return (-1);
+	}
+	if (resp->framing == HTTP_BODY_LENGTH || (resp->framing ==
+	    HTTP_BODY_NONE && !strcmp(x->req.method, "HEAD") &&
+	    http_header_get(resp->hdr, resp->nhdr, "Content-Length"))) {
+		if (put(buf, sizeof(buf), &off, "Content-Length: %llu\r\n",
+		    (unsigned long long)resp->content_length) == -1)
+			return (-1);
+	}
+	if (*chunk_out && put(buf, sizeof(buf), &off,
+	    "Transfer-Encoding: chunked\r\n") == -1)
+		return (-1);
+	if (!x->keepalive && put(buf, sizeof(buf), &off,
+	    "Connection: close\r\n") == -1)
+		return (-1);
+	if (x->keepalive && x->req.minor == 0 && put(buf, sizeof(buf), &off,
+	    "Connection: keep-alive\r\n") == -1)
+		return (-1);
+	if (x->origin != NULL)
+		off += cors_headers(x->srv, x->origin, buf + off,
+		    sizeof(buf) - off - 2);
+	if (put(buf, sizeof(buf), &off, "\r\n") == -1)
+		return (-1);
+	if (x->log.session[0] == '\0' &&
+	    (sid = http_header_get(resp->hdr, resp->nhdr, "Mcp-Session-Id")))
+		accesslog_session(&x->log, sid);
+	x->log.status = resp->status;
+	return (conn_write(x->cl->fd, buf, off, x->conf->send_timeout * 1000));
+}
+
+/* Write len body bytes to the client, as one chunk when chunking. */
+static int
+send_data(struct exchange *x, const char *p, size_t len, int chunk_out)
+{
+	struct iovec	 iov[3];
+	char		 size[24];
+
+	if (len == 0)
+		return (0);
+	x->log.bytes += len;
+	if (!chunk_out)
+		return (conn_write(x->cl->fd, p, len,
+		    x->conf->send_timeout * 1000));
+	iov[0].iov_base = size;
+	iov[0].iov_len = snprintf(size, sizeof(size), "%zx\r\n", len);
+	iov[1].iov_base = (void *)(uintptr_t)p;
+	iov[1].iov_len = len;
+	iov[2].iov_base = (void *)(uintptr_t)"\r\n";
+	iov[2].iov_len = 2;
+	return (conn_writev(x->cl->fd, iov, 3, x->conf->send_timeout * 1000));
+}
+
+/*
+ * Pass what the upstream buffer holds to the client.  Returns 1 when
+ * the response is complete, 0 when more is needed, -1 on an error.
+ */
+static int
+relay_buffered(struct exchange *x, struct upstream *u,
+    const struct http_response *resp, struct chunked *ch, uint64_t *left,
+    int chunk_out)
+{
+	struct conn	*c = &u->in;
+	const char	*why;
+	size_t		 take, used, dlen;
+	int		 rc;
+
+	switch (resp->framing) {
+	case HTTP_BODY_NONE:
+		return (1);
+	case HTTP_BODY_LENGTH:
+		take = c->len - c->off;
+		if (take > *left)
+			take = *left;
+		if (send_data(x, c->buf + c->off, take, chunk_out) == -1)
+			return (-1);
+		c->off += take;
+		*left -= take;
+		return (*left == 0);
+	case HTTP_BODY_CHUNKED:
+		while (c->off < c->len) {
+			rc = chunked_decode(ch, c->buf + c->off,
+			    c->len - c->off, &used, &dlen, &why);
+			if (rc < 0) {
+				log_warnx("upstream %s: bad chunked body: %s",
+				    x->rt->url, why);
+				return (-1);
+			}
+			if (send_data(x, c->buf + c->off, dlen,
+			    chunk_out) == -1)
+				return (-1);
+			c->off += used;
+			if (rc == 1)
+				return (1);
+			if (used == 0)
+				break;
+		}
+		conn_compact(c);
+		return (0);
+	case HTTP_BODY_CLOSE:
+		take = c->len - c->off;
+		if (send_data(x, c->buf + c->off, take, chunk_out) == -1)
+			return (-1);
+		c->off += take;
+		return (0);
+	}
+	return (-1);
+}
+
+/*
+ * Stream the response body.  Watches the client too: a client that
+ * goes away ends the upstream request at once.  Returns 0 when the
+ * whole body was passed on, -1 otherwise.
+ */
+static int
+relay_body(struct exchange *x, struct upstream *u,
+    const struct http_response *resp, int chunk_out)
+{
+	struct pollfd	 pfd[2];
+	struct chunked	 ch;
+	uint64_t	 left = resp->content_length;
+	int		 rc, n, idle = x->conf->stream_idle_timeout * 1000;
+
+	chunked_init(&ch, 0);
+	for (;;) {
+		if ((rc = relay_buffered(x, u, resp, &ch, &left,
+		    chunk_out)) != 0)
+			break;
+		if (u->in.off == u->in.len)
+			u->in.off = u->in.len = 0;
+		pfd[0].fd = u->fd;
+		pfd[0].events = POLLIN;
+		pfd[1].fd = x->cl->fd;
+		pfd[1].events = POLLRDHUP;
+		n = poll(pfd, 2, idle);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == 0) {
+			log_info("%s: %s %s: no data for %ds; closing",
+			    x->peertext, x->req.method, x->logpath,
+			    x->conf->stream_idle_timeout);
+			return (-1);
+		}
+		if (n == -1)
+			return (-1);
+		if (pfd[1].revents & (POLLRDHUP | POLLHUP | POLLERR)) {
+			log_debug("%s: client went away during the response",
+			    x->peertext);
+			return (-1);
+		}
+		if (!(pfd[0].revents & (POLLIN | POLLHUP | POLLERR)))
+			continue;
+		n = conn_fill(&u->in, 1);
+		if (n > 0)
+			continue;
+		if (n == -1 && (errno == EAGAIN || errno == ETIMEDOUT))
+			continue;
+		if (n == 0 && resp->framing == HTTP_BODY_CLOSE) {
+			rc = 1;
+			break;
+		}
+		log_warnx("upstream %s: response cut short", x->rt->url);
+		return (-1);
+	}
+	if (rc == -1)
+		return (-1);
+	if (chunk_out && conn_write(x->cl->fd, "0\r\n\r\n", 5,
+	    x->conf->send_timeout * 1000) == -1)
+		return (-1);
+	return (0);
+}
+
+/*
+ * Forward the request in x to its route's upstream and stream back the
+ * answer.  Returns 1 when the client connection may go on, 0 if not.
+ */
+int
+proxy_forward(struct exchange *x, struct upstream *u)
+{
+	struct http_response	 resp;
+	char			*head;
+	size_t			 size = x->conf->lim.max_head + 1024, hlen;
+	int			 hl, status, chunk_out, tries;
+
+	if ((head = malloc(size)) == NULL ||
+	    (hl = build_request(x, head, size)) == -1) {
+		free(head);
+		request_error(x, 500, "cannot build the upstream request");
+		return (0);
+	}
+	for (tries = 0; ; tries++) {
+		if (upstream_get(u, x->srv, x->rt, 0,
+		    x->conf->upstream_timeout * 1000) == -1) {
+			status = 502;
+			break;
+		}
+		x->log.upstream = u->peer;
+		if (send_request(x, u, head, hl) == -1) {
+			status = u->reused && tries == 0 ? -2 : 502;
+			if (status == 502)
+				log_warn("upstream %s: send", x->rt->url);
+		} else
+			status = read_response(x, u, &resp, &hlen);
+		if (status == -2 && tries == 0) {
+			upstream_close(u);
+			continue;
+		}
+		break;
+	}
+	free(head);
+	if (status != 0) {
+		upstream_close(u);
+		request_error(x, status == 504 ? 504 : 502, status == 504 ?
+		    "upstream timed out" : "upstream unavailable");
+		return (x->keepalive);
+	}
+	if (send_response_head(x, &resp, &chunk_out) == -1) {
+		upstream_close(u);
+		return (0);
+	}
+	u->in.off += hlen;
+	if (relay_body(x, u, &resp, chunk_out) == -1) {
+		upstream_close(u);
+		accesslog_write(&x->log);
+		return (0);
+	}
+	if (!resp.keepalive || u->in.off != u->in.len)
+		upstream_close(u);
+	accesslog_write(&x->log);
+	return (x->keepalive);
+}

@@ -1,0 +1,90 @@
+/*
+ * The scoreboard: one slot per possible worker in shared anonymous
+ * memory, plain data only (no pointers), written by the worker that
+ * owns a slot and read by everyone.
+ */
+#include <sys/mman.h>
+
+#include <string.h>
+
+#include "log.h"
+#include "mcpproxyd.h"
+
+/* Map a zeroed scoreboard of nslots slots shared with future children. */
+struct scoreboard *
+scoreboard_create(int nslots)
+{
+	struct scoreboard	*sb;
+	size_t			 len;
+
+	len = sizeof(*sb) + (size_t)nslots * sizeof(struct slot);
+	sb = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
+	    -1, 0);
+	if (sb == MAP_FAILED)
+		fatal("scoreboard: mmap %zu bytes", len);
+	memset(sb, 0, len);
+	sb->nslots = nslots;
+	return (sb);
+}
+
+/* Record the state of slot i and when it was entered. */
+void
+scoreboard_set(struct scoreboard *sb, int i, enum slot_state st)
+{
+	sb->slot[i].since = time(NULL);
+	__atomic_store_n(&sb->slot[i].state, (int)st, __ATOMIC_RELEASE);
+}
+
+/* Count the slots in state st. */
+int
+scoreboard_count(const struct scoreboard *sb, enum slot_state st)
+{
+	int	 i, n = 0;
+
+	for (i = 0; i < sb->nslots; i++)
+		if (__atomic_load_n(&sb->slot[i].state, __ATOMIC_ACQUIRE) ==
+		    (int)st)
+			n++;
+	return (n);
+}
+
+static int
+same_addr(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
+{
+	if (a->ss_family != b->ss_family)
+		return (0);
+	if (a->ss_family == AF_INET)
+		return (((const struct sockaddr_in *)a)->sin_addr.s_addr ==
+		    ((const struct sockaddr_in *)b)->sin_addr.s_addr);
+	if (a->ss_family == AF_INET6)
+		return (!memcmp(&((const struct sockaddr_in6 *)a)->sin6_addr,
+		    &((const struct sockaddr_in6 *)b)->sin6_addr,
+		    sizeof(struct in6_addr)));
+	return (0);
+}
+
+/* Count the open streams held for the client address (port ignored). */
+int
+scoreboard_streams_from(const struct scoreboard *sb,
+    const struct sockaddr_storage *client)
+{
+	int	 i, n = 0;
+
+	for (i = 0; i < sb->nslots; i++)
+		if (__atomic_load_n(&sb->slot[i].state, __ATOMIC_ACQUIRE) ==
+		    SLOT_STREAM && same_addr(&sb->slot[i].client, client))
+			n++;
+	return (n);
+}
+
+/* Short name of a state for logs. */
+const char *
+scoreboard_state_name(enum slot_state st)
+{
+	static const char *names[] = { "empty", "starting", "idle", "read",
+	    "proxy", "stream", "keepalive", "exiting" };
+
+	if ((unsigned)st >= sizeof(names) / sizeof(names[0]))
+		return ("?");
+	return (names[st]);
+}

@@ -1,0 +1,136 @@
+/*
+ * Connections to upstreams.  Each worker keeps its last upstream
+ * connection open between requests, as nginx does with an upstream
+ * keepalive block; a connection the upstream closed while idle is
+ * noticed before it is used.
+ */
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <arpa/inet.h>
+
+#include <errno.h>
+#include <netdb.h>
+#include <poll.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "mcpproxyd.h"
+
+/* Close the connection, keeping the buffer for the next one. */
+void
+upstream_close(struct upstream *u)
+{
+	if (u->fd != -1)
+		close(u->fd);
+	u->fd = -1;
+	u->in.fd = -1;
+	u->in.off = u->in.len = 0;
+	u->in.eof = 0;
+}
+
+/* Is an idle kept-alive connection still usable (no EOF, no data)? */
+static int
+idle_usable(int fd)
+{
+	struct pollfd	 pfd;
+
+	pfd.fd = fd;
+	pfd.events = POLLIN | POLLRDHUP;
+	return (poll(&pfd, 1, 0) == 0);
+}
+
+/* Connect within the deadline; non-blocking connect, then blocking. */
+static int
+connect_one(const struct addrinfo *ai, int timeout_ms)
+{
+	struct pollfd	 pfd;
+	socklen_t	 len = sizeof(int);
+	int		 fd, err = 0, on = 1;
+
+	fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK |
+	    SOCK_CLOEXEC, ai->ai_protocol);
+	if (fd == -1)
+		return (-1);
+	if (connect(fd, ai->ai_addr, ai->ai_addrlen) == -1) {
+		if (errno != EINPROGRESS)
+			goto fail;
+		pfd.fd = fd;
+		pfd.events = POLLOUT;
+		if (poll(&pfd, 1, timeout_ms) != 1) {
+			errno = ETIMEDOUT;
+			goto fail;
+		}
+		if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) == -1)
+			goto fail;
+		if (err != 0) {
+			errno = err;
+			goto fail;
+		}
+	}
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));
+	return (fd);
+fail:
+	err = errno;
+	close(fd);
+	errno = err;
+	return (-1);
+}
+
+/*
+ * Make u a usable connection to the route's upstream: keep the current
+ * one if it goes there and is still open, else connect, trying every
+ * address getaddrinfo gives in turn (localhost may be ::1 first).
+ * Returns 0, or -1 with the reason logged.
+ */
+int
+upstream_get(struct upstream *u, const struct server *srv,
+    const struct route *rt, size_t bufsize, int timeout_ms)
+{
+	struct addrinfo	 hints, *res, *ai;
+	int		 rc, fd = -1;
+
+	if (u->fd != -1 && u->srv == srv && u->route == rt->index &&
+	    idle_usable(u->fd)) {
+		u->reused = 1;
+		return (0);
+	}
+	upstream_close(u);
+	if (u->in.buf == NULL && conn_init(&u->in, -1, bufsize) == -1) {
+		log_warn("upstream buffer");
+		return (-1);
+	}
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_NUMERICSERV;
+	if ((rc = getaddrinfo(rt->host, rt->port, &hints, &res)) != 0) {
+		log_warnx("upstream %s: %s", rt->url, gai_strerror(rc));
+		return (-1);
+	}
+	for (ai = res; ai != NULL; ai = ai->ai_next) {
+		if ((fd = connect_one(ai, timeout_ms)) != -1) {
+			char	 a[INET6_ADDRSTRLEN];
+
+			addr_text(ai->ai_addr, a, sizeof(a));
+			snprintf(u->peer, sizeof(u->peer), ai->ai_family ==
+			    AF_INET6 ? "[%s]:%s" : "%s:%s", a, rt->port);
+			break;
+		}
+		log_debug("upstream %s: connect: %s", rt->url, strerror(errno));
+	}
+	freeaddrinfo(res);
+	if (fd == -1) {
+		log_warn("upstream %s: connect", rt->url);
+		return (-1);
+	}
+	u->fd = fd;
+	u->in.fd = fd;
+	u->srv = srv;
+	u->route = rt->index;
+	u->reused = 0;
+	return (0);
+}

