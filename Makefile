@@ -50,7 +50,8 @@ all: $(BUILD)/mcpproxyd $(BUILD)/jwksd $(UNIT_BINS)
 
 $(BUILD)/obj/%.o: %.c $(wildcard common/*.h mcpproxyd/*.h jwksd/*.h)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+	@echo "  CC      $<"
+	@$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
 $(BUILD)/mcpproxyd: $(BUILD)/obj/mcpproxyd/main.o $(PROXY_OBJS) $(COMMON_OBJS)
 	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)

@@ -35,7 +35,7 @@ struct parse {
 	struct issuer	*cur;		/* in SEC_ISSUER */
 	unsigned int	 seen;		/* [jwksd] keys set, a bit each */
 	unsigned int	 iseen;		/* current issuer's keys */
-	int		 lines[4];	/* issuer, jwks_url, jwks_file lines */
+	int		 klines[32];	/* line of each [jwksd] key set */
 	int		 failed;
 	char		*err;
 	size_t		 errlen;
@@ -174,8 +174,11 @@ reader(char *str, int num, void *stream)
 	p->line++;
 	if (str[0] != '[')
 		return (str);
-	if ((end = strchr(str, ']')) == NULL)
-		return (str);		/* inih reports it */
+	if ((end = strchr(str, ']')) == NULL) {
+		perr(p, "syntax error: section header without ]");
+		p->sec = SEC_BAD;
+		return (str);
+	}
 	s = str + 1;
 	while (isspace((unsigned char)*s))
 		s++;
@@ -317,6 +320,7 @@ jwksd_key(struct parse *p, const char *name, const char *v)
 		return (0);
 	}
 	p->seen |= 1U << i;
+	p->klines[i] = p->line;
 	switch (k->type) {
 	case V_STR:
 		if (*v == '\0' && strcmp(name, "group") != 0 &&
@@ -437,7 +441,25 @@ set_defaults(struct config *c)
 	    0 : -1);
 }
 
-/* Checks that need the whole file; errors point at the issuer section. */
+/* The last line among the [jwksd] keys named (0 when none was set). */
+static int
+last_line(struct parse *p, const char *const *names)
+{
+	size_t	 i, j;
+	int	 line = 0;
+
+	for (i = 0; names[i] != NULL; i++)
+		for (j = 0; j < NJWKSD_KEYS; j++)
+			if (strcmp(jwksd_keys[j].name, names[i]) == 0 &&
+			    p->klines[j] > line)
+				line = p->klines[j];
+	return (line);
+}
+
+/*
+ * Checks that need the whole file; errors point at the last key
+ * involved, or at the issuer's section.
+ */
 static void
 check_conf(struct parse *p)
 {
@@ -446,13 +468,26 @@ check_conf(struct parse *p)
 	const char	*why;
 	size_t		 i;
 
+	static const char *const refresh[] = { "refresh_min",
+	    "refresh_default", "refresh_max", NULL };
+	static const char *const expiry[] = { "refresh_min", "hard_expiry",
+	    NULL };
+	static const char *const paths[] = { "key_file", "control_socket",
+	    NULL };
+
 	if (c->refresh_min > c->refresh_default ||
-	    c->refresh_default > c->refresh_max)
+	    c->refresh_default > c->refresh_max) {
+		p->line = last_line(p, refresh);
 		perr(p, "need refresh_min <= refresh_default <= refresh_max");
-	if (c->hard_expiry < 2 * c->refresh_min)
+	}
+	if (c->hard_expiry < 2 * c->refresh_min) {
+		p->line = last_line(p, expiry);
 		perr(p, "hard_expiry must be at least twice refresh_min");
-	if (c->key_file[0] != '/' || c->control_socket[0] != '/')
+	}
+	if (c->key_file[0] != '/' || c->control_socket[0] != '/') {
+		p->line = last_line(p, paths);
 		perr(p, "key_file and control_socket must be absolute paths");
+	}
 	for (i = 0; i < c->nissuers && !p->failed; i++) {
 		iss = c->issuers[i];
 		p->line = iss->line;

@@ -450,25 +450,24 @@ log_kid(json_t *key)
 static void
 drop_duplicates(struct jwkset *set, const char *who)
 {
-	size_t	 i, j, k;
-	int	 dup;
+	size_t	 i, j, n = 0;
+	char	 dup[JWKSD_MAX_KEYS];
 
-	for (i = 0; i < set->n; ) {
-		for (dup = 0, j = 0; j < set->n; j++)
-			if (j != i && strcmp(set->keys[i].kid,
-			    set->keys[j].kid) == 0)
-				dup = 1;
-		if (!dup) {
-			i++;
+	memset(dup, 0, sizeof(dup));
+	for (i = 0; i < set->n; i++)
+		for (j = i + 1; j < set->n; j++)
+			if (strcmp(set->keys[i].kid, set->keys[j].kid) == 0)
+				dup[i] = dup[j] = 1;
+	for (i = 0; i < set->n; i++) {
+		if (dup[i]) {
+			log_warnx("%s: key %s refused: duplicate kid", who,
+			    set->keys[i].kid);
+			jwk_clear(&set->keys[i]);
 			continue;
 		}
-		log_warnx("%s: key %s refused: duplicate kid", who,
-		    set->keys[i].kid);
-		jwk_clear(&set->keys[i]);
-		for (k = i; k + 1 < set->n; k++)
-			set->keys[k] = set->keys[k + 1];
-		set->n--;
+		set->keys[n++] = set->keys[i];
 	}
+	set->n = n;
 }
 
 /*

@@ -142,7 +142,8 @@ const char *scoreboard_state_name(enum slot_state st);
 /* master.c */
 int	 master_run(struct config *conf, struct scoreboard *sb);
 
-/* main.c */
+/* privdrop.c */
+void	 resolve_user(struct config *conf);
 void	 drop_privileges(const struct config *conf);
 
 /* worker.c */
@@ -182,6 +183,7 @@ struct exchange {
 	size_t			 bodysize;
 	int			 stream;	/* a GET event stream */
 	int			 keepalive;	/* client connection goes on */
+	int			 linger;	/* close after draining input */
 	struct logrec		 log;
 	char			 logpath[256];
 };

@@ -210,6 +210,8 @@ request_error(struct exchange *x, int status, const char *message)
 	if (conn_write(x->cl->fd, head, hl, x->conf->send_timeout * 1000) ==
 	    0 && (x->req.method == NULL || strcmp(x->req.method, "HEAD")))
 		conn_write(x->cl->fd, body, bl, x->conf->send_timeout * 1000);
+	if (!x->keepalive)
+		x->linger = 1;
 	x->log.status = status;
 	x->log.bytes = bl;
 	if (x->log.client == NULL) {

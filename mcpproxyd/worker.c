@@ -12,6 +12,7 @@
 #include <netinet/tcp.h>
 
 #include <errno.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -58,6 +59,32 @@ wake_master(struct exchange *x, int wakefd)
 	if (scoreboard_count(x->sb, SLOT_IDLE) +
 	    scoreboard_count(x->sb, SLOT_STARTING) < x->conf->min_spare)
 		(void)!write(wakefd, "w", 1);
+}
+
+/*
+ * Close a connection whose client may still be sending (we answered an
+ * error before reading it all): closing with unread bytes would send an
+ * RST that can destroy our answer before the client reads it.  Read and
+ * discard for a bounded time, as Apache's lingering close does.
+ */
+static void
+linger_close(int fd)
+{
+	struct pollfd	 pfd;
+	char		 buf[4096];
+	int		 i;
+	ssize_t		 n;
+
+	if (shutdown(fd, SHUT_WR) == -1)
+		return;
+	for (i = 0; i < 16; i++) {	/* at most 64 KiB */
+		pfd.fd = fd;
+		pfd.events = POLLIN;
+		if (poll(&pfd, 1, 500) != 1)
+			return;
+		if ((n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT)) <= 0)
+			return;
+	}
 }
 
 /* Serve one client connection until it closes or must close. */
@@ -157,7 +184,10 @@ worker_main(struct config *conf, struct scoreboard *sb, int slot, int wakefd)
 			cl.fd = fd;
 			cl.off = cl.len = 0;
 			cl.eof = 0;
+			x.linger = 0;
 			serve(&x);
+			if (x.linger)
+				linger_close(fd);
 			close(fd);
 			/* keep only small bodies' buffers between clients */
 			if (x.bodysize > 64 * 1024) {

@@ -60,24 +60,24 @@ _show_logs() {
 }
 
 _stop_all() {
+	# a proxy that daemonized anyway: its pid file
+	_ppid=$(cat "$T/mcpproxyd.pid" 2>/dev/null)
 	# newest first; every spawned command leads its own process group
 	for p in $_pids; do
-		kill -TERM -- "-$p" 2>/dev/null || kill -TERM "$p" 2>/dev/null
+		kill -TERM "-$p" 2>/dev/null || kill -TERM "$p" 2>/dev/null
 	done
-	if [ -n "$PROXY_CONF" ] && [ -f "$T/mcpproxyd.pid" ]; then
-		kill -TERM "$(cat "$T/mcpproxyd.pid")" 2>/dev/null
-	fi
+	[ -n "$_ppid" ] && kill -TERM "$_ppid" 2>/dev/null
 	n=0
 	while [ $n -lt 30 ]; do
 		alive=""
 		for p in $_pids; do
-			kill -0 -- "-$p" 2>/dev/null && alive="$alive $p"
+			kill -0 "-$p" 2>/dev/null && alive="$alive $p"
 		done
 		[ -z "$alive" ] && break
 		sleep 0.1; n=$((n + 1))
 	done
 	for p in $alive; do
-		kill -KILL -- "-$p" 2>/dev/null
+		kill -KILL "-$p" 2>/dev/null
 	done
 	_pids=""
 }

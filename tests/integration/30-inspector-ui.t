@@ -32,8 +32,8 @@ spawn "$T/inspector.log" env -i \
     HOME="$T/home" HOST=localhost CLIENT_PORT="$cp" SERVER_PORT="$sp" \
     MCP_AUTO_OPEN_ENABLED=false MCP_PROXY_AUTH_TOKEN="$tok" \
     "$NODE22" "$NM/@modelcontextprotocol/inspector/client/bin/start.js"
-wait_port 127.0.0.1 "$sp" 30 || fail "the Inspector's server did not listen on $sp"
-wait_port 127.0.0.1 "$cp" 30 || fail "the Inspector's UI did not listen on $cp"
+wait_port localhost "$sp" 30 || fail "the Inspector's server did not listen on $sp"
+wait_port localhost "$cp" 30 || fail "the Inspector's UI did not listen on $cp"
 UI="http://localhost:$cp/?MCP_PROXY_PORT=$sp&MCP_PROXY_AUTH_TOKEN=$tok"
 pass "MCP Inspector $("$NODE" -p "require('$NM/@modelcontextprotocol/inspector/package.json').version") UI on http://localhost:$cp"
 

@@ -1,0 +1,50 @@
+/*
+ * Privileges: the master keeps root (to bind and to open logs, as
+ * Apache and nginx do); each worker gives it up for good at birth.
+ */
+#include <sys/types.h>
+
+#include <err.h>
+#include <grp.h>
+#include <pwd.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "mcpproxyd.h"
+
+/* Resolve the unprivileged user the workers run as (when root). */
+void
+resolve_user(struct config *conf)
+{
+	struct passwd	*pw;
+
+	if (geteuid() != 0)
+		return;		/* not root: nothing to drop */
+	if (conf->user == NULL && (conf->user = strdup("mcpproxyd")) == NULL)
+		err(1, "strdup");
+	if ((pw = getpwnam(conf->user)) == NULL)
+		errx(1, "%s: user \"%s\" does not exist", conf->file,
+		    conf->user);
+	if (pw->pw_uid == 0)
+		errx(1, "%s: user \"%s\" is root; refusing to run workers "
+		    "as root", conf->file, conf->user);
+	conf->drop = 1;
+	conf->uid = pw->pw_uid;
+	conf->gid = pw->pw_gid;
+}
+
+/* Become the configured user for good (in a worker, after fork). */
+void
+drop_privileges(const struct config *conf)
+{
+	if (!conf->drop)
+		return;
+	if (setgroups(1, &conf->gid) == -1 ||
+	    setresgid(conf->gid, conf->gid, conf->gid) == -1 ||
+	    setresuid(conf->uid, conf->uid, conf->uid) == -1)
+		fatal("cannot drop privileges to %s", conf->user);
+	if (setuid(0) != -1)
+		fatalx("could regain root after dropping it");
+}
