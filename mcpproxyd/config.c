@@ -33,7 +33,8 @@ struct parse {
 	char		 section[128];
 	struct server	*srv;		/* current [server], else NULL */
 	int		 skip;		/* a section owned by jwksd */
-	unsigned long	 seen;		/* scalar keys set in [mcpproxyd] */
+	char		 seen[128][192]; /* "section/key" of single keys */
+	size_t		 nseen;
 };
 
 static void	 perr(struct parse *, const char *, ...)
@@ -493,6 +494,26 @@ section_enter(struct parse *p, const char *section)
 	return (1);
 }
 
+/* A key that may appear once per section: refuse a second one. */
+static int
+once(struct parse *p, const char *name)
+{
+	char	 k[192];
+	size_t	 i;
+
+	if (!strcmp(name, "listen") || !strcmp(name, "route"))
+		return (1);
+	snprintf(k, sizeof(k), "%s/%s", p->section, name);
+	for (i = 0; i < p->nseen; i++)
+		if (!strcmp(p->seen[i], k)) {
+			perr(p, "\"%s\" given twice in [%s]", name, p->section);
+			return (0);
+		}
+	if (p->nseen < sizeof(p->seen) / sizeof(p->seen[0]))
+		memcpy(p->seen[p->nseen++], k, sizeof(k));
+	return (1);
+}
+
 static int
 handler(void *arg, const char *section, const char *name, const char *val)
 {
@@ -500,11 +521,14 @@ handler(void *arg, const char *section, const char *name, const char *val)
 
 	if (p->err[0] != '\0')
 		return (0);
-	if (strcmp(section, p->section) != 0 || p->section[0] == '\0')
-		if (!section_enter(p, section))
-			return (0);
+	if (strcmp(section, p->section) != 0 || section[0] == '\0') {
+		perr(p, "key \"%s\" outside of a section", name);
+		return (0);
+	}
 	if (p->skip)
 		return (1);
+	if (!once(p, name))
+		return (0);
 	if (p->srv != NULL)
 		return (server_key(p, name, val));
 	return (global_key(p, name, val));
@@ -515,6 +539,7 @@ static char *
 reader(char *str, int num, void *arg)
 {
 	struct parse	*p = arg;
+	char		*s, *e;
 	size_t		 n;
 	int		 c;
 
@@ -529,6 +554,15 @@ reader(char *str, int num, void *arg)
 		ungetc(c, p->fp);
 		perr(p, "line longer than %d characters", CONF_MAX_LINE - 1);
 		return (NULL);
+	}
+	/* enter sections here: inih says nothing of a section with no keys */
+	s = str + strspn(str, " \t");
+	if (*s == '[' && (e = strchr(s, ']')) != NULL) {
+		char	 name[128];
+
+		snprintf(name, sizeof(name), "%.*s", (int)(e - s - 1), s + 1);
+		if (!section_enter(p, name))
+			return (NULL);
 	}
 	return (str);
 }
@@ -614,11 +648,11 @@ config_finish(struct parse *p)
 }
 
 /*
- * Read file into conf.  Returns 0, or -1 after printing the first error
- * as "file:line: message" on stderr (also before logging is set up).
+ * Read file into conf.  Returns 0, or -1 with the first error in err
+ * as "file:line: message".
  */
 int
-config_load(const char *file, struct config *conf)
+config_load(const char *file, struct config *conf, char *err, size_t errlen)
 {
 	struct parse	 p;
 	int		 rc;
@@ -630,7 +664,7 @@ config_load(const char *file, struct config *conf)
 	if ((conf->file = strdup(file)) == NULL)
 		fatal("strdup");
 	if ((p.fp = fopen(file, "r")) == NULL) {
-		fprintf(stderr, "%s: %s\n", file, strerror(errno));
+		snprintf(err, errlen, "%s: %s", file, strerror(errno));
 		return (-1);
 	}
 	rc = ini_parse_stream(reader, &p, handler, &p);
@@ -643,9 +677,10 @@ config_load(const char *file, struct config *conf)
 		config_finish(&p);
 	if (p.err[0] != '\0') {
 		if (p.errline > 0)
-			fprintf(stderr, "%s:%d: %s\n", file, p.errline, p.err);
+			snprintf(err, errlen, "%s:%d: %s", file, p.errline,
+			    p.err);
 		else
-			fprintf(stderr, "%s: %s\n", file, p.err);
+			snprintf(err, errlen, "%s: %s", file, p.err);
 		return (-1);
 	}
 	return (0);

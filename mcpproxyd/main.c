@@ -55,6 +55,7 @@ main(int argc, char *argv[])
 	struct config		 conf;
 	struct scoreboard	*sb;
 	const char		*file = MCPPROXYD_CONF;
+	char			 errbuf[1024];
 	int			 ch, debug = 0, noaction = 0, verbose = 1;
 	int			 rc;
 
@@ -79,8 +80,8 @@ main(int argc, char *argv[])
 	if (optind != argc)
 		usage();
 
-	if (config_load(file, &conf) == -1)
-		exit(1);
+	if (config_load(file, &conf, errbuf, sizeof(errbuf)) == -1)
+		errx(1, "%s", errbuf);
 	resolve_user(&conf);
 	if (noaction) {
 		fprintf(stderr, "configuration OK\n");

@@ -107,8 +107,11 @@ reap(struct scoreboard *sb)
 			continue;
 		if (WIFSIGNALED(status) || (WIFEXITED(status) &&
 		    WEXITSTATUS(status) != 0)) {
+			/* a crash before serving anyone; not an admin's kill */
 			int died_young = time(NULL) - sb->slot[i].born <
-			    BIRTH_WINDOW;
+			    BIRTH_WINDOW && sb->slot[i].requests == 0 &&
+			    !(WIFSIGNALED(status) && (WTERMSIG(status) ==
+			    SIGKILL || WTERMSIG(status) == SIGTERM));
 
 			young += died_young;
 			if (WIFSIGNALED(status))

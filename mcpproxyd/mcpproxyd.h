@@ -93,7 +93,8 @@ struct config {
 };
 
 /* config.c */
-int	 config_load(const char *file, struct config *conf);
+int	 config_load(const char *file, struct config *conf, char *err,
+	    size_t errlen);
 void	 config_free(struct config *conf);
 int	 parse_hostport(const char *text, struct sockaddr_storage *ss,
 	    socklen_t *len, const char **why);

@@ -1,0 +1,80 @@
+#!/bin/bash
+# The process model: a killed worker is replaced and the next request
+# succeeds; the pool grows past start_workers when streams hold workers;
+# streams are capped per client address (429) and as a share of the
+# pool (503) while ordinary requests still get through.
+. "${TOP:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib.sh"
+need proxy node_modules curl
+
+UP=$(free_port) || fail "no port"
+spawn "$T/upstream.log" "$NODE" "$TOP/tests/mcp/echo-upstream.mjs" "$UP"
+wait_port 127.0.0.1 "$UP" || fail "echo upstream did not start"
+P=$(free_port) || fail "no port"
+write_proxy_conf "$P" "$UP" "route = /api http://127.0.0.1:$UP/echo" \
+    "route = /slow http://127.0.0.1:$UP/slow"
+sed -i '/^min_spare =/d; /^max_workers =/d' "$PROXY_CONF"
+cat >>"$PROXY_CONF" <<EOC
+[mcpproxyd]
+start_workers = 2
+min_spare = 1
+max_spare = 4
+max_workers = 8
+stream_share = 50
+max_streams_per_client = 3
+upstream_timeout = 60
+stream_idle_timeout = 60
+EOC
+start_proxy "$PROXY_CONF"
+B=http://127.0.0.1:$P
+MASTER=$(cat "$T/mcpproxyd.pid")
+
+workers() { pgrep -P "$MASTER" | sort; }
+
+# --- a worker killed with SIGKILL is replaced ----------------------------------
+curl -sf "$B/api" >/dev/null || fail "first request"
+victim=$(workers | head -n 1)
+[ -n "$victim" ] || fail "no workers under master $MASTER"
+kill -KILL "$victim"
+wait_grep "$T/mcpproxyd.log" 5 -q "worker $victim (gen 1) killed by signal 9; respawning" ||
+    fail "no log line for the killed worker"
+for i in 1 2 3 4 5; do
+	curl -sf "$B/api" >/dev/null || fail "request $i after the kill"
+done
+n=0
+while workers | grep -qx "$victim"; do
+	n=$((n + 1)); [ $n -gt 20 ] && fail "killed worker still listed"; sleep 0.1
+done
+[ "$(workers | wc -l)" -ge 1 ] || fail "no workers after the kill"
+pass "killed worker replaced; requests go on"
+
+# --- streams: per-client cap, pool share, and the pool grows -------------------
+# /slow never answers, so each of these holds a worker as an open stream
+streams=""
+for i in 1 2 3; do
+	curl -s -N -H 'Accept: text/event-stream' "$B/slow" >/dev/null 2>&1 &
+	streams="$streams $!"
+done
+sleep 1
+c=$(curl -s -o /dev/null -w '%{http_code}' -H 'Accept: text/event-stream' "$B/slow")
+[ "$c" = 429 ] || fail "4th stream from one address: $c (want 429)"
+pass "streams per client capped (429)"
+# from another loopback address: the share (50% of 8 = 4) allows one more
+curl -s -N --interface 127.0.0.2 -H 'Accept: text/event-stream' \
+    "http://127.0.0.1:$P/slow" >/dev/null 2>&1 &
+streams="$streams $!"
+sleep 1
+c=$(curl -s -o /dev/null -w '%{http_code}' --interface 127.0.0.3 \
+    -H 'Accept: text/event-stream' "$B/slow")
+[ "$c" = 503 ] || fail "stream beyond stream_share: $c (want 503)"
+curl -s -D- -o /dev/null --interface 127.0.0.3 -H 'Accept: text/event-stream' \
+    "$B/slow" | grep -qi '^retry-after:' || fail "503 without Retry-After"
+pass "streams capped at stream_share of max_workers (503)"
+for i in 1 2 3 4 5 6; do
+	curl -sf -m 5 "$B/api" >/dev/null || fail "ordinary request $i while streams hold workers"
+done
+[ "$(workers | wc -l)" -gt 2 ] || fail "pool did not grow past start_workers: $(workers | wc -l)"
+pass "pool grew to $(workers | wc -l) workers; ordinary requests still served"
+kill $streams 2>/dev/null
+wait $streams 2>/dev/null
+kill -0 "$MASTER" || fail "master died"
+exit 0

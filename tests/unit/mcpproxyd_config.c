@@ -1,0 +1,112 @@
+/*
+ * The configuration loader against a table of files: each bad one must
+ * fail with exactly the golden "file:line: message".
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../../mcpproxyd/mcpproxyd.h"
+#include "unit.h"
+
+#define OKHEAD	"[server s]\nlisten = 127.0.0.1:9000\nroute = /mcp http://127.0.0.1:8000/mcp\n"
+
+static const struct {
+	const char	*text;
+	const char	*err;	/* NULL: must load */
+} cases[] = {
+	/* good */
+	{ OKHEAD, NULL },
+	{ "[mcpproxyd]\nmax_workers = 8\nmin_spare = 1\nmax_spare = 2\n" OKHEAD, NULL },
+	{ OKHEAD "cors_allow_origins = *\ncors_allow_headers = *\n", NULL },
+	{ OKHEAD "listen = [::1]:9000\nlisten = :9001\n", NULL },
+	{ "; comment\n# comment\n" OKHEAD "[jwksd]\nanything = goes\n[issuer kc]\nissuer = x\n", NULL },
+	{ "[mcpproxyd]\nmax_body_size = 1m\nmax_header_size = 8k\n" OKHEAD, NULL },
+	{ OKHEAD "cors_allow_origins = http://a.example, http://b.example\ncors_allow_credentials = yes\n", NULL },
+	/* bad */
+	{ "", "t.conf: no [server NAME] section" },
+	{ "[nonsense]\n", "t.conf:1: unknown section [nonsense]" },
+	{ "[server]\n", "t.conf:1: unknown section [server]" },
+	{ "[mcpproxyd]\nbogus = 1\n", "t.conf:2: unknown key \"bogus\" in [mcpproxyd]" },
+	{ "[mcpproxyd]\nmax_workers = 0\n", "t.conf:2: max_workers: \"0\" is not a number from 1 to 4096" },
+	{ "[mcpproxyd]\nmax_workers = 10x\n", "t.conf:2: max_workers: \"10x\" is not a number from 1 to 4096" },
+	{ "[mcpproxyd]\nmax_workers = -1\n", "t.conf:2: max_workers: \"-1\" is not a number from 1 to 4096" },
+	{ "[mcpproxyd]\nmax_workers = 99999999999999999999\n", "t.conf:2: max_workers: \"99999999999999999999\" is not a number from 1 to 4096" },
+	{ "[mcpproxyd]\nheader_timeout = 0\n", "t.conf:2: header_timeout: \"0\" is not a number from 1 to 3600" },
+	{ "[mcpproxyd]\nstream_share = 101\n", "t.conf:2: stream_share: \"101\" is not a number from 1 to 100" },
+	{ "[mcpproxyd]\nmax_body_size = 2g\n", "t.conf:2: max_body_size: bad value \"2g\"" },
+	{ "[mcpproxyd]\nmax_header_size = 10\n", "t.conf:2: max_header_size: bad value \"10\"" },
+	{ "[mcpproxyd]\nmax_headers = 1000\n", "t.conf:2: max_headers: bad value \"1000\"" },
+	{ "[mcpproxyd]\nmax_workers = 4\nmax_workers = 5\n", "t.conf:3: \"max_workers\" given twice in [mcpproxyd]" },
+	{ "[mcpproxyd]\nmin_spare = 9\nmax_spare = 3\n" OKHEAD, "t.conf: min_spare (9) is above max_spare (3)" },
+	{ "[mcpproxyd]\nmax_request_line = 16k\nmax_header_size = 8k\n" OKHEAD, "t.conf: max_request_line is above max_header_size" },
+	{ "[server s]\nroute = /mcp http://127.0.0.1:8000/mcp\n", "t.conf:1: [server s]: no listen" },
+	{ "[server s]\nlisten = 127.0.0.1:9000\n", "t.conf:1: [server s]: no route" },
+	{ "[server s]\nlisten = 127.0.0.1\n", "t.conf:2: listen: \"127.0.0.1\": expected host:port" },
+	{ "[server s]\nlisten = 127.0.0.1:0\n", "t.conf:2: listen: \"127.0.0.1:0\": bad port" },
+	{ "[server s]\nlisten = 127.0.0.1:65536\n", "t.conf:2: listen: \"127.0.0.1:65536\": bad port" },
+	{ "[server s]\nlisten = localhost:9000\n", "t.conf:2: listen: \"localhost:9000\": host must be an IPv4 address, [IPv6 address], * or empty" },
+	{ "[server s]\nlisten = [::1:9000\n", "t.conf:2: listen: \"[::1:9000\": host must be an IPv4 address, [IPv6 address], * or empty" },
+	{ "[server s]\nlisten = [zz]:9000\n", "t.conf:2: listen: \"[zz]:9000\": host must be an IPv4 address, [IPv6 address], * or empty" },
+	{ "[server s]\nlisten = 127.0.0.1:9000\nlisten = 127.0.0.1:9000\n", "t.conf:3: listen: \"127.0.0.1:9000\" given twice" },
+	{ "[server s]\nroute = /mcp\n", "t.conf:2: route: expected \"PREFIX URL\"" },
+	{ "[server s]\nroute = mcp http://a/\n", "t.conf:2: route: prefix \"mcp\" must start with /" },
+	{ "[server s]\nroute = /mcp https://a/mcp\n", "t.conf:2: route: upstream \"https://a/mcp\" must be an http:// URL" },
+	{ "[server s]\nroute = /mcp http://a/mcp?x=1\n", "t.conf:2: route: upstream URL may not hold ?, # or userinfo" },
+	{ "[server s]\nroute = /mcp http://u@a/mcp\n", "t.conf:2: route: upstream URL may not hold ?, # or userinfo" },
+	{ "[server s]\nroute = /mcp http:///mcp\n", "t.conf:2: route: no host in \"http:///mcp\"" },
+	{ "[server s]\nroute = /mcp http://a:/mcp\n", "t.conf:2: route: bad port in \"http://a:/mcp\"" },
+	{ "[server s]\nroute = /mcp http://a:99999/mcp\n", "t.conf:2: route: bad port in \"http://a:99999/mcp\"" },
+	{ "[server s]\nroute = /mcp http://[::1/mcp\n", "t.conf:2: route: bad IPv6 address in \"http://[::1/mcp\"" },
+	{ "[server s]\ncolour = blue\n", "t.conf:2: unknown key \"colour\" in [server s]" },
+	{ "[server s]\ncors_max_age = -5\n", "t.conf:2: cors_max_age: \"-5\" is not a number from 0 to 86400" },
+	{ "[server s]\ncors_allow_credentials = maybe\n", "t.conf:2: cors_allow_credentials: \"maybe\" is not yes or no" },
+	{ "[server s]\ncors_allow_origins = *, http://a\n", "t.conf:2: cors_allow_origins: \"*\" cannot be combined with other values" },
+	{ "[server s]\ncors_allow_origins = ,\n", "t.conf:2: cors_allow_origins: empty list" },
+	{ OKHEAD "cors_allow_origins = *\ncors_allow_credentials = yes\n", "t.conf:1: [server s]: cors_allow_credentials cannot be used with cors_allow_origins = *" },
+	{ OKHEAD "[server s]\n", "t.conf:4: [server s] given twice" },
+	{ "[mcpproxyd\n", "t.conf:1: syntax error" },
+	{ "max_workers = 3\n" OKHEAD, "t.conf:1: key \"max_workers\" outside of a section" },
+	{ "[ mcpproxyd]\n", "t.conf:1: unknown section [ mcpproxyd]" },
+	{ "[server s]\n[server s]\n", "t.conf:2: [server s] given twice" },
+	{ "[mcpproxyd]\nno equals sign\n", "t.conf:2: syntax error" },
+	{ "[mcpproxyd]\nuser = " "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+	    "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\n",
+	    "t.conf:2: line longer than 198 characters" },
+};
+
+int
+main(void)
+{
+	char		 err[1024], dir[] = "/tmp/mcpproxyd-conf-XXXXXX";
+	struct config	 conf;
+	size_t		 i, bad = 0;
+
+	if (mkdtemp(dir) == NULL || chdir(dir) == -1)
+		return (2);
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		FILE	*fp = fopen("t.conf", "w");
+		int	 rc;
+
+		fputs(cases[i].text, fp);
+		fclose(fp);
+		err[0] = '\0';
+		rc = config_load("t.conf", &conf, err, sizeof(err));
+		if (cases[i].err == NULL)
+			CHECK(rc == 0, "case %zu: %s", i, err);
+		else {
+			bad++;
+			CHECK(rc == -1 && !strcmp(err, cases[i].err),
+			    "case %zu: got \"%s\", want \"%s\"", i, err,
+			    cases[i].err);
+		}
+		if (rc == 0)
+			config_free(&conf);
+	}
+	unlink("t.conf");
+	rmdir(dir);
+	printf("%zu bad cases, %zu good\n", bad,
+	    sizeof(cases) / sizeof(cases[0]) - bad);
+	return (unit_done("mcpproxyd_config"));
+}
