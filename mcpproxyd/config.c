@@ -329,7 +329,7 @@ global_limit(struct parse *p, const char *name, const char *val)
 			goto bad;
 		lim->max_headers = v;
 	} else if (!strcmp(name, "max_body_size")) {
-		if (parse_size(val, 0, 1024LL * 1024 * 1024, &v) == -1)
+		if (parse_size(val, 1, 1024LL * 1024 * 1024, &v) == -1)
 			goto bad;
 		lim->max_body = v;
 	} else
@@ -491,6 +491,7 @@ section_enter(struct parse *p, const char *section)
 	if ((p->srv->name = strdup(section + 7)) == NULL)
 		fatal("strdup");
 	p->srv->line = p->line;
+	p->srv->cors.max_age = -1;	/* not set */
 	return (1);
 }
 
@@ -555,8 +556,21 @@ reader(char *str, int num, void *arg)
 		perr(p, "line longer than %d characters", CONF_MAX_LINE - 1);
 		return (NULL);
 	}
-	/* enter sections here: inih says nothing of a section with no keys */
+	/* inih would take an indented line as the previous value's next */
 	s = str + strspn(str, " \t");
+	if (s != str && *s != '\0' && *s != '\n' && *s != '\r' && *s != ';' &&
+	    *s != '#') {
+		perr(p, "indented line: continuation lines are not supported");
+		return (NULL);
+	}
+	if ((e = strchr(s, '=')) != NULL && *s != '[') {
+		e += 1 + strspn(e + 1, " \t");
+		if (*e == '"' || *e == '\'') {
+			perr(p, "quoted value: write values without quotes");
+			return (NULL);
+		}
+	}
+	/* enter sections here: inih says nothing of a section with no keys */
 	if (*s == '[' && (e = strchr(s, ']')) != NULL) {
 		char	 name[128];
 
@@ -624,7 +638,7 @@ config_finish(struct parse *p)
 		if (cors->expose == NULL)
 			cors->expose = strdup("Mcp-Session-Id, "
 			    "WWW-Authenticate");
-		if (cors->max_age == 0)
+		if (cors->max_age == -1)
 			cors->max_age = 86400;
 		if (!srv->origins_set)
 			srv->allowed_origins = cors->origins;
@@ -665,6 +679,7 @@ config_load(const char *file, struct config *conf, char *err, size_t errlen)
 		fatal("strdup");
 	if ((p.fp = fopen(file, "r")) == NULL) {
 		snprintf(err, errlen, "%s: %s", file, strerror(errno));
+		config_free(conf);
 		return (-1);
 	}
 	rc = ini_parse_stream(reader, &p, handler, &p);
@@ -681,6 +696,7 @@ config_load(const char *file, struct config *conf, char *err, size_t errlen)
 			    p.err);
 		else
 			snprintf(err, errlen, "%s: %s", file, p.err);
+		config_free(conf);
 		return (-1);
 	}
 	return (0);

@@ -30,10 +30,11 @@ now_ms(void)
 
 /*
  * Wait until fd is ready for events or the deadline passes.  Returns 0
- * when ready, -1 with errno ETIMEDOUT or the poll error.
+ * when ready, -1 with errno ETIMEDOUT or the poll error; with
+ * interruptible, also -1 with EINTR once the worker is told to stop.
  */
 static int
-wait_fd(int fd, short events, long long deadline)
+wait_fd(int fd, short events, long long deadline, int interruptible)
 {
 	struct pollfd	 pfd;
 	long long	 left;
@@ -52,6 +53,10 @@ wait_fd(int fd, short events, long long deadline)
 			return (0);
 		if (n == -1 && errno != EINTR)
 			return (-1);
+		if (interruptible && worker_quit) {
+			errno = EINTR;
+			return (-1);
+		}
 	}
 }
 
@@ -119,7 +124,7 @@ conn_fill(struct conn *c, int timeout_ms)
 			continue;
 		if (errno != EAGAIN)
 			return (-1);
-		if (wait_fd(c->fd, POLLIN, deadline) == -1)
+		if (wait_fd(c->fd, POLLIN, deadline, c->idle) == -1)
 			return (-1);
 	}
 }
@@ -150,7 +155,7 @@ conn_writev(int fd, struct iovec *iov, int iovcnt, int timeout_ms)
 				continue;
 			if (errno != EAGAIN)
 				return (-1);
-			if (wait_fd(fd, POLLOUT, deadline) == -1)
+			if (wait_fd(fd, POLLOUT, deadline, 0) == -1)
 				return (-1);
 			continue;
 		}

@@ -32,8 +32,7 @@ usage(void)
 static int
 pidfile_open(const char *path)
 {
-	char	 buf[32];
-	int	 fd, n;
+	int	 fd;
 
 	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644)) == -1)
 		fatal("pid file %s", path);
@@ -43,10 +42,19 @@ pidfile_open(const char *path)
 			    "running", path);
 		fatal("pid file %s: flock", path);
 	}
+	return (fd);
+}
+
+/* Write our pid (after daemon(3): the lock went with the descriptor). */
+static void
+pidfile_write(int fd, const char *path)
+{
+	char	 buf[32];
+	int	 n;
+
 	n = snprintf(buf, sizeof(buf), "%ld\n", (long)getpid());
 	if (ftruncate(fd, 0) == -1 || pwrite(fd, buf, n, 0) != n)
 		fatal("pid file %s: write", path);
-	return (fd);
 }
 
 int
@@ -57,7 +65,7 @@ main(int argc, char *argv[])
 	const char		*file = MCPPROXYD_CONF;
 	char			 errbuf[1024];
 	int			 ch, debug = 0, noaction = 0, verbose = 1;
-	int			 rc;
+	int			 rc, pidfd = -1;
 
 	while ((ch = getopt(argc, argv, "df:nv")) != -1) {
 		switch (ch) {
@@ -88,17 +96,28 @@ main(int argc, char *argv[])
 		exit(0);
 	}
 	log_init("mcpproxyd", debug, verbose);
+	/* in the foreground, what would go to syslog goes to stderr */
+	if (debug && !strcmp(conf.access_log, "syslog")) {
+		free(conf.access_log);
+		if ((conf.access_log = strdup("stderr")) == NULL)
+			fatal("strdup");
+	}
+	/* lock first, so a second instance fails visibly and at once */
+	if (conf.pid_file != NULL)
+		pidfd = pidfile_open(conf.pid_file);
+	conf.pidfd = pidfd;
 	if (accesslog_open(conf.access_log) == -1)
 		fatalx("cannot open access log %s", conf.access_log);
 	if (listen_open(&conf) == -1)
 		fatalx("cannot listen; exiting");
 	if (!debug && daemon(0, 0) == -1)
 		fatal("daemon");
-	if (conf.pid_file != NULL)
-		pidfile_open(conf.pid_file);
+	if (pidfd != -1)
+		pidfile_write(pidfd, conf.pid_file);
 	sb = scoreboard_create(conf.max_workers);
-	log_info("started, %zu listener%s, %d to %d workers", conf.nlisteners,
-	    conf.nlisteners == 1 ? "" : "s", conf.min_spare, conf.max_workers);
+	log_info("started, %zu listener%s, %d workers (at most %d)",
+	    conf.nlisteners, conf.nlisteners == 1 ? "" : "s",
+	    conf.start_workers, conf.max_workers);
 	rc = master_run(&conf, sb);
 	if (conf.pid_file != NULL)
 		unlink(conf.pid_file);

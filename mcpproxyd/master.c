@@ -85,6 +85,8 @@ spawn(struct config *conf, struct scoreboard *sb, int i)
 		    getppid() != master)
 			_exit(1);
 		close(sigpipe[0]);
+		if (conf->pidfd != -1)
+			close(conf->pidfd);	/* the lock is the master's */
 		s->pid = getpid();
 		worker_main(conf, sb, i, sigpipe[1]);
 	}
@@ -217,6 +219,8 @@ master_run(struct config *conf, struct scoreboard *sb)
 	master_signals();
 	log_procname("master");
 	sb->generation = 1;
+	rate = conf->start_workers;	/* the first round forks them all */
+	maintain(conf, sb, &rate);
 	for (;;) {
 		pfd.fd = sigpipe[0];
 		pfd.events = POLLIN;

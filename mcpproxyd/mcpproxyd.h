@@ -70,6 +70,7 @@ struct config {
 	char		*user;
 	char		*pid_file;
 	char		*access_log;	/* path, "syslog" or "stderr" */
+	int		 pidfd;		/* locked pid file, -1 if none */
 	int		 drop;		/* workers switch to uid/gid */
 	uid_t		 uid;
 	gid_t		 gid;
@@ -206,6 +207,7 @@ struct conn {
 	size_t		 off;		/* start of unused bytes */
 	size_t		 len;		/* end of unused bytes */
 	int		 eof;
+	int		 idle;		/* between requests: a stop ends the wait */
 };
 extern volatile sig_atomic_t worker_quit;
 int	 conn_init(struct conn *c, int fd, size_t size);

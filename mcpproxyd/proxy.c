@@ -371,8 +371,16 @@ relay_body(struct exchange *x, struct upstream *u,
 		pfd[1].fd = x->cl->fd;
 		pfd[1].events = POLLRDHUP;
 		n = poll(pfd, 2, idle);
-		if (n == -1 && errno == EINTR)
+		if (n == -1 && errno == EINTR) {
+			/* stopping: end an event stream cleanly; the client
+			 * reconnects (Last-Event-ID) to another process */
+			if (worker_quit && x->stream) {
+				x->keepalive = 0;
+				rc = 1;
+				break;
+			}
 			continue;
+		}
 		if (n == 0) {
 			log_info("%s: %s %s: no data for %ds; closing",
 			    x->peertext, x->req.method, x->logpath,
@@ -408,6 +416,15 @@ relay_body(struct exchange *x, struct upstream *u,
 	return (0);
 }
 
+/* May this request be sent twice (RFC 9110 9.2.2)? */
+static int
+idempotent(const char *method)
+{
+	return (!strcmp(method, "GET") || !strcmp(method, "HEAD") ||
+	    !strcmp(method, "OPTIONS") || !strcmp(method, "DELETE") ||
+	    !strcmp(method, "PUT"));
+}
+
 /*
  * Forward the request in x to its route's upstream and stream back the
  * answer.  Returns 1 when the client connection may go on, 0 if not.
@@ -434,11 +451,20 @@ proxy_forward(struct exchange *x, struct upstream *u)
 		}
 		x->log.upstream = u->peer;
 		if (send_request(x, u, head, hl) == -1) {
+			/* refused before it was taken: safe to send again */
 			status = u->reused && tries == 0 ? -2 : 502;
 			if (status == 502)
 				log_warn("upstream %s: send", x->rt->url);
-		} else
+		} else {
 			status = read_response(x, u, &resp, &hlen);
+			/* the upstream may have run it: never repeat a POST */
+			if (status == -2 && !idempotent(x->req.method)) {
+				log_warnx("upstream %s: kept-alive connection "
+				    "closed without an answer; not repeating "
+				    "%s", x->rt->url, x->req.method);
+				status = 502;
+			}
+		}
 		if (status == -2 && tries == 0) {
 			upstream_close(u);
 			continue;
@@ -454,6 +480,7 @@ proxy_forward(struct exchange *x, struct upstream *u)
 	}
 	if (send_response_head(x, &resp, &chunk_out) == -1) {
 		upstream_close(u);
+		accesslog_write(&x->log);
 		return (0);
 	}
 	u->in.off += hlen;

@@ -63,10 +63,14 @@ request_read_head(struct exchange *x, int first, size_t *hlen)
 			request_error(x, 431, "request head too large");
 			return (-1);
 		}
-		if (have == 0 && deadline == 0)
+		if (have == 0 && deadline == 0) {
+			if (worker_quit)
+				return (0);
+			c->idle = 1;
 			n = conn_fill(c, (first ? conf->header_timeout :
 			    conf->keepalive_timeout) * 1000);
-		else {
+			c->idle = 0;
+		} else {
 			/* the whole head within header_timeout: no slowloris */
 			if (deadline == 0)
 				deadline = now_ms() +
@@ -350,6 +354,8 @@ request_handle(struct exchange *x)
 	}
 	x->log.method = r->method;
 	set_logpath(x);
+	snprintf(x->sb->slot[x->slot].what, sizeof(x->sb->slot[x->slot].what),
+	    "%.15s %.47s", r->method, x->logpath);
 	x->origin = http_header_get(r->hdr, r->nhdr, "Origin");
 	/* a body we will not read makes the connection unusable */
 	x->keepalive = r->keepalive && r->framing == HTTP_BODY_NONE;

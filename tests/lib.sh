@@ -47,7 +47,6 @@ T=$(mktemp -d "${TMPDIR:-/tmp}/mcpproxyd-$TEST_NAME.XXXXXX") || exit 1
 chmod 755 "$T"
 mkdir -p "$T/home"
 _pids=""
-_status=1
 
 _say() { printf '%s\n' "$*"; }
 

@@ -10,16 +10,21 @@
 #   as_rotate               new signing key first in the JWKS; prints its kid
 #   as_token RESOURCE [SCOPE]  an access token, through DCR + PKCE + login
 
+# how many "listening" lines the server's log has (0 before it exists)
+_as_listening() {
+	_c=$(grep -c "^listening " "$AS_LOG" 2>/dev/null)
+	echo "${_c:-0}"
+}
+
 start_as() {
 	AS_STATE=$1
 	AS_LOG=$T/as.log
-	_before=$(grep -c "^listening " "$AS_LOG" 2>/dev/null)
+	_before=$(_as_listening)
 	spawn "$AS_LOG" "$NODE" "$TOP/tests/as/server.mjs" --state "$AS_STATE" \
 	    --port "${2:-0}"
 	AS_PID=$SPAWNED_PID
 	_n=0
-	while [ "$(grep -c "^listening " "$AS_LOG" 2>/dev/null)" -le \
-	    "${_before:-0}" ]; do
+	while [ "$(_as_listening)" -le "$_before" ]; do
 		_n=$((_n + 1))
 		[ $_n -gt 150 ] && fail "authorization server did not start"
 		sleep 0.1

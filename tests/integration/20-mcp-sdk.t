@@ -82,6 +82,30 @@ pass "access log: GET stream"
 grep -q DELETE "$ACCESS_LOG" || fail "access log has no DELETE line"
 pass "access log: DELETE"
 
-kill -0 "$PROXY_PID" 2>/dev/null || fail "mcpproxyd is gone after the session"
-pass "mcpproxyd still running"
+# Several sessions at once: each holds a GET stream and POSTs beside it, so
+# at least two connections, two prefork workers, per session.
+n=${MCP_SDK_PARALLEL:-4}
+cps=""
+i=1
+while [ $i -le "$n" ]; do
+	"$NODE" "$CLIENT" "$URL" --quiet --message "parallel $i" \
+	    >"$T/client-par$i.out" 2>&1 &
+	cps="$cps $!"
+	i=$((i + 1))
+done
+i=1 bad=0
+for p in $cps; do
+	wait "$p" || { bad=$((bad + 1)); grep '^FAIL' "$T/client-par$i.out" |
+	    sed "s/^/    client $i: /"; }
+	i=$((i + 1))
+done
+[ $bad -eq 0 ] || fail "$bad of $n concurrent sessions through mcpproxyd failed"
+pass "$n concurrent MCP sessions through mcpproxyd (streams, progress, DELETE)"
+
+kill -0 "$PROXY_PID" 2>/dev/null || fail "mcpproxyd is gone after the sessions"
+if grep -E 'killed by|exited with|die at birth|all [0-9]+ workers busy' \
+    "$T/mcpproxyd.log"; then
+	fail "mcpproxyd's log shows workers dying or all busy"
+fi
+pass "mcpproxyd still running, no worker died or ran out"
 exit 0

@@ -24,7 +24,12 @@ static const struct {
 	{ "; comment\n# comment\n" OKHEAD "[jwksd]\nanything = goes\n[issuer kc]\nissuer = x\n", NULL },
 	{ "[mcpproxyd]\nmax_body_size = 1m\nmax_header_size = 8k\n" OKHEAD, NULL },
 	{ OKHEAD "cors_allow_origins = http://a.example, http://b.example\ncors_allow_credentials = yes\n", NULL },
+	{ OKHEAD "cors_max_age = 0\n", NULL },
+	{ "[mcpproxyd]\nmax_workers = 8 ; inline comment\n" OKHEAD, NULL },
 	/* bad */
+	{ OKHEAD "  cors_max_age = 5\n", "t.conf:4: indented line: continuation lines are not supported" },
+	{ OKHEAD "cors_allow_origins = \"*\"\n", "t.conf:4: quoted value: write values without quotes" },
+	{ "[mcpproxyd]\nmax_body_size = 0\n", "t.conf:2: max_body_size: bad value \"0\"" },
 	{ "", "t.conf: no [server NAME] section" },
 	{ "[nonsense]\n", "t.conf:1: unknown section [nonsense]" },
 	{ "[server]\n", "t.conf:1: unknown section [server]" },
