@@ -80,12 +80,12 @@ accesslog_write(const struct logrec *r)
 	strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%S", &tm);
 	n = snprintf(line, sizeof(line),
 	    "%s.%03ldZ %s \"%s %s\" %d %llu %.3f upstream=%s rpc=%s tool=%s "
-	    "session=%s\n", stamp, end.tv_nsec / 1000000, r->client,
+	    "session=%s sub=%s\n", stamp, end.tv_nsec / 1000000, r->client,
 	    r->method ? r->method : "-", r->path ? r->path : "-", r->status,
 	    (unsigned long long)r->bytes, secs,
 	    r->upstream && *r->upstream ? r->upstream : "-",
 	    r->rpc[0] ? r->rpc : "-", r->tool[0] ? r->tool : "-",
-	    r->session[0] ? r->session : "-");
+	    r->session[0] ? r->session : "-", r->sub[0] ? r->sub : "-");
 	if (n < 0)
 		return;
 	if (n >= (int)sizeof(line)) {

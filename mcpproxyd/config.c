@@ -32,7 +32,9 @@ struct parse {
 	int		 errline;
 	char		 section[128];
 	struct server	*srv;		/* current [server], else NULL */
-	int		 skip;		/* a section owned by jwksd */
+	struct issuer	*iss;		/* current [issuer], else NULL */
+	struct auth	*auth;		/* current [auth], else NULL */
+	int		 jwksd;		/* in [jwksd] */
 	char		 seen[128][192]; /* "section/key" of single keys */
 	size_t		 nseen;
 };
@@ -205,13 +207,24 @@ bad:
 static int
 parse_route(struct parse *p, const char *val, struct route *rt)
 {
-	char		 prefix[256], url[512];
+	char		 prefix[256], url[512], opt[128];
 	const char	*h, *hend, *slash;
 	char		 hostbuf[256];
 	long long	 pn;
+	int		 n;
 
-	if (sscanf(val, "%255s %511s", prefix, url) != 2) {
-		perr(p, "route: expected \"PREFIX URL\"");
+	char		 extra[2];
+
+	opt[0] = '\0';
+	n = sscanf(val, "%255s %511s %127s", prefix, url, opt);
+	if (n < 2 || (n == 3 && strncmp(opt, "auth=", 5) != 0) ||
+	    sscanf(val, "%*s %*s %*s %1s", extra) == 1) {
+		perr(p, "route: expected \"PREFIX URL [auth=NAME]\"");
+		return (-1);
+	}
+	if (n == 3 && (opt[5] == '\0' ||
+	    (rt->auth_name = strdup(opt + 5)) == NULL)) {
+		perr(p, "route: auth= needs the name of an [auth NAME] section");
 		return (-1);
 	}
 	if (prefix[0] != '/') {
@@ -307,6 +320,8 @@ static const struct intkey intkeys[] = {
 	{ "stream_idle_timeout",	OFF(stream_idle_timeout), 1, 86400, 0 },
 	{ "send_timeout",		OFF(send_timeout), 1, 3600, 0 },
 	{ "backlog",			OFF(backlog), 1, 65535, 0 },
+	{ "token_cache",		OFF(token_cache), 0, 65536, 0 },
+	{ "kid_wait_ms",		OFF(kid_wait), 0, 10000, 0 },
 };
 
 /* Keys of [mcpproxyd] whose values are sizes in struct http_limits. */
@@ -458,41 +473,231 @@ server_key(struct parse *p, const char *name, const char *val)
 	return (1);
 }
 
-/* Enter a new section; returns 0 on an unknown or duplicate one. */
+/* Set *dst to a copy of val. */
 static int
-section_enter(struct parse *p, const char *section)
+set_str(struct parse *p, char **dst, const char *name, const char *val)
+{
+	if (*val == '\0') {
+		perr(p, "%s: empty value", name);
+		return (0);
+	}
+	free(*dst);
+	if ((*dst = strdup(val)) == NULL)
+		fatal("strdup");
+	return (1);
+}
+
+/* A URL mcpproxyd hands out or compares: http(s)://host[...]. */
+static int
+set_url(struct parse *p, char **dst, const char *name, const char *val)
+{
+	if ((strncmp(val, "http://", 7) && strncmp(val, "https://", 8)) ||
+	    strpbrk(val, " \t\"#") != NULL) {
+		perr(p, "%s: \"%s\" is not an http or https URL", name, val);
+		return (0);
+	}
+	return (set_str(p, dst, name, val));
+}
+
+/* [issuer NAME]: mcpproxyd reads issuer, audiences and provider. */
+static int
+issuer_key(struct parse *p, const char *name, const char *val)
+{
+	struct issuer	*iss = p->iss;
+
+	if (!strcmp(name, "issuer"))
+		return (set_url(p, &iss->url, name, val));
+	if (!strcmp(name, "audiences") || !strcmp(name, "audience"))
+		return (parse_list(p, name, val, &iss->audiences) == 0);
+	if (!strcmp(name, "provider")) {
+		if (strcmp(val, "generic") && strcmp(val, "keycloak")) {
+			perr(p, "provider: \"%s\" is not generic or keycloak",
+			    val);
+			return (0);
+		}
+		return (set_str(p, &iss->provider, name, val));
+	}
+	/* jwksd's: where the keys come from */
+	if (!strcmp(name, "jwks_url") || !strcmp(name, "jwks_file") ||
+	    !strcmp(name, "jwks"))
+		return (1);
+	perr(p, "unknown key \"%s\" in [issuer %s]", name, iss->name);
+	return (0);
+}
+
+/* [jwksd]: mcpproxyd needs only where the keys are and how to ask. */
+static int
+jwksd_key(struct parse *p, const char *name, const char *val)
+{
+	if (!strcmp(name, "key_file"))
+		return (set_str(p, &p->conf->key_file, name, val));
+	if (!strcmp(name, "control_socket"))
+		return (set_str(p, &p->conf->control_socket, name, val));
+	return (1);	/* jwksd checks its own keys */
+}
+
+/* [auth NAME]: one protection policy, used by routes with auth=NAME. */
+static int
+auth_key(struct parse *p, const char *name, const char *val)
+{
+	struct auth	*a = p->auth;
+	long long	 v;
+
+	if (!strcmp(name, "issuer"))
+		return (set_str(p, &a->issuer_name, name, val));
+	if (!strcmp(name, "audiences") || !strcmp(name, "audience"))
+		return (parse_list(p, name, val, &a->audiences) == 0);
+	if (!strcmp(name, "mode")) {
+		if (!strcmp(val, "strict"))
+			a->mode = AUTH_STRICT;
+		else if (!strcmp(val, "optional"))
+			a->mode = AUTH_OPTIONAL;
+		else if (!strcmp(val, "permissive"))
+			a->mode = AUTH_PERMISSIVE;
+		else {
+			perr(p, "mode: \"%s\" is not strict, optional or "
+			    "permissive", val);
+			return (0);
+		}
+		return (1);
+	}
+	if (!strcmp(name, "resource"))
+		return (set_url(p, &a->resource, name, val));
+	if (!strcmp(name, "resource_documentation"))
+		return (set_url(p, &a->resource_documentation, name, val));
+	if (!strcmp(name, "authorization_servers"))
+		return (parse_list(p, name, val,
+		    &a->authorization_servers) == 0);
+	if (!strcmp(name, "scopes_supported"))
+		return (parse_list(p, name, val, &a->scopes_supported) == 0);
+	if (!strcmp(name, "required_scopes"))
+		return (parse_list(p, name, val, &a->required_scopes) == 0);
+	if (!strcmp(name, "bearer_methods_supported")) {
+		if (strcmp(val, "header") != 0) {
+			perr(p, "bearer_methods_supported: only \"header\" is "
+			    "supported (tokens in queries or bodies leak)");
+			return (0);
+		}
+		return (1);
+	}
+	if (!strcmp(name, "pass_token"))
+		return (parse_bool(val, &a->pass_token) == 0 ||
+		    (perr(p, "pass_token: \"%s\" is not yes or no", val), 0));
+	if (!strcmp(name, "trust_forwarded"))
+		return (parse_bool(val, &a->trust_forwarded) == 0 ||
+		    (perr(p, "trust_forwarded: \"%s\" is not yes or no", val),
+		    0));
+	if (!strcmp(name, "subject_header") || !strcmp(name, "scopes_header")) {
+		const char *c;
+
+		for (c = val; *c; c++)
+			if (!isalnum((unsigned char)*c) && *c != '-') {
+				perr(p, "%s: \"%s\" is not a header name",
+				    name, val);
+				return (0);
+			}
+		return (set_str(p, name[1] == 'u' ? &a->subject_header :
+		    &a->scopes_header, name, val));
+	}
+	if (!strcmp(name, "leeway")) {
+		if (parse_int(val, 0, 600, &v) == -1) {
+			perr(p, "leeway: \"%s\" is not a number from 0 to "
+			    "600", val);
+			return (0);
+		}
+		a->leeway = (int)v;
+		return (1);
+	}
+	if (!strcmp(name, "max_token_size")) {
+		if (parse_size(val, 256, 65536, &v) == -1) {
+			perr(p, "max_token_size: bad value \"%s\"", val);
+			return (0);
+		}
+		a->max_token = (int)v;
+		return (1);
+	}
+	perr(p, "unknown key \"%s\" in [auth %s]", name, a->name);
+	return (0);
+}
+
+/* Start a named section of kind (server, issuer, auth); 0 on error. */
+static int
+named_section(struct parse *p, const char *kind, const char *name)
 {
 	struct config	*conf = p->conf;
 	size_t		 i;
 
+	if (*name == '\0' || strlen(name) > 64 || strpbrk(name, " \t")) {
+		perr(p, "[%s NAME]: bad name \"%s\"", kind, name);
+		return (0);
+	}
+	if (!strcmp(kind, "server")) {
+		for (i = 0; i < conf->nservers; i++)
+			if (!strcmp(conf->servers[i].name, name))
+				goto twice;
+		if (conf->nservers == MAX_SERVERS)
+			goto many;
+		p->srv = &conf->servers[conf->nservers++];
+		p->srv->name = strdup(name);
+		p->srv->line = p->line;
+		p->srv->cors.max_age = -1;	/* not set */
+	} else if (!strcmp(kind, "issuer")) {
+		for (i = 0; i < conf->nissuers; i++)
+			if (!strcmp(conf->issuers[i].name, name))
+				goto twice;
+		if (conf->nissuers == MAX_ISSUERS)
+			goto many;
+		p->iss = &conf->issuers[conf->nissuers++];
+		p->iss->name = strdup(name);
+		p->iss->line = p->line;
+	} else {
+		for (i = 0; i < conf->nauths; i++)
+			if (!strcmp(conf->auths[i].name, name))
+				goto twice;
+		if (conf->nauths == MAX_AUTHS)
+			goto many;
+		p->auth = &conf->auths[conf->nauths];
+		p->auth->index = conf->nauths++;
+		p->auth->name = strdup(name);
+		p->auth->line = p->line;
+		p->auth->leeway = 60;
+		p->auth->max_token = 8192;
+	}
+	return (1);
+twice:
+	perr(p, "[%s %s] given twice", kind, name);
+	return (0);
+many:
+	perr(p, "more than %d [%s] sections", kind[0] == 's' ? MAX_SERVERS :
+	    kind[0] == 'i' ? MAX_ISSUERS : MAX_AUTHS, kind);
+	return (0);
+}
+
+/* Enter a new section; returns 0 on an unknown or duplicate one. */
+static int
+section_enter(struct parse *p, const char *section)
+{
+	static const char *kinds[] = { "server", "issuer", "auth" };
+	size_t		 i, n;
+
 	snprintf(p->section, sizeof(p->section), "%s", section);
 	p->srv = NULL;
-	p->skip = 0;
+	p->iss = NULL;
+	p->auth = NULL;
+	p->jwksd = 0;
 	if (!strcmp(section, "mcpproxyd"))
 		return (1);
-	if (!strcmp(section, "jwksd") || !strncmp(section, "issuer ", 7)) {
-		p->skip = 1;
+	if (!strcmp(section, "jwksd")) {
+		p->jwksd = 1;
 		return (1);
 	}
-	if (strncmp(section, "server ", 7) != 0 || section[7] == '\0') {
-		perr(p, "unknown section [%s]", section);
-		return (0);
+	for (i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
+		n = strlen(kinds[i]);
+		if (!strncmp(section, kinds[i], n) && section[n] == ' ')
+			return (named_section(p, kinds[i], section + n + 1));
 	}
-	for (i = 0; i < conf->nservers; i++)
-		if (!strcmp(conf->servers[i].name, section + 7)) {
-			perr(p, "[%s] given twice", section);
-			return (0);
-		}
-	if (conf->nservers == MAX_SERVERS) {
-		perr(p, "more than %d servers", MAX_SERVERS);
-		return (0);
-	}
-	p->srv = &conf->servers[conf->nservers++];
-	if ((p->srv->name = strdup(section + 7)) == NULL)
-		fatal("strdup");
-	p->srv->line = p->line;
-	p->srv->cors.max_age = -1;	/* not set */
-	return (1);
+	perr(p, "unknown section [%s]", section);
+	return (0);
 }
 
 /* A key that may appear once per section: refuse a second one. */
@@ -526,12 +731,16 @@ handler(void *arg, const char *section, const char *name, const char *val)
 		perr(p, "key \"%s\" outside of a section", name);
 		return (0);
 	}
-	if (p->skip)
-		return (1);
 	if (!once(p, name))
 		return (0);
 	if (p->srv != NULL)
 		return (server_key(p, name, val));
+	if (p->iss != NULL)
+		return (issuer_key(p, name, val));
+	if (p->auth != NULL)
+		return (auth_key(p, name, val));
+	if (p->jwksd)
+		return (jwksd_key(p, name, val));
 	return (global_key(p, name, val));
 }
 
@@ -597,10 +806,78 @@ config_defaults(struct config *conf)
 	conf->stream_idle_timeout = 300;
 	conf->send_timeout = 30;
 	conf->backlog = 511;
+	conf->token_cache = 1024;
+	conf->kid_wait = 2000;
 	conf->lim.max_request_line = 8192;
 	conf->lim.max_head = 16384;
 	conf->lim.max_headers = 100;
 	conf->lim.max_body = 4 * 1024 * 1024;
+}
+
+/* Resolve auth= and issuer= references; check each policy is whole. */
+static int
+config_auth(struct parse *p)
+{
+	struct config	*conf = p->conf;
+	size_t		 i, j, k;
+
+	for (i = 0; i < conf->nissuers; i++) {
+		p->line = conf->issuers[i].line;
+		if (conf->issuers[i].url == NULL) {
+			perr(p, "[issuer %s]: no issuer", conf->issuers[i].name);
+			return (-1);
+		}
+	}
+	for (i = 0; i < conf->nauths; i++) {
+		struct auth *a = &conf->auths[i];
+
+		p->line = a->line;
+		if (a->issuer_name == NULL) {
+			perr(p, "[auth %s]: no issuer", a->name);
+			return (-1);
+		}
+		for (j = 0; j < conf->nissuers; j++)
+			if (!strcmp(conf->issuers[j].name, a->issuer_name))
+				a->iss = &conf->issuers[j];
+		if (a->iss == NULL) {
+			perr(p, "[auth %s]: no [issuer %s]", a->name,
+			    a->issuer_name);
+			return (-1);
+		}
+		if (a->audiences.n == 0 && !a->audiences.any)
+			a->audiences = a->iss->audiences, a->audiences.any = -1;
+		if (a->audiences.any == 1) {
+			perr(p, "[auth %s]: audiences cannot be \"*\"", a->name);
+			return (-1);
+		}
+		if (a->audiences.n == 0) {
+			perr(p, "[auth %s]: no audiences (in it or in "
+			    "[issuer %s])", a->name, a->iss->name);
+			return (-1);
+		}
+	}
+	for (i = 0; i < conf->nservers; i++)
+		for (j = 0; j < conf->servers[i].nroutes; j++) {
+			struct route *rt = &conf->servers[i].routes[j];
+
+			if (rt->auth_name == NULL)
+				continue;
+			for (k = 0; k < conf->nauths; k++)
+				if (!strcmp(conf->auths[k].name, rt->auth_name))
+					rt->auth = &conf->auths[k];
+			if (rt->auth == NULL) {
+				p->line = conf->servers[i].line;
+				perr(p, "[server %s]: route %s: no [auth %s]",
+				    conf->servers[i].name, rt->prefix,
+				    rt->auth_name);
+				return (-1);
+			}
+		}
+	if (conf->key_file == NULL)
+		conf->key_file = strdup(LOCALSTATEDIR "/lib/jwksd/keys");
+	if (conf->control_socket == NULL)
+		conf->control_socket = strdup("/run/jwksd.sock");
+	return (0);
 }
 
 /* Cross-key checks and defaults that depend on other keys. */
@@ -658,6 +935,8 @@ config_finish(struct parse *p)
 		perr(p, "max_request_line is above max_header_size");
 	if (conf->access_log == NULL)
 		conf->access_log = strdup("syslog");
+	if (p->err[0] == '\0')
+		config_auth(p);
 	return (p->err[0] ? -1 : 0);
 }
 
@@ -725,6 +1004,7 @@ config_free(struct config *conf)
 			struct route *rt = &srv->routes[j];
 			free(rt->prefix); free(rt->url); free(rt->host);
 			free(rt->port); free(rt->authority); free(rt->path);
+			free(rt->auth_name);
 		}
 		if (srv->origins_set)
 			strlist_free(&srv->allowed_origins);
@@ -737,6 +1017,23 @@ config_free(struct config *conf)
 	}
 	for (i = 0; i < conf->nlisteners; i++)
 		free(conf->listeners[i].text);
+	for (i = 0; i < conf->nissuers; i++) {
+		struct issuer *iss = &conf->issuers[i];
+		free(iss->name); free(iss->url); free(iss->provider);
+		strlist_free(&iss->audiences);
+	}
+	for (i = 0; i < conf->nauths; i++) {
+		struct auth *a = &conf->auths[i];
+		free(a->name); free(a->issuer_name); free(a->resource);
+		free(a->resource_documentation); free(a->subject_header);
+		free(a->scopes_header);
+		if (a->audiences.any != -1)
+			strlist_free(&a->audiences);
+		strlist_free(&a->authorization_servers);
+		strlist_free(&a->scopes_supported);
+		strlist_free(&a->required_scopes);
+	}
+	free(conf->key_file); free(conf->control_socket);
 	free(conf->file); free(conf->user); free(conf->pid_file);
 	free(conf->access_log);
 	memset(conf, 0, sizeof(*conf));

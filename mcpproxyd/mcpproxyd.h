@@ -19,11 +19,46 @@
 #define MAX_ROUTES		32
 #define MAX_LIST		64
 #define MAX_WORKERS_CAP		4096
+#define MAX_ISSUERS		16
+#define MAX_AUTHS		16
 
 struct strlist {
 	char		*v[MAX_LIST];
 	size_t		 n;
 	int		 any;		/* the list was "*" */
+};
+
+/* [issuer NAME]: an authorization server (its keys come from jwksd). */
+struct issuer {
+	char		*name;
+	char		*url;		/* the iss of its tokens */
+	struct strlist	 audiences;	/* default for [auth] sections */
+	char		*provider;	/* "generic" or "keycloak" */
+	int		 line;
+};
+
+enum auth_mode { AUTH_STRICT, AUTH_OPTIONAL, AUTH_PERMISSIVE };
+
+/* [auth NAME]: what a route protected with auth=NAME requires. */
+struct auth {
+	char		*name;
+	int		 line;
+	int		 index;
+	char		*issuer_name;
+	struct issuer	*iss;
+	struct strlist	 audiences;
+	enum auth_mode	 mode;
+	char		*resource;	/* public URL of the resource, or NULL */
+	struct strlist	 authorization_servers;	/* default: the issuer */
+	struct strlist	 scopes_supported;
+	struct strlist	 required_scopes;
+	char		*resource_documentation;
+	int		 pass_token;	/* forward Authorization (not advised) */
+	char		*subject_header;	/* e.g. X-Auth-Subject */
+	char		*scopes_header;
+	int		 trust_forwarded;	/* X-Forwarded-Proto/Host */
+	int		 leeway;
+	int		 max_token;
 };
 
 struct route {
@@ -35,6 +70,8 @@ struct route {
 	char		*authority;	/* host[:port] for the Host header */
 	char		*path;		/* replaces prefix */
 	int		 index;		/* route number, for upstream reuse */
+	char		*auth_name;	/* auth=NAME on the route line */
+	struct auth	*auth;		/* NULL: no authentication */
 };
 
 struct cors {
@@ -87,6 +124,14 @@ struct config {
 	int		 send_timeout;		/* s, a client that stops reading */
 	int		 backlog;
 	struct http_limits lim;
+	char		*key_file;	/* from [jwksd] */
+	char		*control_socket;
+	int		 token_cache;	/* verified tokens kept per worker */
+	int		 kid_wait;	/* ms a request waits for a refetch */
+	struct issuer	 issuers[MAX_ISSUERS];
+	size_t		 nissuers;
+	struct auth	 auths[MAX_AUTHS];
+	size_t		 nauths;
 	struct server	 servers[MAX_SERVERS];
 	size_t		 nservers;
 	struct listener	 listeners[MAX_LISTENERS];
@@ -164,6 +209,7 @@ struct logrec {
 	char		 rpc[48];
 	char		 tool[48];
 	char		 session[17];
+	char		 sub[48];	/* verified subject, or "" */
 };
 
 /* One client connection and the request being served on it. */
@@ -186,6 +232,10 @@ struct exchange {
 	int			 stream;	/* a GET event stream */
 	int			 keepalive;	/* client connection goes on */
 	int			 linger;	/* close after draining input */
+	char			 extra[2048];	/* more headers for an error */
+	int			 authed;	/* a verified token came */
+	char			 sub[129];	/* its subject */
+	char			 scope[1024];	/* its scopes */
 	struct logrec		 log;
 	char			 logpath[256];
 };
@@ -244,6 +294,12 @@ int	 cors_header_owned(const char *name);
 int	 accesslog_open(const char *where);
 void	 accesslog_write(const struct logrec *r);
 void	 accesslog_session(struct logrec *r, const char *session_id);
+
+/* auth.c */
+void	 auth_worker_init(const struct config *conf);
+void	 auth_refresh_keys(int force);
+int	 auth_metadata(struct exchange *x);
+int	 auth_request(struct exchange *x);
 
 /* mcp.c */
 void	 mcp_sniff(const char *body, size_t len, char *rpc, size_t rpclen,

@@ -80,6 +80,7 @@ static int
 build_request(const struct exchange *x, char *buf, size_t size)
 {
 	const struct http_request	*r = &x->req;
+	const struct auth		*a = x->rt->auth;
 	const char			*conn, *xff;
 	char				 target[8192 + 256];
 	size_t				 off = 0, i;
@@ -98,10 +99,23 @@ build_request(const struct exchange *x, char *buf, size_t size)
 		    !strcasecmp(name, "Expect") ||
 		    !strncasecmp(name, "X-Forwarded-", 12))
 			continue;
+		/* no token passthrough (MCP spec); identity headers are ours */
+		if (a != NULL && ((!a->pass_token &&
+		    !strcasecmp(name, "Authorization")) ||
+		    (a->subject_header && !strcasecmp(name,
+		    a->subject_header)) || (a->scopes_header &&
+		    !strcasecmp(name, a->scopes_header))))
+			continue;
 		if (put(buf, size, &off, "%s: %s\r\n", name,
 		    r->hdr[i].value) == -1)
 			return (-1);
 	}
+	if (a != NULL && x->authed && a->subject_header && put(buf, size, &off,
+	    "%s: %s\r\n", a->subject_header, x->sub) == -1)
+		return (-1);
+	if (a != NULL && x->authed && a->scopes_header && put(buf, size, &off,
+	    "%s: %s\r\n", a->scopes_header, x->scope) == -1)
+		return (-1);
 	if (put(buf, size, &off, "X-Forwarded-For: %s%s%s\r\n"
 	    "X-Forwarded-Proto: http\r\nX-Forwarded-Host: %s\r\n",
 	    xff ? xff : "", xff ? ", " : "", x->peertext,

@@ -195,7 +195,7 @@ request_read_body(struct exchange *x)
 void
 request_error(struct exchange *x, int status, const char *message)
 {
-	char	 head[2048], body[256];
+	char	 head[4096], body[512];
 	int	 hl, bl;
 	size_t	 cl = 0;
 
@@ -206,6 +206,8 @@ request_error(struct exchange *x, int status, const char *message)
 	    "Cache-Control: no-store\r\n%s%s", status, http_reason(status), bl,
 	    status == 503 ? "Retry-After: 5\r\n" : "",
 	    x->keepalive ? "" : "Connection: close\r\n");
+	if (x->extra[0] != '\0' && strlen(x->extra) < sizeof(head) - hl - 600)
+		hl += snprintf(head + hl, sizeof(head) - hl, "%s", x->extra);
 	if (x->srv != NULL && x->origin != NULL)
 		cl = cors_headers(x->srv, x->origin, head + hl,
 		    sizeof(head) - hl - 3);
@@ -372,10 +374,21 @@ request_handle(struct exchange *x)
 	if (!strcmp(r->method, "OPTIONS") && x->origin != NULL &&
 	    http_header_get(r->hdr, r->nhdr, "Access-Control-Request-Method"))
 		return (preflight(x));
+	switch ((status = auth_metadata(x))) {
+	case -1:
+		break;
+	case -2:
+		request_error(x, 404, "no protected resource here");
+		return (x->keepalive);
+	default:
+		return (status);
+	}
 	if ((x->rt = route_find(x->srv, r->target)) == NULL) {
 		request_error(x, 404, "no route for this path");
 		return (x->keepalive);
 	}
+	if (x->rt->auth != NULL && (status = auth_request(x)) != -1)
+		return (status);
 	if ((status = request_read_body(x)) != 0) {
 		if (status > 0)
 			request_error(x, status, status == 413 ?

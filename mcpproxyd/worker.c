@@ -129,6 +129,7 @@ worker_main(struct config *conf, struct scoreboard *sb, int slot, int wakefd)
 	log_procname("worker");
 	worker_signals();
 	drop_privileges(conf);
+	auth_worker_init(conf);
 	if ((epfd = epoll_create1(EPOLL_CLOEXEC)) == -1)
 		fatal("epoll_create1");
 	for (i = 0; i < conf->nlisteners; i++) {
@@ -185,6 +186,7 @@ worker_main(struct config *conf, struct scoreboard *sb, int slot, int wakefd)
 			cl.off = cl.len = 0;
 			cl.eof = 0;
 			x.linger = 0;
+			auth_refresh_keys(1);
 			serve(&x);
 			if (x.linger)
 				linger_close(fd);

@@ -1,0 +1,472 @@
+/*
+ * The OAuth resource server of the MCP authorization spec: protected
+ * resource metadata (RFC 9728), the 401/403 challenge, and the check of
+ * bearer tokens against the keys jwksd publishes.  Each worker maps the
+ * key file, notices a replacement with one stat() per connection (at
+ * most once a second on a kept-alive one), and keeps a small cache of
+ * tokens it already verified, so the steady state costs no signature
+ * check per request.
+ */
+#include <sys/types.h>
+
+#include <ctype.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include <jansson.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+
+#include "keyfile.h"
+#include "log.h"
+#include "mcpproxyd.h"
+#include "token.h"
+
+#define PRM_PATH	"/.well-known/oauth-protected-resource"
+
+struct cached {
+	unsigned char	 hash[32];	/* SHA-256 of the token */
+	int		 auth;		/* policy index + 1; 0: empty */
+	uint64_t	 serial;	/* key file it was checked against */
+	int64_t		 exp;
+	char		 sub[129];
+	char		 scope[256];
+};
+
+static const struct config	*aconf;
+static struct keyfile_reader	*reader;
+static long long		 last_check;
+static struct cached		*cache;
+static size_t			 ncache;
+static int			 bad_file_logged;
+
+static long long
+now_ms(void)
+{
+	struct timespec	 ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ((long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
+}
+
+/* Set up the key file reader and the token cache of this worker. */
+void
+auth_worker_init(const struct config *conf)
+{
+	aconf = conf;
+	if (conf->nauths == 0)
+		return;
+	if ((reader = keyfile_reader_new(conf->key_file)) == NULL)
+		fatal("key file reader");
+	ncache = conf->token_cache;
+	if (ncache > 0 && (cache = calloc(ncache, sizeof(*cache))) == NULL)
+		fatal("token cache");
+	auth_refresh_keys(1);
+}
+
+/*
+ * Look for a new key file: always when force (a new connection), else
+ * at most once a second.  A bad new file keeps the old keys in use.
+ */
+void
+auth_refresh_keys(int force)
+{
+	char		 why[256];
+	long long	 now;
+	int		 rc;
+
+	if (reader == NULL)
+		return;
+	now = now_ms();
+	if (!force && now - last_check < 1000)
+		return;
+	last_check = now;
+	rc = keyfile_reader_check(reader, why, sizeof(why));
+	if (rc == 1) {
+		bad_file_logged = 0;
+		log_debug("key file %s: serial %llu mapped", aconf->key_file,
+		    (unsigned long long)keyfile_serial(
+		    keyfile_reader_current(reader)));
+	} else if (rc == -1 && !bad_file_logged) {
+		bad_file_logged = 1;
+		log_warnx("key file %s: %s%s", aconf->key_file, why,
+		    keyfile_reader_current(reader) ? "; keeping the keys in use"
+		    : "; no keys: protected routes answer 401");
+	}
+}
+
+/* The part of an http(s) URL after its authority ("" if none). */
+static const char *
+url_path(const char *url)
+{
+	const char	*p = strstr(url, "://");
+	const char	*slash;
+
+	if (p == NULL)
+		return ("");
+	slash = strchr(p + 3, '/');
+	return (slash ? slash : "");
+}
+
+/*
+ * The resource URL clients reach this route by: configured, else built
+ * from the request (X-Forwarded-* only when trusted).
+ */
+static void
+resource_url(const struct exchange *x, const struct route *rt, char *buf,
+    size_t len)
+{
+	const struct http_request	*r = &x->req;
+	const char			*proto = NULL, *host = NULL;
+
+	if (rt->auth->resource != NULL) {
+		snprintf(buf, len, "%s", rt->auth->resource);
+		return;
+	}
+	if (rt->auth->trust_forwarded) {
+		proto = http_header_get(r->hdr, r->nhdr, "X-Forwarded-Proto");
+		host = http_header_get(r->hdr, r->nhdr, "X-Forwarded-Host");
+	}
+	if (proto == NULL || (strcmp(proto, "http") && strcmp(proto, "https")))
+		proto = "http";
+	if (host == NULL || strpbrk(host, " ,/\"\\") != NULL)
+		host = r->host ? r->host : "localhost";
+	snprintf(buf, len, "%s://%s%s", proto, host, rt->prefix);
+}
+
+/* The metadata URL of a resource URL (RFC 9728 3.1: path-suffixed). */
+static void
+metadata_url(const char *resource, char *buf, size_t len)
+{
+	const char	*path = url_path(resource);
+
+	snprintf(buf, len, "%.*s%s%s", (int)(path - resource), resource,
+	    PRM_PATH, strcmp(path, "/") ? path : "");
+}
+
+/* Append a JSON array of a list's values to obj under key. */
+static void
+json_list(json_t *obj, const char *key, const struct strlist *l)
+{
+	json_t	*arr = json_array();
+	size_t	 i;
+
+	for (i = 0; i < l->n; i++)
+		json_array_append_new(arr, json_string(l->v[i]));
+	json_object_set_new(obj, key, arr);
+}
+
+/* Write a JSON document as a complete 200 answer, CORS included. */
+static int
+send_json(struct exchange *x, json_t *doc)
+{
+	char	*body, head[2048];
+	size_t	 bl, hl, cl = 0;
+	int	 rc;
+
+	if ((body = json_dumps(doc, JSON_INDENT(2))) == NULL) {
+		request_error(x, 500, "cannot build the metadata");
+		return (0);
+	}
+	bl = strlen(body);
+	hl = snprintf(head, sizeof(head), "HTTP/1.1 200 OK\r\n"
+	    "Content-Type: application/json\r\nContent-Length: %zu\r\n"
+	    "Cache-Control: max-age=3600\r\n%s", bl + 1,
+	    x->keepalive ? "" : "Connection: close\r\n");
+	if (x->origin != NULL)
+		cl = cors_headers(x->srv, x->origin, head + hl,
+		    sizeof(head) - hl - 3);
+	hl += cl;
+	hl += snprintf(head + hl, sizeof(head) - hl, "\r\n");
+	rc = conn_write(x->cl->fd, head, hl, aconf->send_timeout * 1000);
+	if (rc == 0 && strcmp(x->req.method, "HEAD") != 0) {
+		body[bl] = '\n';
+		rc = conn_write(x->cl->fd, body, bl + 1,
+		    aconf->send_timeout * 1000);
+	}
+	free(body);
+	x->log.status = 200;
+	x->log.bytes = bl + 1;
+	accesslog_write(&x->log);
+	return (rc == 0 && x->keepalive);
+}
+
+/*
+ * Serve protected resource metadata when the request asks for it.
+ * Returns -1 when this is not such a request, else whether the
+ * connection may go on.
+ */
+int
+auth_metadata(struct exchange *x)
+{
+	const struct server	*srv = x->srv;
+	const struct route	*rt, *found = NULL;
+	const char		*suffix, *q;
+	char			 res[1024], path[512];
+	json_t			*doc;
+	size_t			 i, n;
+	int			 rc;
+
+	if (strncmp(x->req.target, PRM_PATH, sizeof(PRM_PATH) - 1) != 0)
+		return (-1);
+	suffix = x->req.target + sizeof(PRM_PATH) - 1;
+	if (*suffix != '\0' && *suffix != '/' && *suffix != '?')
+		return (-1);
+	n = strcspn(suffix, "?");
+	snprintf(path, sizeof(path), "%.*s", (int)n, suffix);
+	for (i = 0; i < srv->nroutes && found == NULL; i++) {
+		rt = &srv->routes[i];
+		if (rt->auth == NULL)
+			continue;
+		resource_url(x, rt, res, sizeof(res));
+		q = url_path(res);
+		if (path[0] == '\0' || !strcmp(path, q) ||
+		    (!strcmp(q, "/") && !strcmp(path, "")))
+			found = rt;
+	}
+	if (found == NULL)
+		return (-2);
+	if (strcmp(x->req.method, "GET") && strcmp(x->req.method, "HEAD")) {
+		request_error(x, 405, "metadata is read with GET");
+		return (x->keepalive);
+	}
+	resource_url(x, found, res, sizeof(res));
+	doc = json_object();
+	json_object_set_new(doc, "resource", json_string(res));
+	if (found->auth->authorization_servers.n > 0)
+		json_list(doc, "authorization_servers",
+		    &found->auth->authorization_servers);
+	else {
+		json_t *arr = json_array();
+		json_array_append_new(arr, json_string(found->auth->iss->url));
+		json_object_set_new(doc, "authorization_servers", arr);
+	}
+	json_object_set_new(doc, "bearer_methods_supported",
+	    json_pack("[s]", "header"));
+	if (found->auth->scopes_supported.n > 0)
+		json_list(doc, "scopes_supported",
+		    &found->auth->scopes_supported);
+	if (found->auth->resource_documentation != NULL)
+		json_object_set_new(doc, "resource_documentation",
+		    json_string(found->auth->resource_documentation));
+	rc = send_json(x, doc);
+	json_decref(doc);
+	return (rc);
+}
+
+/* The scope parameter of a challenge: required, else supported. */
+static void
+challenge_scope(const struct auth *a, char *buf, size_t len)
+{
+	const struct strlist	*l = a->required_scopes.n > 0 ?
+				    &a->required_scopes : &a->scopes_supported;
+	size_t			 i, off = 0;
+	int			 n;
+
+	buf[0] = '\0';
+	for (i = 0; i < l->n; i++) {
+		n = snprintf(buf + off, len - off, "%s%s", i ? " " : "",
+		    l->v[i]);
+		if (n < 0 || (size_t)n >= len - off)
+			break;
+		off += n;
+	}
+}
+
+/*
+ * Answer 401 (or 403 for insufficient_scope) with the challenge that
+ * tells a client where the metadata is.  Returns the keep-alive verdict.
+ */
+static int
+challenge(struct exchange *x, int status, const char *error,
+    const char *description)
+{
+	char	 res[1024], prm[1200], scope[512];
+	int	 n;
+
+	resource_url(x, x->rt, res, sizeof(res));
+	metadata_url(res, prm, sizeof(prm));
+	challenge_scope(x->rt->auth, scope, sizeof(scope));
+	n = snprintf(x->extra, sizeof(x->extra),
+	    "WWW-Authenticate: Bearer resource_metadata=\"%s\"", prm);
+	if (scope[0] != '\0')
+		n += snprintf(x->extra + n, sizeof(x->extra) - n,
+		    ", scope=\"%s\"", scope);
+	if (error != NULL)
+		n += snprintf(x->extra + n, sizeof(x->extra) - n,
+		    ", error=\"%s\", error_description=\"%s\"", error,
+		    description);
+	snprintf(x->extra + n, sizeof(x->extra) - n, "\r\n");
+	request_error(x, status, status == 403 ? "insufficient scope" :
+	    error ? description : "authentication required");
+	x->extra[0] = '\0';
+	return (x->keepalive);
+}
+
+/* The token of "Authorization: Bearer TOKEN", or NULL. */
+static const char *
+bearer(const char *value)
+{
+	const char	*t;
+
+	if (value == NULL || strncasecmp(value, "Bearer ", 7) != 0)
+		return (NULL);
+	for (t = value + 7; *t == ' '; t++)
+		;
+	return (*t ? t : NULL);
+}
+
+static struct cached *
+cache_slot(const unsigned char *hash, int authidx)
+{
+	uint32_t	 h;
+
+	if (ncache == 0)
+		return (NULL);
+	memcpy(&h, hash, sizeof(h));
+	return (&cache[(h ^ (uint32_t)authidx * 2654435761u) % ncache]);
+}
+
+/* Copy s to out without control characters (for headers and logs). */
+static void
+clean_copy(char *out, size_t len, const char *s)
+{
+	size_t	 i;
+
+	for (i = 0; s[i] != '\0' && i + 1 < len; i++)
+		out[i] = (unsigned char)s[i] < 0x20 || s[i] == 0x7f ? '?' : s[i];
+	out[i] = '\0';
+}
+
+static void
+authed(struct exchange *x, const char *sub, const char *scope)
+{
+	size_t	 i;
+
+	x->authed = 1;
+	clean_copy(x->sub, sizeof(x->sub), sub);
+	clean_copy(x->scope, sizeof(x->scope), scope);
+	/* one log field: no blanks, quotes or '=' */
+	clean_copy(x->log.sub, sizeof(x->log.sub), sub);
+	for (i = 0; x->log.sub[i] != '\0'; i++)
+		if (strchr(" \"=\\", x->log.sub[i]) != NULL)
+			x->log.sub[i] = '?';
+}
+
+/* Check a token, waiting a bounded time for jwksd on an unknown kid. */
+static enum token_status
+check_token(struct exchange *x, const char *tok, const struct token_policy *pol,
+    struct token_info *info, const char **why)
+{
+	const struct auth		*a = x->rt->auth;
+	const struct keyfile		*kf = keyfile_reader_current(reader);
+	const struct keyfile_issuer	*ki;
+	enum token_status		 st;
+	long long			 deadline;
+
+	st = token_check(tok, strlen(tok), kf, pol, time(NULL), info, why);
+	if (st != TOKEN_UNKNOWN_KID)
+		return (st);
+	/* a token older than our last fetch cannot be signed by a new key */
+	ki = kf ? keyfile_issuer(kf, a->iss->url) : NULL;
+	if (ki != NULL && info->iat != 0 && info->iat < ki->fetched) {
+		*why = "unknown key id (token older than the last key fetch)";
+		return (st);
+	}
+	if (keyfile_request_fetch(aconf->control_socket, a->iss->name,
+	    info->kid) == -1)
+		log_debug("cannot ask jwksd for a refetch: %s",
+		    aconf->control_socket);
+	deadline = now_ms() + aconf->kid_wait;
+	while (now_ms() < deadline) {
+		poll(NULL, 0, 50);
+		auth_refresh_keys(1);
+		if (keyfile_reader_current(reader) == kf)
+			continue;
+		kf = keyfile_reader_current(reader);
+		st = token_check(tok, strlen(tok), kf, pol, time(NULL), info,
+		    why);
+		if (st != TOKEN_UNKNOWN_KID)
+			break;
+	}
+	return (st);
+}
+
+/*
+ * Apply the route's policy to the request.  Returns -1 when the
+ * request may go on, else the keep-alive verdict of the 401/403 sent.
+ */
+int
+auth_request(struct exchange *x)
+{
+	const struct auth	*a = x->rt->auth;
+	const struct keyfile	*kf;
+	struct token_policy	 pol;
+	struct token_info	 info;
+	struct cached		*c;
+	unsigned char		 hash[32];
+	unsigned int		 hl;
+	const char		*tok, *why, *hv;
+	enum token_status	 st;
+	size_t			 i, nauth = 0;
+
+	x->authed = 0;
+	x->sub[0] = x->scope[0] = '\0';
+	for (i = 0; i < x->req.nhdr; i++)
+		nauth += !strcasecmp(x->req.hdr[i].name, "Authorization");
+	hv = http_header_get(x->req.hdr, x->req.nhdr, "Authorization");
+	if (nauth == 0)
+		return (a->mode == AUTH_STRICT ? challenge(x, 401, NULL, NULL) :
+		    -1);
+	if (nauth > 1 || (tok = bearer(hv)) == NULL) {
+		log_info("%s: %s %s: refused: not a single bearer token",
+		    x->peertext, x->req.method, x->logpath);
+		return (challenge(x, 400, "invalid_request",
+		    "expected one Authorization: Bearer header"));
+	}
+	auth_refresh_keys(0);
+	kf = keyfile_reader_current(reader);
+	EVP_Digest(tok, strlen(tok), hash, &hl, EVP_sha256(), NULL);
+	if (kf != NULL && (c = cache_slot(hash, a->index)) != NULL &&
+	    c->auth == a->index + 1 && c->serial == keyfile_serial(kf) &&
+	    c->exp > time(NULL) && CRYPTO_memcmp(c->hash, hash, 32) == 0) {
+		authed(x, c->sub, c->scope);
+		return (-1);
+	}
+	memset(&pol, 0, sizeof(pol));
+	pol.issuer = a->iss->url;
+	pol.audiences = (const char *const *)a->audiences.v;
+	pol.naudiences = a->audiences.n;
+	pol.required_scopes = (const char *const *)a->required_scopes.v;
+	pol.nrequired = a->required_scopes.n;
+	pol.leeway = a->leeway;
+	pol.max_token = a->max_token;
+	st = check_token(x, tok, &pol, &info, &why);
+	if (st == TOKEN_OK) {
+		authed(x, info.sub, info.scope);
+		kf = keyfile_reader_current(reader);
+		if (kf != NULL && (c = cache_slot(hash, a->index)) != NULL) {
+			memcpy(c->hash, hash, 32);
+			c->auth = a->index + 1;
+			c->serial = keyfile_serial(kf);
+			c->exp = info.exp;
+			clean_copy(c->sub, sizeof(c->sub), info.sub);
+			clean_copy(c->scope, sizeof(c->scope), info.scope);
+		}
+		return (-1);
+	}
+	log_info("%s: %s %s: token refused: %s (%s sub \"%s\", token %s)%s",
+	    x->peertext, x->req.method, x->logpath, why,
+	    info.verified ? "verified" : "claimed", info.sub, info.hash,
+	    a->mode == AUTH_PERMISSIVE ? "; passing (permissive)" : "");
+	if (a->mode == AUTH_PERMISSIVE)
+		return (-1);
+	if (st == TOKEN_INSUFFICIENT_SCOPE)
+		return (challenge(x, 403, "insufficient_scope",
+		    "the token lacks a required scope"));
+	return (challenge(x, 401, "invalid_token", token_status_text(st)));
+}

@@ -1,0 +1,81 @@
+/*
+ * Validation of JWT access tokens (RFC 9068 profile, RFC 8725 rules)
+ * against the keys of the key file.  Pure: no I/O, no logging, no
+ * globals; the caller logs the status, the reason and info.
+ */
+#ifndef MCPPROXYD_TOKEN_H
+#define MCPPROXYD_TOKEN_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "keyfile.h"
+
+#define TOKEN_DEFAULT_MAX	8192	/* max_token when the policy says 0 */
+#define TOKEN_MAX_DEPTH		16	/* JSON nesting in header and payload */
+
+struct token_policy {
+	const char	*issuer;	/* required iss, exact string match */
+	const char *const *audiences;	/* accepted aud values (none: fail) */
+	size_t		 naudiences;
+	const char *const *required_scopes;	/* all must be granted */
+	size_t		 nrequired;
+	int		 leeway;	/* seconds of skew on exp/nbf/iat (<0: 0) */
+	size_t		 max_token;	/* bytes; 0: TOKEN_DEFAULT_MAX */
+};
+
+/*
+ * Filled as far as parsing got, even on failure.  Strings are
+ * NUL-terminated, truncated at a UTF-8 character boundary and hold no
+ * control characters.  UNLESS verified is 1, NOTHING here but hash may
+ * be trusted: it is whatever the presenter wrote (an attacker may claim
+ * any sub).  verified is 1 exactly for TOKEN_OK and
+ * TOKEN_INSUFFICIENT_SCOPE.  On TOKEN_UNKNOWN_KID the kid, iat, exp and
+ * sub are unverified: use them only to decide whether to ask jwksd for
+ * a refetch, and log them as claims, not as facts.
+ */
+struct token_info {
+	char		 kid[129];
+	char		 alg[16];
+	char		 sub[129];
+	char		 client_id[129];	/* client_id, else azp */
+	char		 scope[1024];	/* granted scopes, space-separated */
+	int64_t		 exp, iat, nbf;	/* 0 if absent */
+	char		 hash[17];	/* 16 hex of SHA-256(token), loggable */
+	int		 verified;	/* 1: signature and claims checked */
+};
+
+enum token_status {
+	TOKEN_OK,
+	TOKEN_MALFORMED,
+	TOKEN_TOO_LARGE,
+	TOKEN_BAD_TYP,
+	TOKEN_UNKNOWN_KID,
+	TOKEN_BAD_ALG,
+	TOKEN_BAD_SIGNATURE,
+	TOKEN_BAD_ISSUER,
+	TOKEN_BAD_AUDIENCE,
+	TOKEN_NO_EXP,
+	TOKEN_EXPIRED,
+	TOKEN_NOT_YET_VALID,
+	TOKEN_ISSUED_IN_FUTURE,
+	TOKEN_INSUFFICIENT_SCOPE
+};
+
+/*
+ * Check the compact JWS token[0..len) (need not be NUL-terminated; no
+ * byte at or after len is read).  kf may be NULL (no key file yet:
+ * every well-formed token of the issuer is TOKEN_UNKNOWN_KID).  Returns
+ * the status, and in *why a short static lowercase reason for the log
+ * that never holds token material.  TOKEN_INSUFFICIENT_SCOPE means the
+ * token is otherwise valid (403, not 401).
+ */
+enum token_status token_check(const char *token, size_t len,
+	    const struct keyfile *kf, const struct token_policy *pol,
+	    time_t now, struct token_info *info, const char **why);
+
+/* A short lowercase text for a status ("expired", "wrong audience"). */
+const char	*token_status_text(enum token_status);
+
+#endif
