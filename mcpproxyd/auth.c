@@ -342,19 +342,25 @@ clean_copy(char *out, size_t len, const char *s)
 	out[i] = '\0';
 }
 
+/* Copy s as one log field: printable ASCII, no blanks, quotes or '='. */
 static void
-authed(struct exchange *x, const char *sub, const char *scope)
+log_field(char *out, size_t len, const char *s)
 {
 	size_t	 i;
 
+	for (i = 0; s[i] != '\0' && i + 1 < len; i++)
+		out[i] = (s[i] > 0x20 && s[i] < 0x7f &&
+		    strchr("\"=\\", s[i]) == NULL) ? s[i] : '?';
+	out[i] = '\0';
+}
+
+static void
+authed(struct exchange *x, const char *sub, const char *scope)
+{
 	x->authed = 1;
 	clean_copy(x->sub, sizeof(x->sub), sub);
 	clean_copy(x->scope, sizeof(x->scope), scope);
-	/* one log field: no blanks, quotes or '=' */
-	clean_copy(x->log.sub, sizeof(x->log.sub), sub);
-	for (i = 0; x->log.sub[i] != '\0'; i++)
-		if (strchr(" \"=\\", x->log.sub[i]) != NULL)
-			x->log.sub[i] = '?';
+	log_field(x->log.sub, sizeof(x->log.sub), sub);
 }
 
 /* Check a token, waiting a bounded time for jwksd on an unknown kid. */
@@ -407,7 +413,9 @@ auth_request(struct exchange *x)
 	const struct keyfile	*kf;
 	struct token_policy	 pol;
 	struct token_info	 info;
+	const struct keyfile_issuer *ki;
 	struct cached		*c;
+	char			 sub[64];
 	unsigned char		 hash[32];
 	unsigned int		 hl;
 	const char		*tok, *why, *hv;
@@ -433,7 +441,9 @@ auth_request(struct exchange *x)
 	EVP_Digest(tok, strlen(tok), hash, &hl, EVP_sha256(), NULL);
 	if (kf != NULL && (c = cache_slot(hash, a->index)) != NULL &&
 	    c->auth == a->index + 1 && c->serial == keyfile_serial(kf) &&
-	    c->exp > time(NULL) && CRYPTO_memcmp(c->hash, hash, 32) == 0) {
+	    c->exp > time(NULL) && CRYPTO_memcmp(c->hash, hash, 32) == 0 &&
+	    (ki = keyfile_issuer(kf, a->iss->url)) != NULL &&
+	    ki->expires > time(NULL)) {
 		authed(x, c->sub, c->scope);
 		return (-1);
 	}
@@ -459,9 +469,11 @@ auth_request(struct exchange *x)
 		}
 		return (-1);
 	}
-	log_info("%s: %s %s: token refused: %s (%s sub \"%s\", token %s)%s",
+	log_field(sub, sizeof(sub), info.sub);
+	log_info("%s: %s %s: token refused: %s (%s sub %s, token %s)%s",
 	    x->peertext, x->req.method, x->logpath, why,
-	    info.verified ? "verified" : "claimed", info.sub, info.hash,
+	    info.verified ? "verified" : "claimed", sub[0] ? sub : "-",
+	    info.hash,
 	    a->mode == AUTH_PERMISSIVE ? "; passing (permissive)" : "");
 	if (a->mode == AUTH_PERMISSIVE)
 		return (-1);

@@ -301,6 +301,9 @@ void	 auth_refresh_keys(int force);
 int	 auth_metadata(struct exchange *x);
 int	 auth_request(struct exchange *x);
 
+/* provider.c */
+int	 provider_handle(struct exchange *x);
+
 /* mcp.c */
 void	 mcp_sniff(const char *body, size_t len, char *rpc, size_t rpclen,
 	    char *tool, size_t toollen);

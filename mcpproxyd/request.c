@@ -374,6 +374,8 @@ request_handle(struct exchange *x)
 	if (!strcmp(r->method, "OPTIONS") && x->origin != NULL &&
 	    http_header_get(r->hdr, r->nhdr, "Access-Control-Request-Method"))
 		return (preflight(x));
+	if ((status = provider_handle(x)) != -1)
+		return (status);
 	switch ((status = auth_metadata(x))) {
 	case -1:
 		break;
