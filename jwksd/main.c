@@ -302,7 +302,7 @@ main(int argc, char *argv[])
 	struct config	*conf;
 	struct passwd	*pw = NULL;
 	struct group	*gr;
-	const char	*path = SYSCONFDIR "/mcpproxyd.conf";
+	const char	*path = SYSCONFDIR "/mcpproxyd/mcpproxyd.conf";
 	char		 errbuf[1024];
 	gid_t		 gid = (gid_t)-1;
 	int		 ch, debug = 0, noaction = 0, list = 0, verbose = 1;

@@ -13,7 +13,7 @@
 
 #include "http.h"
 
-#define MCPPROXYD_CONF		SYSCONFDIR "/mcpproxyd.conf"
+#define MCPPROXYD_CONF		SYSCONFDIR "/mcpproxyd/mcpproxyd.conf"
 #define MAX_SERVERS		16
 #define MAX_LISTENERS		32
 #define MAX_ROUTES		32
