@@ -3,13 +3,26 @@
 #   make			build both daemons into $(BUILD)/
 #   make check		build, then run every test (tests/run)
 #   make check-san		the same tests on an ASan+UBSan build
-#   make install		honours PREFIX, DESTDIR, sbindir, sysconfdir, mandir
+#   make install		honours PREFIX, DESTDIR, sbindir, sysconfdir, mandir,
+#			initdir, defaultsdir, logrotatedir, systemdunitdir
+#   make uninstall	removes what install put, not the configuration
+#   make install-users	(as root) the service accounts mcpproxyd and jwksd
 
 PREFIX		?= /usr/local
 sbindir		?= $(PREFIX)/sbin
 sysconfdir	?= $(PREFIX)/etc
 mandir		?= $(PREFIX)/share/man
 localstatedir	?= /var
+# make install: the init script, its settings, the logrotate snippet and
+# the systemd units (sysconfdir=/etc puts the first three where Debian
+# looks for them)
+initdir		?= $(sysconfdir)/init.d
+defaultsdir	?= $(sysconfdir)/default
+logrotatedir	?= $(sysconfdir)/logrotate.d
+systemdunitdir	?= $(PREFIX)/lib/systemd/system
+logdir		?= $(localstatedir)/log/mcpproxyd
+# the owner logrotate gives a new access log: the workers' user
+loguser		?= mcpproxyd
 
 CC		?= cc
 CFLAGS		?= -O2 -g
@@ -77,19 +90,90 @@ check: all
 check-san:
 	$(MAKE) SANITIZE=1 check
 
+# The paths make install writes into the init script, the settings file,
+# the logrotate snippet, the systemd units and the man pages.
+SUBST		 = sed -e 's|@sbindir@|$(sbindir)|g' \
+		   -e 's|@sysconfdir@|$(sysconfdir)|g' \
+		   -e 's|@initdir@|$(initdir)|g' \
+		   -e 's|@defaultsdir@|$(defaultsdir)|g' \
+		   -e 's|@logrotatedir@|$(logrotatedir)|g' \
+		   -e 's|@logdir@|$(logdir)|g' \
+		   -e 's|@loguser@|$(loguser)|g'
+# the man pages say /usr/local/... and /etc/... (the defaults)
+MANSUBST	 = sed -e 's|/usr/local/etc/mcpproxyd/|$(sysconfdir)/mcpproxyd/|g' \
+		   -e 's|/usr/local/etc/mcpproxyd-oauth\.conf|$(sysconfdir)/mcpproxyd/mcpproxyd-oauth.conf|g' \
+		   -e 's|/usr/local/sbin/|$(sbindir)/|g' \
+		   -e 's|\([[:space:]]\)/etc/init\.d/mcpproxyd|\1$(initdir)/mcpproxyd|g' \
+		   -e 's|\([[:space:]]\)/etc/default/mcpproxyd|\1$(defaultsdir)/mcpproxyd|g' \
+		   -e 's|\([[:space:]]\)/etc/logrotate\.d/mcpproxyd|\1$(logrotatedir)/mcpproxyd|g'
+CONF_EXAMPLES	 = mcpproxyd.conf mcpproxyd-oauth.conf
+SYSTEMD_UNITS	 = mcpproxyd.service jwksd.service
+
 install: $(BUILD)/mcpproxyd $(BUILD)/jwksd
-	install -d $(DESTDIR)$(sbindir) $(DESTDIR)$(sysconfdir) \
+	install -d $(DESTDIR)$(sbindir) $(DESTDIR)$(sysconfdir)/mcpproxyd \
 	    $(DESTDIR)$(mandir)/man5 $(DESTDIR)$(mandir)/man8 \
-	    $(DESTDIR)$(sysconfdir)/init.d
+	    $(DESTDIR)$(initdir) $(DESTDIR)$(defaultsdir) \
+	    $(DESTDIR)$(logrotatedir) $(DESTDIR)$(systemdunitdir)
 	install -m 755 $(BUILD)/mcpproxyd $(BUILD)/jwksd $(DESTDIR)$(sbindir)
-	install -m 644 man/*.5 $(DESTDIR)$(mandir)/man5
-	install -m 644 man/*.8 $(DESTDIR)$(mandir)/man8
-	for f in etc/*.conf; do \
-	    t=$(DESTDIR)$(sysconfdir)/$${f#etc/}; \
-	    [ -e $$t ] || install -m 644 $$f $$t; \
+	@grep -qF '$(sysconfdir)/mcpproxyd/mcpproxyd.conf' $(BUILD)/mcpproxyd || \
+	    echo "make install: warning: $(BUILD)/mcpproxyd was built with" \
+	        "another sysconfdir: its default -f is not" \
+	        "$(sysconfdir)/mcpproxyd/mcpproxyd.conf (make clean, then" \
+	        "make and make install with the same settings)" >&2
+	for f in man/*.5; do \
+	    $(MANSUBST) $$f >$(DESTDIR)$(mandir)/man5/$${f#man/} && \
+	    chmod 644 $(DESTDIR)$(mandir)/man5/$${f#man/} || exit 1; \
 	done
+	for f in man/*.8; do \
+	    $(MANSUBST) $$f >$(DESTDIR)$(mandir)/man8/$${f#man/} && \
+	    chmod 644 $(DESTDIR)$(mandir)/man8/$${f#man/} || exit 1; \
+	done
+	@# the operator's configuration is never overwritten
+	for f in $(CONF_EXAMPLES); do \
+	    t=$(DESTDIR)$(sysconfdir)/mcpproxyd/$$f; \
+	    if [ -e $$t ]; then echo "  kept $$t"; \
+	    else install -m 644 etc/$$f $$t || exit 1; fi; \
+	done
+	t=$(DESTDIR)$(defaultsdir)/mcpproxyd; \
+	if [ -e $$t ]; then echo "  kept $$t"; \
+	else $(SUBST) etc/default/mcpproxyd >$$t && chmod 644 $$t; fi
+	$(SUBST) etc/init.d/mcpproxyd >$(DESTDIR)$(initdir)/mcpproxyd
+	chmod 755 $(DESTDIR)$(initdir)/mcpproxyd
+	$(SUBST) etc/logrotate.d/mcpproxyd >$(DESTDIR)$(logrotatedir)/mcpproxyd
+	chmod 644 $(DESTDIR)$(logrotatedir)/mcpproxyd
+	for f in $(SYSTEMD_UNITS); do \
+	    $(SUBST) etc/systemd/$$f >$(DESTDIR)$(systemdunitdir)/$$f && \
+	    chmod 644 $(DESTDIR)$(systemdunitdir)/$$f || exit 1; \
+	done
+
+# Everything install put, except the configuration: the files in
+# $(sysconfdir)/mcpproxyd/ and $(defaultsdir)/mcpproxyd stay.
+uninstall:
+	rm -f $(DESTDIR)$(sbindir)/mcpproxyd $(DESTDIR)$(sbindir)/jwksd
+	for f in man/*.5; do rm -f $(DESTDIR)$(mandir)/man5/$${f#man/}; done
+	for f in man/*.8; do rm -f $(DESTDIR)$(mandir)/man8/$${f#man/}; done
+	rm -f $(DESTDIR)$(initdir)/mcpproxyd $(DESTDIR)$(logrotatedir)/mcpproxyd
+	for f in $(SYSTEMD_UNITS); do rm -f $(DESTDIR)$(systemdunitdir)/$$f; done
+	@echo "make uninstall: kept the configuration:" \
+	    "$(DESTDIR)$(sysconfdir)/mcpproxyd/ and $(DESTDIR)$(defaultsdir)/mcpproxyd"
+
+# The service accounts, as root: group and user mcpproxyd (the workers),
+# user jwksd (jwksd adds the group mcpproxyd to itself, for the key file),
+# both system users without a login; the access log's directory.
+# Does nothing to an account that exists.
+NOLOGIN		 = $$(command -v nologin || echo /usr/sbin/nologin)
+install-users:
+	@[ "$$(id -u)" = 0 ] || { echo "make install-users: run as root" >&2; exit 1; }
+	getent group mcpproxyd >/dev/null || groupadd --system mcpproxyd
+	getent passwd mcpproxyd >/dev/null || useradd --system --gid mcpproxyd \
+	    --home-dir /nonexistent --no-create-home --shell $(NOLOGIN) \
+	    --comment "mcpproxyd workers" mcpproxyd
+	getent passwd jwksd >/dev/null || useradd --system --user-group \
+	    --home-dir /nonexistent --no-create-home --shell $(NOLOGIN) \
+	    --comment "jwksd key fetcher" jwksd
+	install -d -m 755 -o root -g adm $(DESTDIR)$(logdir)
 
 clean:
 	rm -rf build build-san
 
-.PHONY: all check check-san install clean
+.PHONY: all check check-san install uninstall install-users clean

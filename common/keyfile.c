@@ -48,6 +48,9 @@
 #define I_URLLEN	12
 #define I_FETCHED	16
 #define I_EXPIRES	24
+#define I_METAOFF	32	/* version 2 */
+#define I_METALEN	36
+#define I_RESERVED	40
 
 /* key record offsets */
 #define K_ISSUER	0
@@ -196,6 +199,12 @@ build_check(const struct keyfile_wissuer *iss, size_t niss,
 			return (-1);
 		}
 		total += n + 1;
+		n = iss[i].metadata ? strlen(iss[i].metadata) : 0;
+		if (n > KEYFILE_META_MAX) {
+			*why = "issuer metadata too large";
+			return (-1);
+		}
+		total += n > 0 ? n + 1 : 0;
 	}
 	for (i = 0; i < nkeys; i++) {
 		n = strlen(keys[i].kid);
@@ -259,6 +268,11 @@ keyfile_build(uint64_t serial, int64_t created,
 		    strlen(iss[i].issuer)));
 		put64(rec + I_FETCHED, (uint64_t)iss[i].fetched);
 		put64(rec + I_EXPIRES, (uint64_t)iss[i].expires);
+		if (iss[i].metadata != NULL && iss[i].metadata[0] != '\0') {
+			put32(rec + I_METALEN, strlen(iss[i].metadata));
+			put32(rec + I_METAOFF, data_str(data, &used,
+			    iss[i].metadata, strlen(iss[i].metadata)));
+		}
 	}
 	for (i = 0; i < nkeys; i++) {
 		rec = buf + keyoff + i * KF_KEY_LEN;
@@ -379,6 +393,7 @@ check_str(const unsigned char *data, size_t datalen, uint32_t off,
 
 struct layout {
 	size_t		 niss, nkeys, issoff, keyoff, dataoff, datalen;
+	uint32_t	 version;
 };
 
 /* Check the header: magic, version, lengths, exact section layout. */
@@ -397,7 +412,8 @@ check_header(const unsigned char *b, size_t len, struct layout *l,
 		*why = "bad magic";
 		return (-1);
 	}
-	if (get32(b + H_VERSION) != KEYFILE_VERSION) {
+	l->version = get32(b + H_VERSION);
+	if (l->version != KEYFILE_VERSION && l->version != 1) {
 		*why = "unsupported version";
 		return (-1);
 	}
@@ -449,7 +465,8 @@ check_issuers(const unsigned char *b, const struct layout *l,
     struct keyfile_issuer *out, const char **why)
 {
 	const unsigned char	*rec, *data = b + l->dataoff;
-	const char		*name, *url;
+	const char		*name, *url, *meta;
+	uint32_t		 moff, mlen;
 	size_t			 i, j;
 	int64_t			 fetched, expires;
 
@@ -469,11 +486,24 @@ check_issuers(const unsigned char *b, const struct layout *l,
 			*why = "bad issuer times";
 			return (-1);
 		}
-		for (j = 32; j < KF_ISS_LEN; j++)
+		for (j = I_RESERVED; j < KF_ISS_LEN; j++)
 			if (rec[j] != 0) {
 				*why = "reserved issuer bytes set";
 				return (-1);
 			}
+		meta = NULL;
+		moff = get32(rec + I_METAOFF);
+		mlen = get32(rec + I_METALEN);
+		if (mlen == 0 && moff != 0) {
+			*why = "issuer metadata offset without length";
+			return (-1);
+		}
+		if (mlen != 0 && (l->version < 2 || (meta = check_str(data,
+		    l->datalen, moff, mlen, KEYFILE_META_MAX)) == NULL ||
+		    meta[0] != '{')) {
+			*why = "bad issuer metadata";
+			return (-1);
+		}
 		if (out == NULL)
 			continue;
 		for (j = 0; j < i; j++)
@@ -486,6 +516,8 @@ check_issuers(const unsigned char *b, const struct layout *l,
 		out[i].issuer = url;
 		out[i].fetched = fetched;
 		out[i].expires = expires;
+		out[i].metadata = meta;
+		out[i].metadata_len = mlen;
 	}
 	return (0);
 }

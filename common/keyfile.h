@@ -8,16 +8,21 @@
  * completely before trusting any byte of it and builds each key's
  * EVP_PKEY once per mapping.
  *
- * Layout (version 1, integers little-endian, no padding):
+ * Layout (version 2, integers little-endian, no padding):
  *	header	128 bytes: magic "MCPJWKS\0", version, header length,
  *		total length, serial, creation time, issuer and key counts,
  *		section offsets, zero padding, SHA-256 of the whole file
  *		with the checksum field itself left out
  *	issuers	n x 48 bytes: name and issuer URL (data offsets and
- *		lengths), last good fetch, hard expiry
+ *		lengths), last good fetch, hard expiry, and (version 2)
+ *		the offset and length of the issuer's authorization server
+ *		metadata, a JSON object jwksd vouches for (length 0: none)
  *	keys	n x 64 bytes: issuer index, kid, DER SubjectPublicKeyInfo
  *		(data offsets and lengths), kty, pinned alg, SHA-256 of the DER
  *	data	NUL-terminated strings and DER bytes
+ *
+ * Version 1 is version 2 without metadata; readers take both, so new
+ * workers keep working on the file of a jwksd not yet restarted.
  */
 #ifndef COMMON_KEYFILE_H
 #define COMMON_KEYFILE_H
@@ -30,7 +35,7 @@
 
 #include <openssl/evp.h>
 
-#define KEYFILE_VERSION		1
+#define KEYFILE_VERSION		2
 #define KEYFILE_MAX_SIZE	(4 * 1024 * 1024)
 #define KEYFILE_MAX_ISSUERS	256
 #define KEYFILE_MAX_KEYS	1024
@@ -38,6 +43,7 @@
 #define KEYFILE_URL_MAX		2048	/* issuer URL */
 #define KEYFILE_KID_MAX		128
 #define KEYFILE_DER_MAX		4096	/* RSA up to 16384 bits */
+#define KEYFILE_META_MAX	65536	/* issuer metadata JSON */
 #define KEYFILE_FP_LEN		32	/* SHA-256 */
 #define KEYFILE_MSG_MAX		(KEYFILE_URL_MAX + KEYFILE_KID_MAX + 16)
 
@@ -47,6 +53,8 @@ struct keyfile_issuer {
 	const char	*issuer;	/* issuer URL, as in a token's iss */
 	int64_t		 fetched;	/* last successful fetch (unix time) */
 	int64_t		 expires;	/* hard expiry: no keys at or after */
+	const char	*metadata;	/* JSON object, or NULL */
+	size_t		 metadata_len;
 };
 
 /* One key of a validated mapping. */
@@ -70,6 +78,7 @@ struct keyfile_wissuer {
 	const char	*issuer;
 	int64_t		 fetched;
 	int64_t		 expires;
+	const char	*metadata;	/* NULL or "": none */
 };
 
 struct keyfile_wkey {

@@ -48,7 +48,6 @@ struct parse {
 static const char *const ignored_issuer_keys[] = {
 	"audiences",		/* accepted aud values (agentgateway) */
 	"audience",
-	"provider",		/* keycloak, ... (issue 4) */
 	"leeway",		/* clock skew for exp/nbf/iat */
 	"required_scopes",
 	"scopes",
@@ -369,6 +368,16 @@ issuer_key(struct parse *p, const char *name, const char *v)
 	const char	*key = name;
 	size_t		 i;
 
+	if (strcmp(name, "provider") == 0) {
+		/* keycloak: jwksd also publishes its discovery document */
+		if (strcmp(v, "generic") != 0 && strcmp(v, "keycloak") != 0) {
+			perr(p, "provider: \"%s\" is not generic or keycloak",
+			    v);
+			return (0);
+		}
+		iss->keycloak = strcmp(v, "keycloak") == 0;
+		return (1);
+	}
 	/* agentgateway spelling: "jwks" is a URL or a file */
 	if (strcmp(name, "jwks") == 0)
 		key = strncmp(v, "http://", 7) == 0 ||
@@ -568,6 +577,7 @@ config_free(struct config *c)
 		free(iss->jwks_url);
 		free(iss->jwks_file);
 		free(iss->jwks_uri);
+		free(iss->metadata);
 		free(iss->etag);
 		jwkset_free(&iss->keys);
 		free(iss);

@@ -2,7 +2,9 @@
  * Discovery of the JWKS URL from the issuer alone, in the order the
  * MCP authorization spec gives: RFC 8414 metadata, then OpenID Connect
  * discovery, with the issuer's path inserted after /.well-known/ and,
- * for OIDC, also appended after the path (Keycloak's realms).
+ * for OIDC, also appended after the path (Keycloak's realms).  For a
+ * provider = keycloak issuer the document found is also kept, reduced
+ * to RFC 8414 metadata, for the workers to serve (Keycloak has none).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -64,9 +66,34 @@ discovery_urls(const char *issuer, char **urls, size_t max)
 	return ((int)n);
 }
 
+/* Keep the reduced metadata of a provider = keycloak issuer. */
+static void
+keep_metadata(const struct config *conf, struct issuer *iss,
+    const struct fetch_reply *r, const char *url)
+{
+	const char	*why;
+	char		*doc = NULL;
+
+	if (jwk_as_metadata(r->body, r->len, iss->issuer, conf->allow_http,
+	    &doc, &why) == -1) {
+		log_warnx("issuer %s: %s: %s; %s", iss->name, url, why,
+		    iss->metadata ? "keeping the last metadata" :
+		    "no authorization server metadata to serve");
+		return;
+	}
+	if (why != NULL)
+		log_warnx("issuer %s: %s: %s", iss->name, url, why);
+	if (iss->metadata == NULL || strcmp(iss->metadata, doc) != 0)
+		log_info("issuer %s: authorization server metadata from %s",
+		    iss->name, url);
+	free(iss->metadata);
+	iss->metadata = doc;
+}
+
 /*
- * Find iss's jwks_uri from its metadata.  Returns 0 with
- * iss->jwks_uri set, or -1 with the last failure in err.
+ * Find iss's jwks_uri from its metadata (and keep the metadata when
+ * the provider needs it).  Returns 0 with iss->jwks_uri set, or -1
+ * with the last failure in err.
  */
 int
 discovery_run(const struct config *conf, struct issuer *iss, char *err,
@@ -97,8 +124,12 @@ discovery_run(const struct config *conf, struct issuer *iss, char *err,
 			    uri, reason);
 			free(uri);
 		} else {
-			log_info("issuer %s: discovered jwks_uri %s from %s",
-			    iss->name, uri, urls[i]);
+			if (iss->jwks_uri == NULL ||
+			    strcmp(iss->jwks_uri, uri) != 0)
+				log_info("issuer %s: discovered jwks_uri %s "
+				    "from %s", iss->name, uri, urls[i]);
+			if (iss->keycloak)
+				keep_metadata(conf, iss, &r, urls[i]);
 			free(iss->jwks_uri);
 			iss->jwks_uri = uri;
 			rv = 0;
@@ -108,4 +139,26 @@ discovery_run(const struct config *conf, struct issuer *iss, char *err,
 	for (i = 0; i < n; i++)
 		free(urls[i]);
 	return (rv);
+}
+
+/*
+ * For a provider = keycloak issuer, before each fetch of its keys
+ * (from jwks_url and jwks_file too): fetch the discovery document, for
+ * its metadata.  A failure is logged and the last metadata stays.
+ */
+void
+discovery_provider(const struct config *conf, struct issuer *iss)
+{
+	const char	*why;
+	char		 err[512];
+
+	if (fetch_url_allowed(iss->issuer, conf->allow_http, &why) == -1) {
+		log_warnx("issuer %s: no metadata: issuer %s: %s", iss->name,
+		    iss->issuer, why);
+		return;
+	}
+	if (discovery_run(conf, iss, err, sizeof(err)) == -1)
+		log_warnx("issuer %s: discovery of its metadata failed: %s; %s",
+		    iss->name, err, iss->metadata ? "keeping the last one" :
+		    "no authorization server metadata to serve");
 }

@@ -562,6 +562,125 @@ jwk_metadata(const char *buf, size_t len, const char *issuer,
 	return (rv);
 }
 
+/* Members of the metadata the workers get (provider = keycloak). */
+static const char *const as_urls[] = {
+	"issuer", "authorization_endpoint", "token_endpoint", "jwks_uri",
+	"registration_endpoint", "revocation_endpoint",
+	"introspection_endpoint", "service_documentation", NULL
+};
+static const char *const as_lists[] = {
+	"response_types_supported", "response_modes_supported",
+	"grant_types_supported", "code_challenge_methods_supported",
+	"scopes_supported", "token_endpoint_auth_methods_supported",
+	"token_endpoint_auth_signing_alg_values_supported",
+	"revocation_endpoint_auth_methods_supported",
+	"introspection_endpoint_auth_methods_supported", NULL
+};
+static const char *const as_flags[] = {
+	"authorization_response_iss_parameter_supported", NULL
+};
+
+/* A short array of short strings, as metadata lists are. */
+static int
+string_list(json_t *v)
+{
+	json_t	*e;
+	size_t	 i;
+
+	if (!json_is_array(v) || json_array_size(v) > 256)
+		return (0);
+	json_array_foreach(v, i, e)
+		if (!json_is_string(e) || json_string_length(e) == 0 ||
+		    json_string_length(e) > 256)
+			return (0);
+	return (1);
+}
+
+/* The members of as_urls, as_lists and as_flags, each checked. */
+static json_t *
+as_reduce(json_t *root, int allow_http, const char **note)
+{
+	json_t		*out, *v;
+	const char	*s, *why;
+	size_t		 i;
+
+	if ((out = json_object()) == NULL)
+		return (NULL);
+	for (i = 0; as_urls[i] != NULL; i++) {
+		if ((v = json_object_get(root, as_urls[i])) == NULL)
+			continue;
+		s = json_string_value(v);
+		if (s == NULL || strlen(s) > KEYFILE_URL_MAX ||
+		    (strncmp(s, "https://", 8) && strncmp(s, "http://", 7)) ||
+		    strpbrk(s, " \t\r\n\"") != NULL) {
+			*note = "a metadata URL is not an http(s) URL; left out";
+			continue;
+		}
+		/* the workers relay registrations there: jwksd's URL policy */
+		if (strcmp(as_urls[i], "registration_endpoint") == 0 &&
+		    fetch_url_allowed(s, allow_http, &why) == -1) {
+			*note = "registration_endpoint refused by the URL "
+			    "policy (allow_http); left out";
+			continue;
+		}
+		json_object_set(out, as_urls[i], v);
+	}
+	for (i = 0; as_lists[i] != NULL; i++)
+		if ((v = json_object_get(root, as_lists[i])) != NULL &&
+		    string_list(v))
+			json_object_set(out, as_lists[i], v);
+	for (i = 0; as_flags[i] != NULL; i++)
+		if (json_is_boolean(v = json_object_get(root, as_flags[i])))
+			json_object_set(out, as_flags[i], v);
+	return (out);
+}
+
+/*
+ * Reduce a discovery document to the authorization server metadata the
+ * workers serve for a provider that publishes none (RFC 8414 members
+ * only, each checked).  Its issuer must be exactly ours and it must
+ * name the endpoints of the code flow.  Returns 0 with a malloc'd
+ * compact JSON object (and *why set to a note, or NULL), or -1 with *why.
+ */
+int
+jwk_as_metadata(const char *buf, size_t len, const char *issuer,
+    int allow_http, char **out, const char **why)
+{
+	json_t		*root, *doc = NULL;
+	json_error_t	 err;
+	int		 rv = -1;
+
+	*why = NULL;
+	if ((root = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &err)) ==
+	    NULL || !json_is_object(root)) {
+		*why = "metadata is not a JSON object";
+		json_decref(root);
+		return (-1);
+	}
+	if ((doc = as_reduce(root, allow_http, why)) == NULL)
+		*why = "out of memory";
+	else if (!json_is_string(json_object_get(doc, "issuer")) ||
+	    strcmp(json_string_value(json_object_get(doc, "issuer")),
+	    issuer) != 0)
+		*why = "metadata issuer differs from the configured issuer";
+	else if (json_object_get(doc, "authorization_endpoint") == NULL ||
+	    json_object_get(doc, "token_endpoint") == NULL ||
+	    json_object_get(doc, "response_types_supported") == NULL)
+		*why = "metadata lacks the endpoints of the code flow";
+	else if ((*out = json_dumps(doc, JSON_COMPACT | JSON_SORT_KEYS)) ==
+	    NULL)
+		*why = "out of memory";
+	else if (strlen(*out) > KEYFILE_META_MAX) {
+		*why = "metadata too large";
+		free(*out);
+		*out = NULL;
+	} else
+		rv = 0;
+	json_decref(doc);
+	json_decref(root);
+	return (rv);
+}
+
 /* Rebuild a key from the key file (at start, to keep what was published). */
 int
 jwk_from_der(const char *kid, const char *alg, const unsigned char *der,

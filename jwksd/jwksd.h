@@ -36,10 +36,12 @@ struct issuer {
 	char		*issuer;	/* issuer URL (tokens' iss) */
 	char		*jwks_url;	/* configured, or NULL */
 	char		*jwks_file;	/* configured, or NULL */
+	int		 keycloak;	/* provider = keycloak: publish metadata */
 	int		 line;		/* of the section header */
 
 	/* state, carried over a configuration reload */
 	char		*jwks_uri;	/* discovered */
+	char		*metadata;	/* AS metadata for the workers, or NULL */
 	char		*etag;
 	struct jwkset	 keys;		/* last good set */
 	time_t		 fetched;	/* last good fetch, 0: never */
@@ -106,6 +108,8 @@ int		 jwk_parse_set(const char *, size_t, const char *,
 		    struct jwkset *, const char **);
 int		 jwk_metadata(const char *, size_t, const char *, char **,
 		    const char **);
+int		 jwk_as_metadata(const char *, size_t, const char *, int,
+		    char **, const char **);
 int		 jwk_from_der(const char *, const char *, const unsigned char *,
 		    size_t, struct jwk *);
 void		 jwk_clear(struct jwk *);
@@ -116,6 +120,7 @@ void		 jwkset_move(struct jwkset *, struct jwkset *);
 int		 discovery_urls(const char *, char **, size_t);
 int		 discovery_run(const struct config *, struct issuer *, char *,
 		    size_t);
+void		 discovery_provider(const struct config *, struct issuer *);
 
 /* refresh.c */
 int		 refresh_issuer(const struct config *, struct issuer *,

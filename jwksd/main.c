@@ -170,6 +170,10 @@ carry_state(struct config *old, struct config *new, time_t now)
 			n->jwks_uri = o->jwks_uri;
 			n->etag = o->etag;
 			o->jwks_uri = o->etag = NULL;
+			if (n->keycloak) {
+				n->metadata = o->metadata;
+				o->metadata = NULL;
+			}
 			n->fetched = o->fetched;
 			n->next_fetch = o->next_fetch;
 			n->last_miss = o->last_miss;

@@ -43,6 +43,7 @@ publish(const struct config *conf, gid_t gid, time_t now)
 		wi[ni].issuer = iss->issuer;
 		wi[ni].fetched = iss->fetched;
 		wi[ni].expires = iss->fetched + conf->hard_expiry;
+		wi[ni].metadata = iss->keycloak ? iss->metadata : NULL;
 		for (j = 0; j < iss->keys.n; j++, nk++) {
 			wk[nk].issuer = ni;
 			wk[nk].kid = iss->keys.keys[j].kid;
@@ -96,6 +97,8 @@ restore_issuer(const struct config *conf, struct issuer *iss,
 	}
 	iss->keys.n = n;
 	iss->fetched = ki->fetched;
+	if (n > 0 && iss->keycloak && ki->metadata != NULL)
+		iss->metadata = strdup(ki->metadata);
 	return (n);
 }
 

@@ -180,6 +180,8 @@ refresh_issuer(const struct config *conf, struct issuer *iss, time_t now,
 
 	log_debug("issuer %s: fetching keys (%s)", iss->name, why);
 	err[0] = '\0';
+	if (iss->keycloak)
+		discovery_provider(conf, iss);
 	if (iss->jwks_file != NULL)
 		rv = refresh_from_file(conf, iss, now, err, sizeof(err));
 	else

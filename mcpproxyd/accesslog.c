@@ -19,6 +19,7 @@
 
 static int	 logfd = -1;
 static int	 use_syslog;
+static char	 logpath[1024];		/* for reopening */
 
 /* Open where: "syslog", "stderr" or a file path.  Returns 0 or -1. */
 int
@@ -43,7 +44,39 @@ accesslog_open(const char *where)
 	if (logfd > STDERR_FILENO)
 		close(logfd);
 	logfd = fd;
+	use_syslog = 0;
+	snprintf(logpath, sizeof(logpath), "%s", where);
 	return (0);
+}
+
+/*
+ * Give the log file to the workers' user, so that they can reopen it
+ * after a rotation (the master, as root, created it).
+ */
+int
+accesslog_chown(uid_t uid)
+{
+	if (logfd <= STDERR_FILENO || logpath[0] == '\0')
+		return (0);
+	return (fchown(logfd, uid, (gid_t)-1));
+}
+
+/* Reopen the log file by its path (USR1 after a rotation). */
+static void
+accesslog_reopen(void)
+{
+	int	 fd;
+
+	worker_reopen = 0;
+	if (logfd <= STDERR_FILENO || logpath[0] == '\0')
+		return;
+	if ((fd = open(logpath, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC,
+	    0640)) == -1) {
+		log_warn("reopening access log %s; keeping the old one", logpath);
+		return;
+	}
+	close(logfd);
+	logfd = fd;
 }
 
 /* Set r->session to 16 hex digits of SHA-256 of the session id. */
@@ -73,6 +106,8 @@ accesslog_write(const struct logrec *r)
 	double		 secs;
 	int		 n;
 
+	if (worker_reopen)
+		accesslog_reopen();
 	clock_gettime(CLOCK_REALTIME, &end);
 	secs = (end.tv_sec - r->start.tv_sec) +
 	    (end.tv_nsec - r->start.tv_nsec) / 1e9;

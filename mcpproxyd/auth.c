@@ -138,6 +138,21 @@ resource_url(const struct exchange *x, const struct route *rt, char *buf,
 	snprintf(buf, len, "%s://%s%s", proto, host, rt->prefix);
 }
 
+/* The public URL of a protected route (for provider.c). */
+void
+auth_resource_url(const struct exchange *x, const struct route *rt,
+    char *buf, size_t len)
+{
+	resource_url(x, rt, buf, len);
+}
+
+/* The key file mapping in use, or NULL (for provider.c). */
+const struct keyfile *
+auth_keyfile(void)
+{
+	return (reader ? keyfile_reader_current(reader) : NULL);
+}
+
 /* The metadata URL of a resource URL (RFC 9728 3.1: path-suffixed). */
 static void
 metadata_url(const char *resource, char *buf, size_t len)
@@ -242,7 +257,12 @@ auth_metadata(struct exchange *x)
 		    &found->auth->authorization_servers);
 	else {
 		json_t *arr = json_array();
-		json_array_append_new(arr, json_string(found->auth->iss->url));
+		char asurl[1024];
+
+		/* provider = keycloak: the proxy stands in (provider.c) */
+		json_array_append_new(arr, json_string(provider_as_url(
+		    found->auth, res, asurl, sizeof(asurl)) == 0 ? asurl :
+		    found->auth->iss->url));
 		json_object_set_new(doc, "authorization_servers", arr);
 	}
 	json_object_set_new(doc, "bearer_methods_supported",

@@ -321,6 +321,7 @@ static const struct intkey intkeys[] = {
 	{ "send_timeout",		OFF(send_timeout), 1, 3600, 0 },
 	{ "backlog",			OFF(backlog), 1, 65535, 0 },
 	{ "token_cache",		OFF(token_cache), 0, 65536, 0 },
+	{ "reload_grace",		OFF(reload_grace), 1, 86400, 0 },
 	{ "kid_wait_ms",		OFF(kid_wait), 0, 10000, 0 },
 };
 
@@ -807,6 +808,8 @@ config_defaults(struct config *conf)
 	conf->send_timeout = 30;
 	conf->backlog = 511;
 	conf->token_cache = 1024;
+	conf->reload_grace = 300;
+	conf->pidfd = -1;
 	conf->kid_wait = 2000;
 	conf->lim.max_request_line = 8192;
 	conf->lim.max_head = 16384;
@@ -979,6 +982,17 @@ config_load(const char *file, struct config *conf, char *err, size_t errlen)
 		return (-1);
 	}
 	return (0);
+}
+
+/* In the foreground, what would go to syslog goes to stderr. */
+void
+config_foreground(struct config *conf)
+{
+	if (conf->foreground && !strcmp(conf->access_log, "syslog")) {
+		free(conf->access_log);
+		if ((conf->access_log = strdup("stderr")) == NULL)
+			fatal("strdup");
+	}
 }
 
 static void

@@ -18,6 +18,8 @@
 #include "mcpproxyd.h"
 
 volatile sig_atomic_t	 worker_quit;
+volatile sig_atomic_t	 worker_graceful;
+volatile sig_atomic_t	 worker_reopen;
 
 static long long
 now_ms(void)

@@ -57,6 +57,8 @@ listen_open(struct config *conf)
 		struct listener	*l = &conf->listeners[i];
 		int		 fd;
 
+		if (l->fd != -1)
+			continue;	/* adopted from the running config */
 		fd = socket(l->ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK |
 		    SOCK_CLOEXEC, 0);
 		if (fd == -1) {
@@ -83,6 +85,61 @@ listen_open(struct config *conf)
 		l->fd = fd;
 	}
 	return (0);
+}
+
+static int
+same_address(const struct listener *a, const struct listener *b)
+{
+	return (a->sslen == b->sslen && !memcmp(&a->ss, &b->ss, a->sslen));
+}
+
+/*
+ * Take over the sockets of oldc that newc listens on too: a reload
+ * never closes a listening socket that stays configured, so no
+ * connection is refused while the new generation starts.
+ */
+void
+listen_adopt(struct config *newc, struct config *oldc)
+{
+	size_t	 i, j;
+
+	for (i = 0; i < newc->nlisteners; i++)
+		for (j = 0; j < oldc->nlisteners; j++)
+			if (oldc->listeners[j].fd != -1 &&
+			    same_address(&newc->listeners[i],
+			    &oldc->listeners[j])) {
+				newc->listeners[i].fd = oldc->listeners[j].fd;
+				newc->listeners[i].adopted = 1;
+				oldc->listeners[j].fd = -1;
+				break;
+			}
+}
+
+/* Undo listen_adopt after a failed reload; close what was new. */
+void
+listen_unadopt(struct config *newc, struct config *oldc)
+{
+	size_t	 i, j;
+
+	for (i = 0; i < newc->nlisteners; i++) {
+		struct listener *l = &newc->listeners[i];
+
+		if (l->fd == -1)
+			continue;
+		if (!l->adopted) {
+			close(l->fd);
+			l->fd = -1;
+			continue;
+		}
+		for (j = 0; j < oldc->nlisteners; j++)
+			if (oldc->listeners[j].fd == -1 &&
+			    same_address(l, &oldc->listeners[j])) {
+				oldc->listeners[j].fd = l->fd;
+				break;
+			}
+		l->fd = -1;
+		l->adopted = 0;
+	}
 }
 
 /* Close every listening socket (a worker that is told to finish). */

@@ -60,11 +60,12 @@ pidfile_write(int fd, const char *path)
 int
 main(int argc, char *argv[])
 {
-	struct config		 conf;
+	struct config		*conf;
 	struct scoreboard	*sb;
 	const char		*file = MCPPROXYD_CONF;
 	char			 errbuf[1024];
 	int			 ch, debug = 0, noaction = 0, verbose = 1;
+	char			*pid_file;
 	int			 rc, pidfd = -1;
 
 	while ((ch = getopt(argc, argv, "df:nv")) != -1) {
@@ -88,39 +89,42 @@ main(int argc, char *argv[])
 	if (optind != argc)
 		usage();
 
-	if (config_load(file, &conf, errbuf, sizeof(errbuf)) == -1)
+	if ((conf = calloc(1, sizeof(*conf))) == NULL)
+		err(1, "calloc");
+	if (config_load(file, conf, errbuf, sizeof(errbuf)) == -1 ||
+	    resolve_user(conf, errbuf, sizeof(errbuf)) == -1)
 		errx(1, "%s", errbuf);
-	resolve_user(&conf);
 	if (noaction) {
 		fprintf(stderr, "configuration OK\n");
 		exit(0);
 	}
 	log_init("mcpproxyd", debug, verbose);
-	/* in the foreground, what would go to syslog goes to stderr */
-	if (debug && !strcmp(conf.access_log, "syslog")) {
-		free(conf.access_log);
-		if ((conf.access_log = strdup("stderr")) == NULL)
-			fatal("strdup");
-	}
+	conf->foreground = debug;
+	config_foreground(conf);
 	/* lock first, so a second instance fails visibly and at once */
-	if (conf.pid_file != NULL)
-		pidfd = pidfile_open(conf.pid_file);
-	conf.pidfd = pidfd;
-	if (accesslog_open(conf.access_log) == -1)
-		fatalx("cannot open access log %s", conf.access_log);
-	if (listen_open(&conf) == -1)
+	if (conf->pid_file != NULL)
+		pidfd = pidfile_open(conf->pid_file);
+	conf->pidfd = pidfd;
+	if (accesslog_open(conf->access_log) == -1)
+		fatalx("cannot open access log %s", conf->access_log);
+	if (listen_open(conf) == -1)
 		fatalx("cannot listen; exiting");
 	if (!debug && daemon(0, 0) == -1)
 		fatal("daemon");
 	if (pidfd != -1)
-		pidfile_write(pidfd, conf.pid_file);
-	sb = scoreboard_create(conf.max_workers);
+		pidfile_write(pidfd, conf->pid_file);
+	/* room for two generations side by side during a reload */
+	sb = scoreboard_create(2 * conf->max_workers);
+	if ((pid_file = conf->pid_file) != NULL &&
+	    (pid_file = strdup(pid_file)) == NULL)
+		fatal("strdup");
 	log_info("started, %zu listener%s, %d workers (at most %d)",
-	    conf.nlisteners, conf.nlisteners == 1 ? "" : "s",
-	    conf.start_workers, conf.max_workers);
-	rc = master_run(&conf, sb);
-	if (conf.pid_file != NULL)
-		unlink(conf.pid_file);
+	    conf->nlisteners, conf->nlisteners == 1 ? "" : "s",
+	    conf->start_workers, conf->max_workers);
+	rc = master_run(conf, sb);
+	if (pid_file != NULL)
+		unlink(pid_file);
+	free(pid_file);
 	log_info("stopped");
 	return (rc);
 }

@@ -3,6 +3,11 @@
  * and max_spare of them idle (Apache prefork's idle maintenance).  It
  * never touches a client connection.  Signal handlers only set flags
  * and write to a self-pipe; everything happens in master_run's loop.
+ *
+ * A reload starts a new generation of workers with the new
+ * configuration on the same listening sockets, and tells the old
+ * generation to finish what it holds (open streams included) within
+ * reload_grace seconds, as Apache's graceful restart does.
  */
 #include <sys/types.h>
 #include <sys/prctl.h>
@@ -12,6 +17,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -23,9 +29,10 @@
 #define SPAWN_RATE_MAX	32	/* workers forked per maintenance round */
 #define BIRTH_WINDOW	2	/* s: a death this young throttles forking */
 #define THROTTLE_MAX	60	/* s: longest pause between such deaths */
-#define STOP_GRACE	5	/* s: from TERM to KILL when stopping */
+#define KILL_GRACE	5	/* s: from TERM to KILL */
 
-static volatile sig_atomic_t	 got_chld, got_stop, got_hup, got_usr1;
+static volatile sig_atomic_t	 got_chld, got_hup, got_usr1, got_quit;
+static volatile sig_atomic_t	 got_term;
 static int			 sigpipe[2] = { -1, -1 };
 
 static void
@@ -37,7 +44,8 @@ master_sig(int sig)
 	case SIGCHLD: got_chld = 1; break;
 	case SIGHUP: got_hup = 1; break;
 	case SIGUSR1: got_usr1 = 1; break;
-	default: got_stop = sig; break;
+	case SIGQUIT: got_quit = 1; break;
+	default: got_term = sig; break;
 	}
 	(void)!write(sigpipe[1], "", 1);
 	errno = saved;
@@ -60,9 +68,10 @@ master_signals(void)
 		if (sigaction(sigs[i], &sa, NULL) == -1)
 			fatal("sigaction");
 	signal(SIGPIPE, SIG_IGN);
+	signal(SIGUSR2, SIG_IGN);
 }
 
-/* Fork a worker into slot i.  Returns 0, or -1 if fork failed. */
+/* Fork a worker of the current generation into slot i; 0 or -1. */
 static int
 spawn(struct config *conf, struct scoreboard *sb, int i)
 {
@@ -94,60 +103,78 @@ spawn(struct config *conf, struct scoreboard *sb, int i)
 	return (0);
 }
 
-/* Reap dead workers; returns how many died young (throttle). */
+/* Reap dead workers; returns how many died at birth (throttle). */
 static int
-reap(struct scoreboard *sb)
+reap(struct scoreboard *sb, int stopping)
 {
 	pid_t	 pid;
 	int	 status, i, young = 0;
 
 	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+		struct slot *s = NULL;
+
 		for (i = 0; i < sb->nslots; i++)
 			if (sb->slot[i].pid == pid)
-				break;
-		if (i == sb->nslots)
+				s = &sb->slot[i];
+		if (s == NULL)
 			continue;
 		if (WIFSIGNALED(status) || (WIFEXITED(status) &&
 		    WEXITSTATUS(status) != 0)) {
 			/* a crash before serving anyone; not an admin's kill */
-			int died_young = time(NULL) - sb->slot[i].born <
-			    BIRTH_WINDOW && sb->slot[i].requests == 0 &&
-			    !(WIFSIGNALED(status) && (WTERMSIG(status) ==
-			    SIGKILL || WTERMSIG(status) == SIGTERM));
+			int died_young = time(NULL) - s->born < BIRTH_WINDOW &&
+			    s->requests == 0 && !(WIFSIGNALED(status) &&
+			    (WTERMSIG(status) == SIGKILL ||
+			    WTERMSIG(status) == SIGTERM));
 
 			young += died_young;
 			if (WIFSIGNALED(status))
 				log_warnx("worker %ld (gen %u) killed by "
-				    "signal %d%s", (long)pid,
-				    sb->slot[i].generation, WTERMSIG(status),
-				    got_stop ? "" : "; respawning");
+				    "signal %d%s", (long)pid, s->generation,
+				    WTERMSIG(status), stopping ||
+				    s->generation != sb->generation ? "" :
+				    "; respawning");
 			else
 				log_warnx("worker %ld (gen %u) exited with "
-				    "status %d%s", (long)pid,
-				    sb->slot[i].generation,
+				    "status %d%s", (long)pid, s->generation,
 				    WEXITSTATUS(status),
 				    died_young ? " at birth" : "");
 		} else
-			log_debug("worker %ld exited", (long)pid);
-		memset(&sb->slot[i], 0, sizeof(sb->slot[i]));
+			log_debug("worker %ld (gen %u) exited", (long)pid,
+			    s->generation);
+		memset(s, 0, sizeof(*s));
 	}
 	return (young);
 }
 
+/* Count the live workers of the current generation, and the idle ones. */
+static int
+current_workers(const struct scoreboard *sb, int *idle)
+{
+	int	 i, n = 0, st;
+
+	*idle = 0;
+	for (i = 0; i < sb->nslots; i++) {
+		if (sb->slot[i].pid == 0 ||
+		    sb->slot[i].generation != sb->generation)
+			continue;
+		n++;
+		st = __atomic_load_n(&sb->slot[i].state, __ATOMIC_ACQUIRE);
+		*idle += st == SLOT_IDLE || st == SLOT_STARTING;
+	}
+	return (n);
+}
+
 /*
- * One round of idle maintenance: fork when idle workers run short
- * (doubling the rate each round, as Apache does), retire one idle
- * worker when there are too many.
+ * One round of idle maintenance of the current generation: fork when
+ * idle workers run short (doubling the rate each round, as Apache
+ * does), retire one idle worker when there are too many.
  */
 static void
 maintain(struct config *conf, struct scoreboard *sb, int *rate)
 {
-	int	 i, idle, total = 0, want, n = 0;
+	int	 i, idle, total, want, n = 0;
 
-	idle = scoreboard_count(sb, SLOT_IDLE) +
-	    scoreboard_count(sb, SLOT_STARTING);
-	for (i = 0; i < sb->nslots; i++)
-		total += sb->slot[i].pid != 0;
+	total = current_workers(sb, &idle);
 	if (total < conf->start_workers && idle < conf->start_workers)
 		want = conf->start_workers - total;
 	else
@@ -155,6 +182,8 @@ maintain(struct config *conf, struct scoreboard *sb, int *rate)
 	if (want > 0 && total < conf->max_workers) {
 		if (want > *rate)
 			want = *rate;
+		if (want > conf->max_workers - total)
+			want = conf->max_workers - total;
 		for (i = 0; i < sb->nslots && n < want; i++)
 			if (sb->slot[i].pid == 0 && spawn(conf, sb, i) == 0)
 				n++;
@@ -168,40 +197,144 @@ maintain(struct config *conf, struct scoreboard *sb, int *rate)
 	*rate = 1;
 	if (idle > conf->max_spare)
 		for (i = sb->nslots - 1; i >= 0; i--)
-			if (sb->slot[i].state == SLOT_IDLE) {
+			if (sb->slot[i].pid != 0 &&
+			    sb->slot[i].generation == sb->generation &&
+			    sb->slot[i].state == SLOT_IDLE) {
 				scoreboard_set(sb, i, SLOT_EXITING);
-				kill(sb->slot[i].pid, SIGTERM);
+				kill(sb->slot[i].pid, SIGUSR2);
 				break;
 			}
 }
 
-/* Tell every worker to stop, escalating to SIGKILL after a grace. */
-static void
-stop_workers(struct scoreboard *sb)
+/* Send sig to the workers of older generations (or to all). */
+static int
+signal_workers(struct scoreboard *sb, int sig, int old_only)
 {
-	time_t	 deadline = time(NULL) + STOP_GRACE;
-	int	 i, left;
+	int	 i, n = 0;
 
 	for (i = 0; i < sb->nslots; i++)
-		if (sb->slot[i].pid != 0)
-			kill(sb->slot[i].pid, SIGTERM);
+		if (sb->slot[i].pid != 0 && (!old_only ||
+		    sb->slot[i].generation != sb->generation)) {
+			kill(sb->slot[i].pid, sig);
+			n++;
+		}
+	return (n);
+}
+
+/*
+ * Stop: graceful (QUIT: let workers finish what they hold within the
+ * grace time) or fast (TERM: end streams now).  KILL after that.
+ */
+static void
+stop_workers(struct config *conf, struct scoreboard *sb, int graceful)
+{
+	time_t	 deadline, now;
+	int	 termed = !graceful;
+
+	signal_workers(sb, graceful ? SIGUSR2 : SIGTERM, 0);
+	deadline = time(NULL) + (graceful ? conf->reload_grace : KILL_GRACE);
 	for (;;) {
-		reap(sb);
-		for (i = 0, left = 0; i < sb->nslots; i++)
-			left += sb->slot[i].pid != 0;
-		if (left == 0)
+		reap(sb, 1);
+		if (signal_workers(sb, 0, 0) == 0)
 			return;
-		if (time(NULL) >= deadline)
-			break;
+		if ((now = time(NULL)) >= deadline) {
+			if (termed)
+				break;
+			log_warnx("workers still busy after %ds; telling "
+			    "them to stop now", conf->reload_grace);
+			signal_workers(sb, SIGTERM, 0);
+			termed = 1;
+			deadline = now + KILL_GRACE;
+		}
+		if (got_term && !termed) {	/* TERM during a QUIT */
+			signal_workers(sb, SIGTERM, 0);
+			termed = 1;
+			deadline = now + KILL_GRACE;
+		}
 		poll(NULL, 0, 50);
 	}
-	log_warnx("%d workers still busy after %ds; killing them", left,
-	    STOP_GRACE);
-	for (i = 0; i < sb->nslots; i++)
-		if (sb->slot[i].pid != 0)
-			kill(sb->slot[i].pid, SIGKILL);
+	log_warnx("workers still busy after %ds; killing them", KILL_GRACE);
+	signal_workers(sb, SIGKILL, 0);
 	while (waitpid(-1, NULL, 0) > 0)
 		;
+}
+
+/*
+ * Read the configuration again.  On any error the running one stays
+ * and the log says why.  Returns the configuration now in force.
+ */
+static struct config *
+reload(struct config *conf, struct scoreboard *sb)
+{
+	struct config	*nc;
+	char		 err[1024];
+
+	if ((nc = calloc(1, sizeof(*nc))) == NULL) {
+		log_warn("reload");
+		return (conf);
+	}
+	if (config_load(conf->file, nc, err, sizeof(err)) == -1 ||
+	    resolve_user(nc, err, sizeof(err)) == -1)
+		goto fail;
+	if (nc->max_workers > sb->nslots / 2) {
+		snprintf(err, sizeof(err), "max_workers cannot grow beyond "
+		    "%d without a restart", sb->nslots / 2);
+		goto fail;
+	}
+	if ((nc->pid_file == NULL) != (conf->pid_file == NULL) ||
+	    (nc->pid_file && strcmp(nc->pid_file, conf->pid_file))) {
+		snprintf(err, sizeof(err), "pid_file cannot change without a "
+		    "restart");
+		goto fail;
+	}
+	nc->foreground = conf->foreground;
+	nc->pidfd = conf->pidfd;
+	config_foreground(nc);
+	listen_adopt(nc, conf);
+	if (listen_open(nc) == -1) {
+		listen_unadopt(nc, conf);
+		snprintf(err, sizeof(err), "cannot listen on a new address");
+		goto fail;
+	}
+	if (strcmp(nc->access_log, conf->access_log) != 0 &&
+	    accesslog_open(nc->access_log) == -1) {
+		listen_unadopt(nc, conf);
+		snprintf(err, sizeof(err), "cannot open access log %s",
+		    nc->access_log);
+		goto fail;
+	}
+	if (nc->drop)
+		accesslog_chown(nc->uid);
+	listen_close(conf);		/* addresses no longer configured */
+	config_free(conf);
+	free(conf);
+	sb->generation++;
+	log_info("reloaded %s: generation %u starts; the old one finishes "
+	    "within %ds", nc->file, sb->generation, nc->reload_grace);
+	signal_workers(sb, SIGUSR2, 1);
+	return (nc);
+fail:
+	log_warnx("reload failed: %s; keeping the running configuration", err);
+	config_free(nc);
+	free(nc);
+	return (conf);
+}
+
+/* Reopen the access log (USR1 after a rotation), then the workers'. */
+static void
+reopen_logs(struct config *conf, struct scoreboard *sb)
+{
+	if (strcmp(conf->access_log, "syslog") == 0 ||
+	    strcmp(conf->access_log, "stderr") == 0)
+		return;
+	if (accesslog_open(conf->access_log) == -1) {
+		log_warnx("cannot reopen access log %s", conf->access_log);
+		return;
+	}
+	if (conf->drop)
+		accesslog_chown(conf->uid);
+	signal_workers(sb, SIGUSR1, 0);
+	log_info("access log %s reopened", conf->access_log);
 }
 
 /*
@@ -213,11 +346,13 @@ master_run(struct config *conf, struct scoreboard *sb)
 {
 	struct pollfd	 pfd;
 	char		 drain[64];
-	time_t		 throttle_until = 0, now;
-	int		 rate = 1, delay = 1, young;
+	time_t		 throttle_until = 0, old_deadline = 0, now;
+	int		 rate, delay = 1, young, old_termed = 0;
 
 	master_signals();
 	log_procname("master");
+	if (conf->drop)
+		accesslog_chown(conf->uid);
 	sb->generation = 1;
 	rate = conf->start_workers;	/* the first round forks them all */
 	maintain(conf, sb, &rate);
@@ -227,11 +362,11 @@ master_run(struct config *conf, struct scoreboard *sb)
 		if (poll(&pfd, 1, 1000) > 0)
 			while (read(sigpipe[0], drain, sizeof(drain)) > 0)
 				;
-		if (got_stop)
+		if (got_term || got_quit)
 			break;
 		if (got_chld) {
 			got_chld = 0;
-			if ((young = reap(sb)) > 0) {
+			if ((young = reap(sb, 0)) > 0) {
 				throttle_until = time(NULL) + delay;
 				log_warnx("workers die at birth; not forking "
 				    "for %ds", delay);
@@ -241,23 +376,40 @@ master_run(struct config *conf, struct scoreboard *sb)
 		}
 		if (got_hup) {
 			got_hup = 0;
-			log_warnx("SIGHUP: reload is not supported by this "
-			    "version; restart to apply a new configuration");
+			conf = reload(conf, sb);
+			old_deadline = time(NULL) + conf->reload_grace;
+			old_termed = 0;
+			rate = conf->start_workers;
 		}
 		if (got_usr1) {
 			got_usr1 = 0;
-			log_warnx("SIGUSR1: log reopening is not supported by "
-			    "this version");
+			reopen_logs(conf, sb);
 		}
 		now = time(NULL);
+		/* an old generation past its grace: end its streams now */
+		if (old_deadline != 0 && now >= old_deadline && !old_termed) {
+			if (signal_workers(sb, SIGTERM, 1) > 0)
+				log_warnx("old workers still busy after %ds; "
+				    "telling them to stop now",
+				    conf->reload_grace);
+			old_termed = 1;
+		} else if (old_termed && now >= old_deadline + KILL_GRACE) {
+			signal_workers(sb, SIGKILL, 1);
+			old_deadline = 0;
+			old_termed = 0;
+		}
 		if (now < throttle_until)
 			continue;
 		if (now - throttle_until > THROTTLE_MAX)
 			delay = 1;
 		maintain(conf, sb, &rate);
 	}
-	log_info("received signal %d; stopping", (int)got_stop);
+	log_info("received %s; stopping%s", got_quit ? "SIGQUIT" :
+	    got_term == SIGINT ? "SIGINT" : "SIGTERM", got_quit ?
+	    " gracefully" : "");
 	listen_close(conf);
-	stop_workers(sb);
+	stop_workers(conf, sb, got_quit && !got_term);
+	config_free(conf);
+	free(conf);
 	return (0);
 }

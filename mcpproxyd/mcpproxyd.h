@@ -99,6 +99,7 @@ struct listener {
 	socklen_t		 sslen;
 	char			*text;		/* as configured */
 	int			 fd;
+	int			 adopted;	/* fd taken over on reload */
 	struct server		*srv;
 };
 
@@ -108,6 +109,8 @@ struct config {
 	char		*pid_file;
 	char		*access_log;	/* path, "syslog" or "stderr" */
 	int		 pidfd;		/* locked pid file, -1 if none */
+	int		 foreground;	/* -d */
+	int		 reload_grace;	/* s old workers may finish in */
 	int		 drop;		/* workers switch to uid/gid */
 	uid_t		 uid;
 	gid_t		 gid;
@@ -142,11 +145,14 @@ struct config {
 int	 config_load(const char *file, struct config *conf, char *err,
 	    size_t errlen);
 void	 config_free(struct config *conf);
+void	 config_foreground(struct config *conf);
 int	 parse_hostport(const char *text, struct sockaddr_storage *ss,
 	    socklen_t *len, const char **why);
 
 /* listen.c */
 int	 listen_open(struct config *conf);
+void	 listen_adopt(struct config *newc, struct config *oldc);
+void	 listen_unadopt(struct config *newc, struct config *oldc);
 void	 listen_close(struct config *conf);
 const char *addr_text(const struct sockaddr *sa, char *buf, size_t len);
 
@@ -190,13 +196,14 @@ const char *scoreboard_state_name(enum slot_state st);
 int	 master_run(struct config *conf, struct scoreboard *sb);
 
 /* privdrop.c */
-void	 resolve_user(struct config *conf);
+int	 resolve_user(struct config *conf, char *err, size_t errlen);
 void	 drop_privileges(const struct config *conf);
 
 /* worker.c */
 void	 worker_main(struct config *conf, struct scoreboard *sb, int slot,
 	    int wakefd) __attribute__((noreturn));
 struct upstream *worker_upstream(void);
+void	 worker_notice(void);
 
 struct logrec {
 	struct timespec	 start;
@@ -259,7 +266,9 @@ struct conn {
 	int		 eof;
 	int		 idle;		/* between requests: a stop ends the wait */
 };
-extern volatile sig_atomic_t worker_quit;
+extern volatile sig_atomic_t worker_quit;	/* TERM: stop now */
+extern volatile sig_atomic_t worker_graceful;	/* USR2: finish, then go */
+extern volatile sig_atomic_t worker_reopen;	/* USR1: reopen the log */
 int	 conn_init(struct conn *c, int fd, size_t size);
 void	 conn_free(struct conn *c);
 int	 conn_fill(struct conn *c, int timeout_ms);
@@ -292,6 +301,7 @@ int	 cors_header_owned(const char *name);
 
 /* accesslog.c */
 int	 accesslog_open(const char *where);
+int	 accesslog_chown(uid_t uid);
 void	 accesslog_write(const struct logrec *r);
 void	 accesslog_session(struct logrec *r, const char *session_id);
 
@@ -300,9 +310,15 @@ void	 auth_worker_init(const struct config *conf);
 void	 auth_refresh_keys(int force);
 int	 auth_metadata(struct exchange *x);
 int	 auth_request(struct exchange *x);
+void	 auth_resource_url(const struct exchange *x, const struct route *rt,
+	    char *buf, size_t len);
+struct keyfile;
+const struct keyfile *auth_keyfile(void);
 
 /* provider.c */
 int	 provider_handle(struct exchange *x);
+int	 provider_as_url(const struct auth *a, const char *resource,
+	    char *buf, size_t len);
 
 /* mcp.c */
 void	 mcp_sniff(const char *body, size_t len, char *rpc, size_t rpclen,

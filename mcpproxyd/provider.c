@@ -1,9 +1,340 @@
 /*
  * Help for authorization servers that lack what MCP clients need
- * (provider = keycloak in [issuer NAME]).  Not written yet: no request
- * is handled here.
+ * (provider = keycloak in [issuer NAME]).  Keycloak publishes no
+ * RFC 8414 metadata and sends no CORS headers on client registration,
+ * so a browser client (the MCP Inspector in Direct mode) cannot
+ * register itself.  For such an issuer the proxy stands in as the
+ * authorization server the protected resource metadata names: it
+ * serves RFC 8414 metadata built from the discovery document jwksd
+ * published in the key file (a worker never waits on the network for
+ * it), with registration_endpoint pointing at the proxy, and relays a
+ * registration to the issuer's real endpoint with CORS, its body
+ * bounded by max_body_size and its answer by upstream_timeout.
+ *
+ * The proxy's authorization server URL is its public origin followed
+ * by the issuer's path (http://localhost:9000/realms/my-realm), so the
+ * metadata is at /.well-known/oauth-authorization-server/realms/my-realm
+ * and the registration relay at the path of the real endpoint
+ * (/realms/my-realm/clients-registrations/openid-connect).
  */
+#include <sys/types.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <jansson.h>
+
+#include "keyfile.h"
+#include "log.h"
 #include "mcpproxyd.h"
+
+#define ASM_PATH	"/.well-known/oauth-authorization-server"
+
+/* What a worker learnt from the current key file about one issuer. */
+struct known {
+	char		*reg_url;	/* registration_endpoint, or NULL */
+	const char	*reg_path;	/* its path and query */
+	int		 https;		/* we have no TLS client: refused */
+	struct route	 rt;		/* synthetic route for upstream.c */
+	char		 host[256];
+	char		 port[8];
+	char		 authority[300];
+};
+
+static struct known	 known[MAX_ISSUERS];
+static uint64_t		 known_serial;
+static int64_t		 known_created;
+static int		 known_valid;
+
+static int
+is_keycloak(const struct issuer *iss)
+{
+	return (iss != NULL && iss->provider != NULL &&
+	    strcmp(iss->provider, "keycloak") == 0);
+}
+
+/* Length of the scheme://authority part of a URL. */
+static size_t
+origin_len(const char *url)
+{
+	const char	*p = strstr(url, "://");
+
+	if (p == NULL)
+		return (0);
+	p += 3;
+	return ((size_t)(p - url) + strcspn(p, "/?#"));
+}
+
+/* The issuer URL's path without trailing slashes ("" for none). */
+static size_t
+issuer_path(const struct issuer *iss, const char **path)
+{
+	size_t	 n;
+
+	*path = iss->url + origin_len(iss->url);
+	n = strcspn(*path, "?#");
+	while (n > 0 && (*path)[n - 1] == '/')
+		n--;
+	return (n);
+}
+
+/* Index of iss in the configuration, for known[] and upstream reuse. */
+static size_t
+issuer_index(const struct config *conf, const struct issuer *iss)
+{
+	return ((size_t)(iss - conf->issuers));
+}
+
+/*
+ * The authorization server URL the protected resource metadata gives
+ * for a route protected by a: the proxy's origin (from the resource
+ * URL) and the issuer's path.  Returns 0, or -1 when a's issuer needs
+ * no help (the issuer itself is the authorization server).
+ */
+int
+provider_as_url(const struct auth *a, const char *resource, char *buf,
+    size_t len)
+{
+	const char	*path;
+	size_t		 plen;
+	int		 n;
+
+	if (!is_keycloak(a->iss) || origin_len(resource) == 0)
+		return (-1);
+	plen = issuer_path(a->iss, &path);
+	n = snprintf(buf, len, "%.*s%.*s", (int)origin_len(resource),
+	    resource, (int)plen, path);
+	return (n < 0 || (size_t)n >= len ? -1 : 0);
+}
+
+/*
+ * Split an http:// URL into a synthetic route for upstream.c.
+ * Returns 0, or -1 when it is not one we can reach.
+ */
+static int
+route_from_url(struct known *k, size_t index)
+{
+	const char	*a = k->reg_url + 7, *end, *colon;
+	size_t		 alen;
+
+	alen = strcspn(a, "/?#");
+	end = a + alen;
+	if (alen == 0 || alen >= sizeof(k->authority) ||
+	    memchr(a, '@', alen) != NULL)
+		return (-1);
+	snprintf(k->authority, sizeof(k->authority), "%.*s", (int)alen, a);
+	if (a[0] == '[') {
+		if ((colon = memchr(a, ']', alen)) == NULL)
+			return (-1);
+		snprintf(k->host, sizeof(k->host), "%.*s",
+		    (int)(colon - a - 1), a + 1);
+		colon = colon + 1 < end && colon[1] == ':' ? colon + 1 : NULL;
+	} else {
+		colon = memchr(a, ':', alen);
+		snprintf(k->host, sizeof(k->host), "%.*s",
+		    (int)((colon ? colon : end) - a), a);
+	}
+	if (colon != NULL && (end - colon - 1 < 1 || end - colon - 1 > 5 ||
+	    strspn(colon + 1, "0123456789") != (size_t)(end - colon - 1)))
+		return (-1);
+	snprintf(k->port, sizeof(k->port), "%.*s",
+	    colon ? (int)(end - colon - 1) : 2, colon ? colon + 1 : "80");
+	if (*end == '#' || k->host[0] == '\0')
+		return (-1);
+	k->reg_path = *end == '/' ? end : NULL;
+	if (k->reg_path == NULL || strcmp(k->reg_path, "/") == 0)
+		return (-1);
+	memset(&k->rt, 0, sizeof(k->rt));
+	k->rt.url = k->reg_url;
+	k->rt.host = k->host;
+	k->rt.port = k->port;
+	k->rt.authority = k->authority;
+	k->rt.path = (char *)(uintptr_t)k->reg_path;
+	/* never the index of a real route: its connection is not ours */
+	k->rt.index = MAX_ROUTES + (int)index;
+	return (0);
+}
+
+/* Learn an issuer's registration endpoint from its published metadata. */
+static void
+learn(struct known *k, const struct keyfile_issuer *ki, size_t index,
+    const char *name)
+{
+	json_t		*doc, *v;
+	const char	*url;
+
+	if (ki == NULL || ki->metadata == NULL ||
+	    (doc = json_loadb(ki->metadata, ki->metadata_len, 0, NULL)) ==
+	    NULL)
+		return;
+	v = json_object_get(doc, "registration_endpoint");
+	if ((url = json_string_value(v)) != NULL &&
+	    (k->reg_url = strdup(url)) != NULL) {
+		if (strncmp(url, "https://", 8) == 0) {
+			k->https = 1;
+			k->reg_path = k->reg_url + origin_len(k->reg_url);
+		} else if (strncmp(url, "http://", 7) != 0 ||
+		    route_from_url(k, index) == -1) {
+			log_warnx("issuer %s: registration_endpoint %s cannot "
+			    "be relayed; left out of the metadata", name, url);
+			free(k->reg_url);
+			k->reg_url = NULL;
+		}
+	}
+	json_decref(doc);
+}
+
+/* Bring known[] up to date with the key file in use. */
+static void
+refresh_known(const struct config *conf)
+{
+	const struct keyfile	*kf;
+	size_t			 i;
+
+	auth_refresh_keys(0);
+	if ((kf = auth_keyfile()) == NULL)
+		return;
+	if (known_valid && keyfile_serial(kf) == known_serial &&
+	    keyfile_created(kf) == known_created)
+		return;
+	for (i = 0; i < conf->nissuers; i++) {
+		free(known[i].reg_url);
+		memset(&known[i], 0, sizeof(known[i]));
+		if (is_keycloak(&conf->issuers[i]))
+			learn(&known[i], keyfile_issuer(kf,
+			    conf->issuers[i].url), i, conf->issuers[i].name);
+	}
+	known_serial = keyfile_serial(kf);
+	known_created = keyfile_created(kf);
+	known_valid = 1;
+}
+
+/* Write a JSON document as a complete 200 answer, CORS included. */
+static int
+send_doc(struct exchange *x, json_t *doc)
+{
+	char	*body, head[2048];
+	size_t	 bl, hl;
+	int	 rc;
+
+	if ((body = json_dumps(doc, JSON_INDENT(2))) == NULL) {
+		request_error(x, 500, "cannot build the metadata");
+		return (0);
+	}
+	bl = strlen(body);
+	hl = snprintf(head, sizeof(head), "HTTP/1.1 200 OK\r\n"
+	    "Content-Type: application/json\r\nContent-Length: %zu\r\n"
+	    "Cache-Control: max-age=300\r\n%s", bl + 1,
+	    x->keepalive ? "" : "Connection: close\r\n");
+	if (x->origin != NULL)
+		hl += cors_headers(x->srv, x->origin, head + hl,
+		    sizeof(head) - hl - 3);
+	hl += snprintf(head + hl, sizeof(head) - hl, "\r\n");
+	rc = conn_write(x->cl->fd, head, hl, x->conf->send_timeout * 1000);
+	if (rc == 0 && strcmp(x->req.method, "HEAD") != 0) {
+		body[bl] = '\n';
+		rc = conn_write(x->cl->fd, body, bl + 1,
+		    x->conf->send_timeout * 1000);
+	}
+	free(body);
+	x->log.status = 200;
+	x->log.bytes = bl + 1;
+	accesslog_write(&x->log);
+	return (rc == 0 && x->keepalive);
+}
+
+/*
+ * Serve RFC 8414 metadata for the issuer of route rt: the issuer's own
+ * metadata (as jwksd published it) with registration_endpoint moved
+ * to the proxy.
+ */
+static int
+serve_metadata(struct exchange *x, const struct route *rt)
+{
+	const struct issuer		*iss = rt->auth->iss;
+	const struct keyfile_issuer	*ki = NULL;
+	const struct known		*k;
+	char				 res[1024], url[2048];
+	json_t				*doc;
+	int				 rc;
+
+	if (strcmp(x->req.method, "GET") && strcmp(x->req.method, "HEAD")) {
+		request_error(x, 405, "metadata is read with GET");
+		return (x->keepalive);
+	}
+	refresh_known(x->conf);
+	if (auth_keyfile() != NULL)
+		ki = keyfile_issuer(auth_keyfile(), iss->url);
+	if (ki == NULL || ki->metadata == NULL || (doc = json_loadb(
+	    ki->metadata, ki->metadata_len, 0, NULL)) == NULL) {
+		log_warnx("issuer %s: no authorization server metadata from "
+		    "jwksd yet; answering 503", iss->name);
+		request_error(x, 503, "authorization server metadata not "
+		    "available yet");
+		return (x->keepalive);
+	}
+	k = &known[issuer_index(x->conf, iss)];
+	json_object_del(doc, "registration_endpoint");
+	if (k->reg_url != NULL) {
+		auth_resource_url(x, rt, res, sizeof(res));
+		snprintf(url, sizeof(url), "%.*s%s", (int)origin_len(res), res,
+		    k->reg_path);
+		json_object_set_new(doc, "registration_endpoint",
+		    json_string(url));
+	}
+	rc = send_doc(x, doc);
+	json_decref(doc);
+	return (rc);
+}
+
+/* Relay a client registration to the issuer's real endpoint. */
+static int
+relay_registration(struct exchange *x, const struct issuer *iss,
+    struct known *k)
+{
+	int	 status;
+
+	if (strcmp(x->req.method, "POST") != 0) {
+		snprintf(x->extra, sizeof(x->extra), "Allow: POST\r\n");
+		request_error(x, 405, "client registration is a POST");
+		x->extra[0] = '\0';
+		return (x->keepalive);
+	}
+	if ((status = request_read_body(x)) != 0) {
+		if (status > 0)
+			request_error(x, status, status == 413 ?
+			    "request body too large" : status == 408 ?
+			    "request body timed out" : "bad request body");
+		return (0);
+	}
+	x->keepalive = x->req.keepalive;
+	if (k->https) {
+		log_warnx("issuer %s: cannot relay a client registration to "
+		    "%s: mcpproxyd has no TLS client; answering 502",
+		    iss->name, k->reg_url);
+		request_error(x, 502, "registration relay to an https "
+		    "endpoint is not supported");
+		return (x->keepalive);
+	}
+	log_info("%s: client registration relayed to issuer %s (%s)",
+	    x->peertext, iss->name, k->reg_url);
+	/* the whole target is replaced by the endpoint's path */
+	k->rt.prefix = x->req.target;
+	k->rt.prefixlen = strlen(x->req.target);
+	x->rt = &k->rt;
+	scoreboard_set(x->sb, x->slot, SLOT_PROXY);
+	return (proxy_forward(x, worker_upstream()));
+}
+
+/* Does the target's path (query left out) equal path? */
+static int
+path_is(const char *target, const char *path, size_t len)
+{
+	return (strncmp(target, path, len) == 0 &&
+	    (target[len] == '\0' || target[len] == '?'));
+}
 
 /*
  * Handle a request meant for the provider help (authorization server
@@ -13,6 +344,38 @@
 int
 provider_handle(struct exchange *x)
 {
-	(void)x;
-	return (-1);
+	const struct server	*srv = x->srv;
+	const struct route	*rt, *first = NULL, *match = NULL;
+	const char		*target = x->req.target, *path;
+	struct known		*k;
+	size_t			 i, plen;
+	int			 meta, ambiguous = 0;
+
+	meta = strncmp(target, ASM_PATH, sizeof(ASM_PATH) - 1) == 0;
+	for (i = 0; i < srv->nroutes; i++) {
+		rt = &srv->routes[i];
+		if (rt->auth == NULL || !is_keycloak(rt->auth->iss))
+			continue;
+		if (first == NULL)
+			first = rt;
+		else if (first->auth->iss != rt->auth->iss)
+			ambiguous = 1;
+		if (meta) {
+			plen = issuer_path(rt->auth->iss, &path);
+			if (match == NULL && path_is(target +
+			    sizeof(ASM_PATH) - 1, path, plen))
+				match = rt;
+			continue;
+		}
+		refresh_known(x->conf);
+		k = &known[issuer_index(x->conf, rt->auth->iss)];
+		if (k->reg_url != NULL && path_is(target, k->reg_path,
+		    strcspn(k->reg_path, "?")))
+			return (relay_registration(x, rt->auth->iss, k));
+	}
+	/* the root form too, when it is not ambiguous */
+	if (meta && match == NULL && first != NULL && !ambiguous &&
+	    path_is(target, ASM_PATH, sizeof(ASM_PATH) - 1))
+		match = first;
+	return (match != NULL ? serve_metadata(x, match) : -1);
 }

@@ -238,8 +238,8 @@ send_response_head(struct exchange *x, const struct http_response *resp,
 		else
 			x->keepalive = 0;
 	}
-	if (worker_quit)
-		x->keepalive = 0;
+	if (worker_graceful)
+		x->keepalive = 0;	/* finishing: this answer is the last */
 	if (put(buf, sizeof(buf), &off, "HTTP/1.1 %d %s\r\n", resp->status,
 	    resp->reason && *resp->reason ? resp->reason :
 	    http_reason(resp->status)) == -1)
@@ -386,6 +386,7 @@ relay_body(struct exchange *x, struct upstream *u,
 		pfd[1].events = POLLRDHUP;
 		n = poll(pfd, 2, idle);
 		if (n == -1 && errno == EINTR) {
+			worker_notice();
 			/* stopping: end an event stream cleanly; the client
 			 * reconnects (Last-Event-ID) to another process */
 			if (worker_quit && x->stream) {

@@ -199,6 +199,8 @@ request_error(struct exchange *x, int status, const char *message)
 	int	 hl, bl;
 	size_t	 cl = 0;
 
+	if (worker_graceful)
+		x->keepalive = 0;
 	bl = snprintf(body, sizeof(body), "{\"jsonrpc\":\"2.0\",\"error\":"
 	    "{\"code\":-32000,\"message\":\"%s\"},\"id\":null}\n", message);
 	hl = snprintf(head, sizeof(head), "HTTP/1.1 %d %s\r\n"

@@ -25,12 +25,35 @@
 #define UPSTREAM_BUF	(64 * 1024)
 
 static struct upstream	 up = { .fd = -1 };
+static struct config	*wconf;
 
 static void
 worker_sig(int sig)
 {
-	(void)sig;
-	worker_quit = 1;
+	switch (sig) {
+	case SIGTERM:
+		worker_quit = 1;
+		/* FALLTHROUGH */
+	case SIGUSR2:
+		worker_graceful = 1;
+		break;
+	case SIGUSR1:
+		worker_reopen = 1;
+		break;
+	}
+}
+
+/*
+ * Once told to finish, stop listening at once, so that the listening
+ * sockets of a configuration that dropped them are really released.
+ */
+void
+worker_notice(void)
+{
+	if (worker_graceful && wconf != NULL) {
+		listen_close(wconf);
+		wconf = NULL;
+	}
 }
 
 static void
@@ -42,10 +65,11 @@ worker_signals(void)
 	sigemptyset(&sa.sa_mask);
 	sa.sa_handler = worker_sig;	/* no SA_RESTART: waits see EINTR */
 	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGUSR2, &sa, NULL);
+	sigaction(SIGUSR1, &sa, NULL);
 	sa.sa_handler = SIG_IGN;
 	sigaction(SIGPIPE, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
-	sigaction(SIGUSR1, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGQUIT, &sa, NULL);
 	sa.sa_handler = SIG_DFL;
@@ -106,6 +130,7 @@ serve(struct exchange *x)
 		x->cl->off += hlen;
 		if (!request_handle(x) || worker_quit)
 			break;
+		worker_notice();
 		first = 0;
 	}
 	if (x->stream)
@@ -127,6 +152,7 @@ worker_main(struct config *conf, struct scoreboard *sb, int slot, int wakefd)
 	int			 epfd, n, k, fd, on = 1;
 
 	log_procname("worker");
+	wconf = conf;
 	worker_signals();
 	drop_privileges(conf);
 	auth_worker_init(conf);
@@ -150,7 +176,7 @@ worker_main(struct config *conf, struct scoreboard *sb, int slot, int wakefd)
 	    conn_init(&up.in, -1, UPSTREAM_BUF) == -1)
 		fatal("worker buffers");
 
-	while (!worker_quit) {
+	while (!worker_graceful) {
 		scoreboard_set(sb, slot, SLOT_IDLE);
 		n = epoll_wait(epfd, evs, MAX_LISTENERS, -1);
 		if (n == -1) {
@@ -158,7 +184,7 @@ worker_main(struct config *conf, struct scoreboard *sb, int slot, int wakefd)
 				fatal("epoll_wait");
 			continue;
 		}
-		for (k = 0; k < n && !worker_quit; k++) {
+		for (k = 0; k < n && !worker_graceful; k++) {
 			const struct listener *l =
 			    &conf->listeners[evs[k].data.u32];
 

@@ -67,3 +67,65 @@ as_rotate() {
 as_token() {
 	(cd "$TOP/tests" && "$NODE" as/get-token.mjs "$AS_ISSUER" "$@")
 }
+
+# --- for the proxy's auth tests (tests/integration/5*-auth-*.t) ---
+#   jwksd_section [REFRESH]  print a [jwksd] section for $T (user/group
+#                           nobody/its group when root: the proxy's workers,
+#                           user nobody, must read the key file)
+#   start_jwksd CONF        jwksd -d -v -f CONF, log $T/jwksd.log; waits
+#                           until jwksd -l lists a key.  Sets JWKSD_PID.
+#   auth_route_conf PORT UPSTREAM AUTH [LINE...]
+#                           write_proxy_conf with auth=AUTH on its /mcp route
+#   proxy_global LINE...    add LINEs to the [mcpproxyd] section of $PROXY_CONF
+#   mint ARGS...            tests/mcp/mint-token.mjs with the AS's keys
+#   token_hash TOKEN        the SHA-256 prefix mcpproxyd logs for a token
+jwksd_section() {
+	_ju=; _jg=
+	if [ "$(id -u)" = 0 ]; then
+		_ju=nobody
+		_jg=$(id -gn nobody)
+	fi
+	_say "[jwksd]"
+	[ -n "$_ju" ] && _say "user = $_ju"
+	[ -n "$_jg" ] && _say "group = $_jg"
+	_say "pid_file = $T/jwksd.pid"
+	_say "key_file = $T/lib/keys"
+	_say "control_socket = $T/jwksd.sock"
+	_say "refresh_default = ${1:-1h}"
+}
+
+start_jwksd() {
+	need jwksd
+	spawn "$T/jwksd.log" "$JWKSD" -d -v -f "$1"
+	JWKSD_PID=$SPAWNED_PID
+	_n=0
+	while [ -z "$("$JWKSD" -l -f "$1" 2>/dev/null)" ]; do
+		_n=$((_n + 1))
+		[ $_n -gt 150 ] && fail "jwksd published no key"
+		kill -0 "$JWKSD_PID" 2>/dev/null || fail "jwksd exited"
+		sleep 0.1
+	done
+}
+
+auth_route_conf() {
+	_arp=$1 _aru=$2 _ara=$3; shift 3
+	write_proxy_conf "$_arp" "$_aru" "$@"
+	sed -i "s|^route = /mcp http://127.0.0.1:$_aru/mcp\$|& auth=$_ara|" \
+	    "$PROXY_CONF"
+	grep -q "auth=$_ara\$" "$PROXY_CONF" || fail "auth_route_conf: no route"
+}
+
+proxy_global() {
+	for _l in "$@"; do
+		_esc=$(printf '%s\n' "$_l" | sed 's/[\\&|]/\\&/g')
+		sed -i "s|^\[mcpproxyd\]\$|&\n$_esc|" "$PROXY_CONF"
+	done
+}
+
+mint() {
+	"$NODE" "$TOP/tests/mcp/mint-token.mjs" --keys "$AS_STATE/keys.json" "$@"
+}
+
+token_hash() {
+	printf '%s' "$1" | sha256sum | cut -c1-16
+}

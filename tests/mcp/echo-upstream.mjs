@@ -5,6 +5,7 @@
 //   /slow      accepts and never answers (504)
 //   /close     a body delimited by closing the connection
 //   /sse       an event stream: one event every 200 ms, 5 events
+//              (/sse?n=N: N events)
 // Usage: node echo-upstream.mjs PORT
 import http from 'node:http';
 
@@ -23,11 +24,14 @@ const server = http.createServer((req, res) => {
 			return;
 		}
 		if (req.url.startsWith('/sse')) {
+			// /sse?n=N: N events (default 5), one every 200 ms
+			const total = Number(new URL(req.url, 'http://x')
+			    .searchParams.get('n') || 5);
 			res.writeHead(200, { 'Content-Type': 'text/event-stream' });
 			let n = 0;
 			const t = setInterval(() => {
 				res.write(`data: event ${++n}\n\n`);
-				if (n === 5) { clearInterval(t); res.end(); }
+				if (n === total) { clearInterval(t); res.end(); }
 			}, 200);
 			res.on('close', () => clearInterval(t));
 			return;

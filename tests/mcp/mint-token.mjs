@@ -9,6 +9,7 @@
 //
 // Claims (times are seconds relative to now):
 //   --sub S (eitan)  --scope S ("mcp:tools")  --client C
+//   --scopes A,B,C   scope "A B C"       --no-scope  no scope claim
 //   --ttl N          exp = now + N (300); negative: already expired
 //   --iat N          iat = now + N (0)     --nbf N   nbf = now + N (none)
 //   --no-exp --no-aud --no-iat --no-iss   leave that claim out
@@ -45,6 +46,8 @@ for (let i = 0; i < args.length; i++) {
 	case '--aud': o.aud = val(i++); break;
 	case '--sub': o.sub = val(i++); break;
 	case '--scope': o.scope = val(i++); break;
+	case '--scopes': o.scope = val(i++).split(',').join(' '); break;
+	case '--no-scope': o.scope = ''; break;
 	case '--client': o.client = val(i++); break;
 	case '--ttl': o.ttl = Number(val(i++)); break;
 	case '--iat': o.iat = Number(val(i++)); break;

@@ -223,8 +223,10 @@ try {
 	} catch (e) {
 		first = e;
 	}
-	check('first connect wants authorization', first instanceof UnauthorizedError,
-	    first instanceof Error ? first.message : String(first));
+	if (!check('first connect wants authorization',
+	    first instanceof UnauthorizedError,
+	    first instanceof Error ? first.message : String(first)))
+		throw new Error('no authorization flow');
 	const r0 = summary.requests[0];
 	check('first answer 401 with resource_metadata', r0?.status === 401 &&
 	    /resource_metadata="/.test(r0.www_authenticate ?? ''),

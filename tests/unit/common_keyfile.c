@@ -22,11 +22,12 @@
 #include "keyfile.h"
 #include "unit.h"
 
-/* The version 1 layout, restated from keyfile.h: the format is a spec. */
+/* The version 2 layout, restated from keyfile.h: the format is a spec. */
 #define HDR		128
 #define ISS		48
 #define KEY		64
 #define SUM		96
+#define META		"{\"issuer\":\"http://127.0.0.1:1/realms/my-realm\"}"
 
 static char	 dir[] = "/tmp/keyfile-test.XXXXXX";
 
@@ -61,8 +62,8 @@ image(uint64_t serial, int64_t now, unsigned char **out, size_t *len)
 {
 	const struct keyfile_wissuer iss[] = {
 		{ "realm", "http://127.0.0.1:1/realms/my-realm", now - 10,
-		    now + 100 },
-		{ "old", "https://old.example", now - 1000, now - 1 },
+		    now + 100, META },
+		{ "old", "https://old.example", now - 1000, now - 1, NULL },
 	};
 	const struct keyfile_wkey keys[] = {
 		{ 0, "rsa-1", "RS256", rsa, rsa_len },
@@ -178,8 +179,13 @@ test_roundtrip(void)
 	    now + 100) == NULL, "key found at its expiry");
 	ki = keyfile_issuer(kf, "realm");
 	CHECK(ki != NULL && ki->fetched == now - 10, "issuer by name");
+	CHECK(ki != NULL && ki->metadata != NULL &&
+	    strcmp(ki->metadata, META) == 0 &&
+	    ki->metadata_len == strlen(META), "issuer metadata");
 	ki = keyfile_issuer(kf, "https://old.example");
 	CHECK(ki != NULL && strcmp(ki->name, "old") == 0, "issuer by URL");
+	CHECK(ki != NULL && ki->metadata == NULL && ki->metadata_len == 0,
+	    "metadata of an issuer without");
 	CHECK(keyfile_key(kf, 4) == NULL && keyfile_issuer_at(kf, 2) == NULL,
 	    "out of range index");
 	keyfile_close(kf);
@@ -188,12 +194,13 @@ test_roundtrip(void)
 static void
 test_build_refuses(void)
 {
-	const struct keyfile_wissuer iss[] = {
-		{ "a", "https://a", 1, 2 },
+	struct keyfile_wissuer iss[] = {
+		{ "a", "https://a", 1, 2, NULL },
 	};
 	struct keyfile_wkey	 k = { 0, "k", "RS256", NULL, 0 };
 	unsigned char		*buf;
 	const char		*why;
+	char			*big;
 	size_t			 len;
 
 	k.der = rsa;
@@ -209,6 +216,22 @@ test_build_refuses(void)
 	k.kid = "";
 	CHECK(keyfile_build(1, 1, iss, 1, &k, 1, &buf, &len, &why) == -1,
 	    "empty kid built");
+	k.kid = "k";
+	big = malloc(KEYFILE_META_MAX + 2);
+	memset(big, ' ', KEYFILE_META_MAX + 1);
+	big[0] = '{';
+	big[KEYFILE_META_MAX + 1] = '\0';
+	iss[0].metadata = big;
+	CHECK(keyfile_build(1, 1, iss, 1, &k, 1, &buf, &len, &why) == -1,
+	    "oversized metadata built");
+	big[KEYFILE_META_MAX] = '\0';
+	CHECK(keyfile_build(1, 1, iss, 1, &k, 1, &buf, &len, &why) == 0,
+	    "metadata of the largest size refused: %s", why);
+	if (keyfile_check(buf, len, &why) == 0)
+		free(buf);
+	else
+		CHECK(0, "largest metadata fails the check: %s", why);
+	free(big);
 }
 
 /* Every truncation and every single-bit flip is refused. */
@@ -246,12 +269,14 @@ test_hostile(void)
 {
 	static const struct {
 		size_t		 off;	/* < HDR: header; else relative */
-		int		 where;	/* 0 header, 1 issuer 0, 2 key 0 */
+		int		 where;	/* 0 header, 1 issuer 0, 2 key 0, 3 issuer 1 */
 		uint32_t	 val;
 		int		 byte;	/* write one byte instead */
 		const char	*desc;
 	} v[] = {
-		{ 8, 0, 2, 0, "version 2" },
+		{ 8, 0, 3, 0, "version 3" },
+		{ 8, 0, 1, 0, "version 1 with metadata" },
+		{ 8, 0, 0, 0, "version 0" },
 		{ 12, 0, 64, 0, "header length" },
 		{ 40, 0, 0xffffffff, 0, "issuer count" },
 		{ 40, 0, 3, 0, "issuer count + 1" },
@@ -270,6 +295,15 @@ test_hostile(void)
 		{ 12, 1, 5000, 0, "issuer URL length" },
 		{ 16, 1, 0xffffffff, 0, "fetched after expires" },
 		{ 40, 1, 1, 0, "reserved issuer" },
+		{ 44, 1, 1, 0, "reserved issuer, last word" },
+		{ 32, 1, 0xfffffff0, 0, "metadata offset" },
+		{ 36, 1, 0xffffffff, 0, "metadata length" },
+		{ 36, 1, KEYFILE_META_MAX + 1, 0, "metadata length over max" },
+		{ 36, 1, 0, 0, "metadata offset without length" },
+		{ 36, 1, 3, 0, "metadata not NUL-terminated" },
+		{ 32, 1, 0, 0, "metadata over the issuer name" },
+		{ 32, 1, 1, 0, "metadata in the middle of a string" },
+		{ 32, 3, 1, 0, "metadata offset on an issuer without" },
 		{ 0, 2, 2, 0, "key issuer index" },
 		{ 0, 2, 0xffffffff, 0, "key issuer index huge" },
 		{ 4, 2, 0xfffffffe, 0, "kid offset" },
@@ -300,7 +334,7 @@ test_hostile(void)
 	for (i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
 		memcpy(copy, buf, len);
 		base = v[i].where == 0 ? 0 : v[i].where == 1 ? HDR :
-		    HDR + 2 * ISS;
+		    v[i].where == 3 ? HDR + ISS : HDR + 2 * ISS;
 		p = copy + base + v[i].off;
 		if (v[i].byte)
 			*p = (unsigned char)v[i].val;
@@ -314,6 +348,18 @@ test_hostile(void)
 		    "%s accepted", v[i].desc);
 		keyfile_close(kf);
 	}
+	/* metadata that is a valid string but not an object: the URL */
+	memcpy(copy, buf, len);
+	put32(copy + HDR + 32, get32(copy + HDR + 8));
+	put32(copy + HDR + 36, get32(copy + HDR + 12));
+	reseal(copy, len);
+	CHECK(keyfile_check(copy, len, &why) == -1, "metadata not an object");
+	/* inner NUL in the metadata */
+	memcpy(copy, buf, len);
+	p = copy + get32(copy + 56) + get32(copy + HDR + 32);
+	p[3] = '\0';
+	reseal(copy, len);
+	CHECK(keyfile_check(copy, len, &why) == -1, "metadata with inner NUL");
 	/* inner NUL in a kid */
 	memcpy(copy, buf, len);
 	p = copy + get32(copy + 56) + get32(copy + HDR + 2 * ISS + 4);
@@ -357,6 +403,39 @@ test_hostile(void)
 	put32(copy + 12, HDR);
 	CHECK(keyfile_check(copy, HDR, &why) == -1, "zero header");
 	free(copy);
+}
+
+/* A version 1 file (no metadata) is still read: upgrades in any order. */
+static void
+test_version1(void)
+{
+	const struct keyfile_wissuer iss[] = {
+		{ "a", "https://a", time(NULL) - 1, time(NULL) + 100, NULL },
+	};
+	const struct keyfile_wkey k = { 0, "k", "RS256", rsa, rsa_len };
+	struct keyfile	*kf;
+	unsigned char	*buf;
+	const char	*why;
+	char		 path[256], err[256];
+	size_t		 len;
+
+	if (keyfile_build(1, 1, iss, 1, &k, 1, &buf, &len, &why) == -1) {
+		CHECK(0, "build: %s", why);
+		return;
+	}
+	CHECK(get32(buf + 8) == 2, "written as version %u", get32(buf + 8));
+	put32(buf + 8, 1);
+	reseal(buf, len);
+	snprintf(path, sizeof(path), "%s/v1", dir);
+	write_raw(path, buf, len);
+	free(buf);
+	if (keyfile_open(path, &kf, err, sizeof(err)) == -1) {
+		CHECK(0, "version 1 refused: %s", err);
+		return;
+	}
+	CHECK(keyfile_issuer(kf, "a") != NULL &&
+	    keyfile_issuer(kf, "a")->metadata == NULL, "v1 metadata");
+	keyfile_close(kf);
 }
 
 static void
@@ -471,6 +550,7 @@ main(void)
 	test_build_refuses();
 	test_corrupt();
 	test_hostile();
+	test_version1();
 	test_reader();
 	test_request();
 	free(rsa);

@@ -915,8 +915,8 @@ static int
 setup(time_t now, struct keyfile **kfp)
 {
 	const struct keyfile_wissuer iss[] = {
-		{ "test", ISS, now - 10, now + 3600 },
-		{ "gone", ISS2, now - 7200, now - 1 },
+		{ "test", ISS, now - 10, now + 3600, NULL },
+		{ "gone", ISS2, now - 7200, now - 1, NULL },
 	};
 	struct keyfile_wkey	 wk[] = {
 		{ 0, "rsa-1", "RS256", NULL, 0 },
