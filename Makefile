@@ -103,6 +103,9 @@ SUBST		 = sed -e 's|@sbindir@|$(sbindir)|g' \
 MANSUBST	 = sed -e 's|/usr/local/etc/mcpproxyd/|$(sysconfdir)/mcpproxyd/|g' \
 		   -e 's|/usr/local/etc/mcpproxyd-oauth\.conf|$(sysconfdir)/mcpproxyd/mcpproxyd-oauth.conf|g' \
 		   -e 's|/usr/local/sbin/|$(sbindir)/|g' \
+		   -e 's|/usr/local/etc/init\.d/mcpproxyd|$(initdir)/mcpproxyd|g' \
+		   -e 's|/usr/local/etc/default/mcpproxyd|$(defaultsdir)/mcpproxyd|g' \
+		   -e 's|/usr/local/etc/logrotate\.d/mcpproxyd|$(logrotatedir)/mcpproxyd|g' \
 		   -e 's|\([[:space:]]\)/etc/init\.d/mcpproxyd|\1$(initdir)/mcpproxyd|g' \
 		   -e 's|\([[:space:]]\)/etc/default/mcpproxyd|\1$(defaultsdir)/mcpproxyd|g' \
 		   -e 's|\([[:space:]]\)/etc/logrotate\.d/mcpproxyd|\1$(logrotatedir)/mcpproxyd|g'

