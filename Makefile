@@ -180,3 +180,58 @@ clean:
 	rm -rf build build-san
 
 .PHONY: all check check-san install uninstall install-users clean
+
+# --- fuzzing: libFuzzer targets fuzz/fuzz_*.c, clang, ASan+UBSan ----------
+#   make fuzz [FUZZ_SECONDS=60]	each target for a bounded time; new inputs
+#				go to $(BUILD)/fuzz/new/<target>/, crashes to
+#				$(BUILD)/fuzz/crash/ (FUZZ_MERGE=1: merge the
+#				new inputs into fuzz/corpus/ afterwards)
+#   make fuzz-<target>		one of them (make -j2 fuzz runs two at once)
+#   make fuzz-replay		every committed corpus once (-runs=0)
+# Each target is compiled from the sources it needs, not the gcc objects.
+FUZZ_CC		?= clang
+FUZZ_SECONDS	?= 60
+FUZZ_ARGS	?=
+FUZZ_CFLAGS	 = -std=c11 -g -O1 -fno-omit-frame-pointer \
+		   -fsanitize=fuzzer,address,undefined \
+		   -fno-sanitize-recover=undefined -Wall -Wextra \
+		   $(PKG_CFLAGS) -D_GNU_SOURCE -Icommon
+FUZZ_TARGETS	:= $(patsubst fuzz/fuzz_%.c,%,$(wildcard fuzz/fuzz_*.c))
+FUZZ_BINS	:= $(FUZZ_TARGETS:%=$(BUILD)/fuzz/fuzz_%)
+FUZZ_RUN	 = ASAN_OPTIONS=$${ASAN_OPTIONS:-detect_leaks=1} \
+		   UBSAN_OPTIONS=$${UBSAN_OPTIONS:-print_stacktrace=1}
+
+$(BUILD)/fuzz/fuzz_http_request: mcpproxyd/http.c
+$(BUILD)/fuzz/fuzz_http_response: mcpproxyd/http.c
+$(BUILD)/fuzz/fuzz_chunked: mcpproxyd/chunked.c
+$(BUILD)/fuzz/fuzz_jwk: jwksd/jwk.c jwksd/fetch.c common/keyfile.c
+$(BUILD)/fuzz/fuzz_keyfile: common/keyfile.c
+$(BUILD)/fuzz/fuzz_token: mcpproxyd/token.c common/keyfile.c
+$(FUZZ_BINS): $(BUILD)/fuzz/fuzz_%: fuzz/fuzz_%.c \
+    $(wildcard common/*.h mcpproxyd/*.h jwksd/*.h)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $(filter %.c,$^) $(PKG_LIBS)
+
+fuzz-build: $(FUZZ_BINS)
+
+fuzz-replay: $(FUZZ_BINS)
+	@for t in $(FUZZ_TARGETS); do \
+	    echo "  REPLAY  fuzz/corpus/$$t ($$(ls fuzz/corpus/$$t | wc -l) inputs)"; \
+	    $(FUZZ_RUN) $(BUILD)/fuzz/fuzz_$$t -runs=0 fuzz/corpus/$$t \
+	        >$(BUILD)/fuzz/replay-$$t.log 2>&1 || \
+	        { tail -n 40 $(BUILD)/fuzz/replay-$$t.log; exit 1; }; \
+	done
+
+fuzz: $(FUZZ_TARGETS:%=fuzz-%)
+
+fuzz-%: $(BUILD)/fuzz/fuzz_%
+	@mkdir -p $(BUILD)/fuzz/new/$* $(BUILD)/fuzz/crash
+	$(FUZZ_RUN) $< -max_total_time=$(FUZZ_SECONDS) -timeout=10 \
+	    -print_final_stats=1 -artifact_prefix=$(BUILD)/fuzz/crash/$*- \
+	    $(if $(wildcard fuzz/$*.dict),-dict=fuzz/$*.dict) $(FUZZ_ARGS) \
+	    $(BUILD)/fuzz/new/$* fuzz/corpus/$* 2>&1 | \
+	    tee $(BUILD)/fuzz/fuzz-$*.log | grep -v '^#[0-9]*.*\(NEW\|REDUCE\|pulse\)'
+	@if [ "$(FUZZ_MERGE)" = 1 ]; then \
+	    $(BUILD)/fuzz/fuzz_$* -merge=1 fuzz/corpus/$* $(BUILD)/fuzz/new/$*; fi
+
+.PHONY: fuzz fuzz-build fuzz-replay

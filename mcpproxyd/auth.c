@@ -399,7 +399,8 @@ check_token(struct exchange *x, const char *tok, const struct token_policy *pol,
 		return (st);
 	/* a token older than our last fetch cannot be signed by a new key */
 	ki = kf ? keyfile_issuer(kf, a->iss->url) : NULL;
-	if (ki != NULL && info->iat != 0 && info->iat < ki->fetched) {
+	if (ki != NULL && info->iat != 0 && info->iat + a->leeway <
+	    ki->fetched) {
 		*why = "unknown key id (token older than the last key fetch)";
 		return (st);
 	}
@@ -447,6 +448,9 @@ auth_request(struct exchange *x)
 	for (i = 0; i < x->req.nhdr; i++)
 		nauth += !strcasecmp(x->req.hdr[i].name, "Authorization");
 	hv = http_header_get(x->req.hdr, x->req.nhdr, "Authorization");
+	/* another scheme is no token at all (RFC 6750 3.1: no error code) */
+	if (nauth == 1 && strncasecmp(hv, "Bearer", 6) != 0)
+		nauth = 0;
 	if (nauth == 0)
 		return (a->mode == AUTH_STRICT ? challenge(x, 401, NULL, NULL) :
 		    -1);

@@ -315,6 +315,9 @@ void	 auth_resource_url(const struct exchange *x, const struct route *rt,
 struct keyfile;
 const struct keyfile *auth_keyfile(void);
 
+/* path.c */
+int	 path_normalize(char *target, const char **why);
+
 /* provider.c */
 int	 provider_handle(struct exchange *x);
 int	 provider_as_url(const struct auth *a, const char *resource,

@@ -229,7 +229,11 @@ request_error(struct exchange *x, int status, const char *message)
 	accesslog_write(&x->log);
 }
 
-/* Longest route whose prefix ends at a path segment boundary. */
+/*
+ * Longest route whose prefix ends at a path segment boundary.  Case is
+ * ignored: many upstreams route without regard to case, and "/MCP" must
+ * not slip past the protection of "/mcp".
+ */
 static const struct route *
 route_find(const struct server *srv, const char *target)
 {
@@ -240,7 +244,7 @@ route_find(const struct server *srv, const char *target)
 		const struct route *rt = &srv->routes[i];
 		char c;
 
-		if (strncmp(target, rt->prefix, rt->prefixlen) != 0)
+		if (strncasecmp(target, rt->prefix, rt->prefixlen) != 0)
 			continue;
 		c = target[rt->prefixlen];
 		if (c != '\0' && c != '/' && c != '?' &&
@@ -357,6 +361,11 @@ request_handle(struct exchange *x)
 		return (0);
 	}
 	x->log.method = r->method;
+	if (strcmp(r->target, "*") != 0 && path_normalize(r->target, &why)) {
+		log_info("%s: bad request: %s", x->peertext, why);
+		request_error(x, 400, why);
+		return (0);
+	}
 	set_logpath(x);
 	snprintf(x->sb->slot[x->slot].what, sizeof(x->sb->slot[x->slot].what),
 	    "%.15s %.47s", r->method, x->logpath);

@@ -1,85 +1,257 @@
+#!/usr/bin/env node
+// The tutorial's Guided OAuth Flow in the MCP Inspector 1.x web UI, driven
+// in headless Chromium (playwright-core), Connection Type "Direct": the
+// browser itself fetches the proxy's metadata, registers (through the
+// proxy's relay), follows the authorization URL in a new tab, logs in,
+// and trades the code at the authorization server's token endpoint.
+//
+//   Transport Type "Streamable HTTP", URL, Connection Type "Direct",
+//   Open Auth Settings -> Guided OAuth Flow -> Continue (metadata
+//   discovery) -> Continue (client registration) -> Continue (preparing
+//   authorization: the authorization URL) -> Open in New Tab -> log in
+//   USER / PASSWORD -> the code from the callback -> paste it -> Continue
+//   -> Continue (token request) -> "Authentication Complete" (its "Access
+//   Tokens" details say "Authentication successful!") -> Connect -> Tools
+//   -> List Tools -> echo -> Run Tool -> "Echo: <message>".
+//
+// usage: node inspector-oauth-ui.mjs --ui INSPECTOR_URL --mcp MCP_URL
+//          [--message M] [--user U] [--password P] [--dir DIR]
+//          [--timeout S] [--chromium PATH]
+//   DIR: the Chromium profile (recreated) and the screenshot
+//     (inspector-oauth-fail.png on failure, inspector-oauth-ok.png on
+//     success)
+// Exit 0 on success, 1 on failure: the step that failed, the UI's error
+// box, the pages' console, and every non-asset request and response of
+// both tabs (with the CORS headers).
 import { chromium } from 'playwright-core';
-// Work in progress (tests/integration/56-auth-inspector-ui.t): the Guided
-// OAuth Flow of the MCP Inspector 1.x web UI, Direct mode, headless Chromium.
-// usage: node inspector-oauth-ui.mjs --ui URL --mcp MCP_URL [--message M]
-//            [--dir DIR] [--chromium PATH]
 import fs from 'node:fs';
 import path from 'node:path';
+import os from 'node:os';
+
 const args = process.argv.slice(2);
-const opt = { message: 'hello', timeout: 20, dir: '/tmp/inspector-oauth-ui',
+const opt = { message: 'hello from the guided oauth flow', user: 'eitan',
+    password: 'test', timeout: 20,
     chromium: process.env.CHROMIUM || '/usr/bin/chromium' };
-for (let i = 0; i + 1 < args.length; i += 2)
-	opt[args[i].replace(/^--/, '')] = args[i + 1];
-const { ui, mcp } = opt;
-fs.mkdirSync(opt.dir, { recursive: true });
-const ctx = await chromium.launchPersistentContext(path.join(opt.dir, 'chromium-profile'), {
-	executablePath: opt.chromium, headless: true,
-	args: ['--headless', '--no-sandbox', '--disable-gpu'] });
-const page = ctx.pages()[0] || await ctx.newPage();
-page.setDefaultTimeout(15000);
-const say = (m) => console.log(m);
-page.on('console', (m) => { if (m.type() === 'error') say('console: ' + m.text()); });
-async function choose(id, name) {
-	await page.locator(`#${id}`).click();
-	await page.getByRole('option', { name, exact: true }).click();
+const known = ['ui', 'mcp', 'message', 'user', 'password', 'dir', 'timeout',
+    'chromium'];
+for (let i = 0; i < args.length; i++) {
+	const k = args[i].replace(/^--/, '');
+	if (!known.includes(k) || i + 1 >= args.length) {
+		console.error(`inspector-oauth-ui.mjs: bad argument ${args[i]}`);
+		process.exit(2);
+	}
+	opt[k] = args[++i];
 }
-let step;
-try {
-	step = 'open'; await page.goto(ui); await page.getByText('Transport Type').waitFor();
-	await choose('transport-type-select', 'Streamable HTTP');
-	await page.locator('#sse-url-input').fill(mcp);
-	await choose('connection-type-select', 'Direct');
-	step = 'open auth settings';
-	await page.getByRole('button', { name: 'Open Auth Settings' }).click();
-	step = 'guided';
-	await page.getByRole('button', { name: 'Guided OAuth Flow' }).click();
-	for (let i = 0; i < 3; i++) {
-		step = 'continue ' + i;
-		await page.getByRole('button', { name: 'Continue' }).click();
-		await page.waitForTimeout(1500);
-	}
-	const text = await page.locator('body').innerText();
-	const m = text.match(/https?:\/\/127\.0\.0\.1:\d+\/realms\/my-realm\/auth\?\S+/);
-	say('auth url: ' + (m && m[0]).slice(0, 150));
-	const p2 = await ctx.newPage();
-	await p2.goto(m[0]);
-	await p2.locator('input[name=username]').fill('eitan');
-	await p2.locator('input[name=password]').fill('test');
-	await p2.getByRole('button', { name: 'Sign in' }).click();
-	await p2.waitForURL(/code=/);
-	const code = new URL(p2.url()).searchParams.get('code');
-	say('code ' + code.slice(0, 8) + ' at ' + p2.url().split('?')[0]);
-	await p2.close();
-	step = 'paste code';
-	const codeInput = page.getByPlaceholder('Enter the code from the authorization server');
-	for (let i = 0; i < 3 && !(await codeInput.isVisible()); i++) {
-		await page.getByRole('button', { name: 'Continue' }).click();
-		await page.waitForTimeout(1000);
-	}
-	await codeInput.fill(code);
-	step = 'token request';
-	for (let i = 0; i < 4; i++) {
-		if (await page.getByText('Authentication successful', { exact: false }).isVisible())
+if (!opt.ui || !opt.mcp) {
+	console.error('usage: inspector-oauth-ui.mjs --ui INSPECTOR_URL --mcp MCP_URL [--message M] [--dir DIR]');
+	process.exit(2);
+}
+const dir = opt.dir || fs.mkdtempSync(path.join(os.tmpdir(), 'inspector-oauth-ui-'));
+fs.mkdirSync(dir, { recursive: true });
+const profile = path.join(dir, 'chromium-profile');
+fs.rmSync(profile, { recursive: true, force: true });
+fs.mkdirSync(profile);
+const T = Number(opt.timeout) * 1000;
+
+const t0 = Date.now();
+const stamp = () => `[${((Date.now() - t0) / 1000).toFixed(1)} s]`;
+const say = (m) => console.log(`${stamp()} ${m}`);
+const trace = [];
+const asset = /\.(js|css|svg|png|ico|woff2?|map)(\?|$)/;
+const CORS = ['access-control-allow-origin', 'access-control-expose-headers',
+    'access-control-allow-headers', 'www-authenticate', 'location'];
+function watch(pg, tag) {
+	pg.on('console', (m) => {
+		if (m.type() !== 'debug')
+			trace.push(`${stamp()} ${tag} console ${m.type()}: ${m.text()}`);
+	});
+	pg.on('pageerror', (e) => trace.push(`${stamp()} ${tag} pageerror: ${e.message}`));
+	pg.on('requestfailed', (r) => trace.push(
+	    `${stamp()} ${tag} FAILED ${r.method()} ${r.url()}: ${r.failure()?.errorText}`));
+	pg.on('request', (r) => {
+		if (!asset.test(r.url()))
+			trace.push(`${stamp()} ${tag} > ${r.method()} ${r.url()}` +
+			    (r.headers().origin ? ` (Origin ${r.headers().origin})` : ''));
+	});
+	pg.on('response', async (r) => {
+		if (asset.test(r.url()))
+			return;
+		const h = await r.allHeaders().catch(() => ({}));
+		const shown = CORS.filter((k) => h[k]).map((k) => `${k}: ${h[k]}`);
+		trace.push(`${stamp()} ${tag} < ${r.status()} ${r.request().method()} ${r.url()}` +
+		    (shown.length ? ` {${shown.join('; ')}}` : ''));
+	});
+}
+
+const context = await chromium.launchPersistentContext(profile, {
+	executablePath: opt.chromium,
+	headless: true,
+	args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic',
+	    '--no-first-run', '--disable-background-networking',
+	    '--disable-component-update', '--disable-sync'],
+	viewport: { width: 1400, height: 1400 },
+});
+const page = context.pages()[0] || await context.newPage();
+page.setDefaultTimeout(T);
+watch(page, 'ui');
+
+let step = 'start';
+async function choose(selectId, optionName) {
+	await page.locator(`#${selectId}`).click();
+	await page.getByRole('option', { name: optionName, exact: true }).click();
+	await page.locator(`#${selectId}`).filter({ hasText: optionName })
+	    .waitFor();
+}
+
+// The Guided flow's "Continue" runs the current step (a request or two)
+// and moves on; while it runs the button says "Processing...".  A failed
+// step shows "Error:" and the message under the step.
+const cont = () => page.getByRole('button', { name: 'Continue', exact: true });
+async function stepError() {
+	const box = page.locator('div.border-red-300');
+	if (await box.count())
+		return (await box.first().innerText()).replace(/\s+/g, ' ');
+	return null;
+}
+async function proceed(what, done) {
+	step = what;
+	await cont().waitFor();
+	await cont().click();
+	const until = Date.now() + T;
+	for (;;) {
+		if (await done.isVisible().catch(() => false))
 			break;
-		await page.getByRole('button', { name: 'Continue' }).click().catch(() => {});
-		await page.waitForTimeout(1500);
+		const err = await stepError();
+		if (err)
+			throw new Error(`the Inspector says: ${err}`);
+		if (Date.now() > until)
+			throw new Error(`${what}: no result within ${T / 1000} s`);
+		await page.waitForTimeout(200);
 	}
-	await page.getByText('Authentication successful', { exact: false }).waitFor();
-	say('token ok');
-	step = 'connect';
+	say(`${what}: done`);
+}
+
+try {
+	step = 'open the Inspector UI';
+	await page.goto(opt.ui);
+	await page.getByText('Transport Type').waitFor();
+	await choose('transport-type-select', 'Streamable HTTP');
+	await page.locator('#sse-url-input').fill(opt.mcp);
+	await choose('connection-type-select', 'Direct');
+	say(`Streamable HTTP, Direct, ${opt.mcp}`);
+
+	step = 'Open Auth Settings';
+	await page.getByRole('button', { name: 'Open Auth Settings' }).click();
+	step = 'Guided OAuth Flow';
+	await page.getByRole('button', { name: 'Guided OAuth Flow' }).click();
+	await cont().waitFor();
+	say('Guided OAuth Flow started');
+
+	// metadata discovery -> client registration -> preparing
+	// authorization: one Continue each, then the authorization URL shows
+	// with its "Open in New Tab" button
+	const openTab = page.getByRole('button', { name: 'Open in New Tab' });
+	const names = ['metadata discovery', 'client registration',
+	    'preparing authorization'];
+	for (let i = 0; i < 3 && !(await openTab.isVisible()); i++) {
+		step = names[i];
+		await cont().and(page.locator(':not([disabled])')).waitFor();
+		await cont().click();
+		// wait until the step has run: Continue enabled again (or gone)
+		await page.waitForTimeout(300);
+		await page.getByRole('button', { name: 'Processing...' })
+		    .waitFor({ state: 'hidden' });
+		const err = await stepError();
+		if (err)
+			throw new Error(`the Inspector says: ${err}`);
+		say(`${step}: done`);
+	}
+	await openTab.waitFor({ timeout: 1000 }).catch(async () => {
+		throw new Error(`no authorization URL: ${await stepError() ?? 'no error shown'}`);
+	});
+	const authUrl = (await page.locator('p', { hasText: /^Authorization URL:$/ })
+	    .locator('xpath=following-sibling::*[1]').innerText().catch(() => '')).trim();
+	say(`authorization URL: ${authUrl.slice(0, 120)}...`);
+
+	step = 'Open in New Tab (the authorization URL)';
+	const popupP = context.waitForEvent('page');
+	await openTab.click();
+	const popup = await popupP;
+	popup.setDefaultTimeout(T);
+	watch(popup, 'tab');
+	// the redirect to the Inspector's debug callback carries the code
+	const callbackP = popup.waitForRequest((r) =>
+	    /\/oauth\/callback\/debug\?/.test(r.url()));
+	step = `log in as ${opt.user}`;
+	await popup.locator('input[name=username]').fill(opt.user);
+	await popup.locator('input[name=password]').fill(opt.password);
+	await popup.getByRole('button', { name: 'Sign in' }).click();
+	const cb = new URL((await callbackP).url());
+	const code = cb.searchParams.get('code');
+	if (!code)
+		throw new Error(`no code in the callback: ${cb.search}`);
+	step = 'the callback page shows the code';
+	await popup.waitForLoadState('load');
+	say(`logged in as ${opt.user}; code ${code.slice(0, 8)}... at ${cb.origin}${cb.pathname}`);
+	await popup.close();
+
+	step = 'paste the authorization code';
+	const codeInput = page.getByPlaceholder('Enter the code from the authorization server');
+	await codeInput.waitFor();
+	await codeInput.fill(code);
+	// authorization code -> token request -> complete
+	const complete = page.getByText('Access Tokens', { exact: true });
+	await proceed('authorization code accepted',
+	    page.getByText('Token Endpoint:').or(complete).first());
+	if (!(await complete.isVisible()))
+		await proceed('token request', complete);
+
+	step = 'Authentication Complete';
+	await complete.click();	// a <details>: open it, as a user would
+	await page.getByText('Authentication successful!').waitFor();
+	const tokens = JSON.parse(await complete.locator('xpath=..').locator('pre').innerText());
+	if (!tokens.access_token || !/^bearer$/i.test(tokens.token_type ?? ''))
+		throw new Error(`no bearer token: ${JSON.stringify(tokens).slice(0, 200)}`);
+	const claims = JSON.parse(Buffer.from(tokens.access_token.split('.')[1] ?? '',
+	    'base64url').toString() || '{}');
+	say(`Authentication successful: ${tokens.token_type} token, sub ${claims.sub}, ` +
+	    `aud ${claims.aud}, scope "${claims.scope}"`);
+
+	step = 'Connect';
 	await page.getByRole('button', { name: 'Connect', exact: true }).click();
 	await page.getByText('Connected', { exact: true }).waitFor();
+	say('connected');
+	step = 'Tools -> List Tools';
 	await page.getByRole('tab', { name: 'Tools' }).click();
 	await page.getByRole('button', { name: 'List Tools' }).click();
+	step = 'pick the echo tool';
 	await page.getByText(/^(echo|Echo Tool)$/).first().click();
+	step = 'fill the message';
 	await page.locator('#message').fill(opt.message);
+	step = 'Run Tool';
 	await page.getByRole('button', { name: 'Run Tool' }).click();
+	step = `expect "Echo: ${opt.message}"`;
 	await page.getByText(`Echo: ${opt.message}`).first().waitFor();
-	say('ECHO OK');
-	await ctx.close(); process.exit(0);
+	say(`ok: the page shows "Echo: ${opt.message}"`);
+	await page.screenshot({ path: path.join(dir, 'inspector-oauth-ok.png'),
+	    fullPage: true });
+	console.log(JSON.stringify({ ok: true, mcp: opt.mcp, sub: claims.sub,
+	    aud: claims.aud, elapsed_ms: Date.now() - t0 }));
+	await context.close();
+	process.exit(0);
 } catch (e) {
-	say('FAIL ' + step + ': ' + e.message.split('\n')[0]);
-	await page.screenshot({ path: path.join(opt.dir, 'inspector-fail.png'), fullPage: true });
-	say((await page.locator('body').innerText()).slice(0, 2500));
-	await ctx.close(); process.exit(1);
+	const shot = path.join(dir, 'inspector-oauth-fail.png');
+	try { await page.screenshot({ path: shot, fullPage: true }); }
+	catch { /* ignore */ }
+	console.log(`FAIL at step "${step}": ${e.message.split('\n')[0]}`);
+	console.log(`screenshot: ${shot}`);
+	for (const l of trace)
+		console.log(`  ${l}`);
+	try {
+		const text = (await page.locator('body').innerText()).slice(0, 3000);
+		console.log('  page text:\n' + text.replace(/^/gm, '    '));
+	} catch { /* ignore */ }
+	console.log(JSON.stringify({ ok: false, step, error: e.message.split('\n')[0] }));
+	await context.close().catch(() => {});
+	process.exit(1);
 }
