@@ -226,11 +226,13 @@ fuzz: $(FUZZ_TARGETS:%=fuzz-%)
 
 fuzz-%: $(BUILD)/fuzz/fuzz_%
 	@mkdir -p $(BUILD)/fuzz/new/$* $(BUILD)/fuzz/crash
-	$(FUZZ_RUN) $< -max_total_time=$(FUZZ_SECONDS) -timeout=10 \
+	@echo "  FUZZ    $* for $(FUZZ_SECONDS)s: log in $(BUILD)/fuzz/fuzz-$*.log"
+	@$(FUZZ_RUN) $< -max_total_time=$(FUZZ_SECONDS) -timeout=10 \
 	    -print_final_stats=1 -artifact_prefix=$(BUILD)/fuzz/crash/$*- \
 	    $(if $(wildcard fuzz/$*.dict),-dict=fuzz/$*.dict) $(FUZZ_ARGS) \
-	    $(BUILD)/fuzz/new/$* fuzz/corpus/$* 2>&1 | \
-	    tee $(BUILD)/fuzz/fuzz-$*.log | grep -v '^#[0-9]*.*\(NEW\|REDUCE\|pulse\)'
+	    $(BUILD)/fuzz/new/$* fuzz/corpus/$* >$(BUILD)/fuzz/fuzz-$*.log 2>&1; \
+	rc=$$?; grep -E '^(stat::|Done|==[0-9]+==ERROR|SUMMARY|artifact_prefix|Test unit written)' \
+	    $(BUILD)/fuzz/fuzz-$*.log | sed 's/^/    $*: /'; exit $$rc
 	@if [ "$(FUZZ_MERGE)" = 1 ]; then \
 	    $(BUILD)/fuzz/fuzz_$* -merge=1 fuzz/corpus/$* $(BUILD)/fuzz/new/$*; fi
 

@@ -42,23 +42,13 @@ struct parse {
 };
 
 /*
- * Keys of [issuer NAME] that jwksd does not use but mcpproxyd does (or
- * will): accepted and ignored.  Any other unknown key is an error.
+ * Keys of [issuer NAME] that jwksd does not use but mcpproxyd does:
+ * accepted and ignored.  Any other unknown key is an error, in both
+ * daemons alike (the policy keys live in mcpproxyd's [auth NAME]).
  */
 static const char *const ignored_issuer_keys[] = {
 	"audiences",		/* accepted aud values (agentgateway) */
 	"audience",
-	"leeway",		/* clock skew for exp/nbf/iat */
-	"required_scopes",
-	"scopes",
-	"scopes_supported",
-	"mode",			/* strict, optional, permissive */
-	"resource",
-	"authorization_servers",
-	"bearer_methods_supported",
-	"resource_documentation",
-	"max_token_size",
-	"token_cache",
 	NULL
 };
 

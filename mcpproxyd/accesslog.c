@@ -27,13 +27,14 @@ accesslog_open(const char *where)
 {
 	int	 fd;
 
-	if (!strcmp(where, "syslog")) {
-		openlog("mcpproxyd", LOG_PID | LOG_NDELAY, LOG_DAEMON);
-		use_syslog = 1;
-		return (0);
-	}
-	if (!strcmp(where, "stderr")) {
-		logfd = STDERR_FILENO;
+	if (!strcmp(where, "syslog") || !strcmp(where, "stderr")) {
+		if (logfd > STDERR_FILENO)
+			close(logfd);
+		logpath[0] = '\0';
+		use_syslog = where[1] == 'y';
+		logfd = use_syslog ? -1 : STDERR_FILENO;
+		if (use_syslog)
+			openlog("mcpproxyd", LOG_PID | LOG_NDELAY, LOG_DAEMON);
 		return (0);
 	}
 	if ((fd = open(where, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC,

@@ -847,6 +847,12 @@ config_auth(struct parse *p)
 			    a->issuer_name);
 			return (-1);
 		}
+		if (a->iss->audiences.any) {
+			p->line = a->iss->line;
+			perr(p, "[issuer %s]: audiences cannot be \"*\"",
+			    a->iss->name);
+			return (-1);
+		}
 		if (a->audiences.n == 0 && !a->audiences.any)
 			a->audiences = a->iss->audiences, a->audiences.any = -1;
 		if (a->audiences.any == 1) {

@@ -375,11 +375,14 @@ master_run(struct config *conf, struct scoreboard *sb)
 			}
 		}
 		if (got_hup) {
+			struct config *before = conf;
+
 			got_hup = 0;
-			conf = reload(conf, sb);
-			old_deadline = time(NULL) + conf->reload_grace;
-			old_termed = 0;
-			rate = conf->start_workers;
+			if ((conf = reload(conf, sb)) != before) {
+				old_deadline = time(NULL) + conf->reload_grace;
+				old_termed = 0;
+				rate = conf->start_workers;
+			}
 		}
 		if (got_usr1) {
 			got_usr1 = 0;

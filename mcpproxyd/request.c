@@ -371,7 +371,8 @@ request_handle(struct exchange *x)
 	    "%.15s %.47s", r->method, x->logpath);
 	x->origin = http_header_get(r->hdr, r->nhdr, "Origin");
 	/* a body we will not read makes the connection unusable */
-	x->keepalive = r->keepalive && r->framing == HTTP_BODY_NONE;
+	x->keepalive = r->keepalive && r->framing == HTTP_BODY_NONE &&
+	    !worker_graceful;
 
 	if (!host_allowed(x->srv, r->host)) {
 		request_error(x, 403, "host not allowed");
@@ -409,7 +410,7 @@ request_handle(struct exchange *x)
 			    "request body timed out" : "bad request body");
 		return (0);
 	}
-	x->keepalive = r->keepalive;
+	x->keepalive = r->keepalive && !worker_graceful;
 	mcp_sniff(x->body, x->bodylen, x->log.rpc, sizeof(x->log.rpc),
 	    x->log.tool, sizeof(x->log.tool));
 	accesslog_session(&x->log, http_header_get(r->hdr, r->nhdr,

@@ -1,16 +1,13 @@
 #!/bin/sh
-# NOT YET PASSING (left non-executable, so tests/run skips it): the driver
-# reaches the token step of the Guided OAuth Flow but does not yet see
-# "Authentication successful"; metadata discovery and registration through
-# the proxy work in the UI.  See tests/mcp/inspector-oauth-ui.mjs.
 # 56-auth-inspector-ui.t: the tutorial's Guided OAuth Flow in the MCP
 # Inspector 1.x web UI (headless Chromium, Connection Type "Direct": the
 # browser itself talks to the proxy and to the authorization server)
 # against a provider = keycloak issuer (tests/as/server.mjs: no RFC 8414
 # metadata, no CORS on registration): metadata discovery through the
 # proxy, registration through its relay, login as eitan / test on the
-# AS's form, token, Connect, List Tools, echo
-# (tests/mcp/inspector-oauth-ui.mjs).
+# AS's form, token at the AS (its own CORS), Connect, List Tools, echo
+# (tests/mcp/inspector-oauth-ui.mjs).  The proxy then sees eitan's token
+# on the echo call (access log sub=eitan).
 . "${TOP:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib.sh"
 . "$TOP/tests/as/as.sh"
 need node_modules node22 chromium proxy jwksd curl
@@ -59,6 +56,7 @@ msg="hello through the guided oauth flow"
 if ! "$NODE" "$TOP/tests/mcp/inspector-oauth-ui.mjs" --ui "$UI" \
     --mcp "$P/mcp" --message "$msg" --dir "$T/ui" >"$T/ui.out" 2>&1; then
 	sed 's/^/    /' "$T/ui.out"
+	rm -rf "$T/ui/chromium-profile"
 	fail "Guided OAuth Flow through mcpproxyd (screenshot in ui/)"
 fi
 rm -rf "$T/ui/chromium-profile"
@@ -69,6 +67,9 @@ grep -q "registration_create.success" "$AS_LOG" ||
     fail "the AS saw no registration"
 grep -q "authorization_code.consumed" "$AS_LOG" ||
     fail "the AS saw no code exchange"
-grep -q "sub=eitan" "$ACCESS_LOG" || fail "no request of eitan in the access log"
+grep -q "\"sub\":\"eitan\",\"aud\":\"$P/mcp\"" "$T/ui.out" ||
+    fail "the Inspector's token is not eitan's for $P/mcp: $(tail -n 1 "$T/ui.out")"
+grep -q "tool=echo .*sub=eitan" "$ACCESS_LOG" ||
+    fail "no tools/call echo of eitan in the access log"
 pass "Guided OAuth Flow (metadata, registration via the proxy, login, token), Connect, echo: $msg"
 exit 0

@@ -8,11 +8,14 @@
 //   Transport Type "Streamable HTTP", URL, Connection Type "Direct",
 //   Open Auth Settings -> Guided OAuth Flow -> Continue (metadata
 //   discovery) -> Continue (client registration) -> Continue (preparing
-//   authorization: the authorization URL) -> Open in New Tab -> log in
-//   USER / PASSWORD -> the code from the callback -> paste it -> Continue
-//   -> Continue (token request) -> "Authentication Complete" (its "Access
-//   Tokens" details say "Authentication successful!") -> Connect -> Tools
-//   -> List Tools -> echo -> Run Tool -> "Echo: <message>".
+//   authorization: the authorization URL) -> its new-tab button -> log in
+//   USER / PASSWORD -> the code the callback page shows -> paste it ->
+//   Continue -> Continue (token request) -> "Authentication Complete"
+//   (open its "Access Tokens" details: "Authentication successful!" is
+//   inside, hidden until opened) -> Connect -> Tools -> List Tools -> echo
+//   -> Run Tool -> "Echo: <message>".
+// Last line on stdout: {"ok":true,...,"sub":...,"aud":...} (the access
+// token's claims), or {"ok":false,"step":...}.
 //
 // usage: node inspector-oauth-ui.mjs --ui INSPECTOR_URL --mcp MCP_URL
 //          [--message M] [--user U] [--password P] [--dir DIR]
@@ -113,21 +116,17 @@ async function stepError() {
 		return (await box.first().innerText()).replace(/\s+/g, ' ');
 	return null;
 }
-async function proceed(what, done) {
+async function runStep(what) {
 	step = what;
 	await cont().waitFor();
 	await cont().click();
-	const until = Date.now() + T;
-	for (;;) {
-		if (await done.isVisible().catch(() => false))
-			break;
-		const err = await stepError();
-		if (err)
-			throw new Error(`the Inspector says: ${err}`);
-		if (Date.now() > until)
-			throw new Error(`${what}: no result within ${T / 1000} s`);
-		await page.waitForTimeout(200);
-	}
+	// the step has run when Continue is enabled again (or gone)
+	await page.waitForTimeout(300);
+	await page.getByRole('button', { name: 'Processing...' })
+	    .waitFor({ state: 'hidden' });
+	const err = await stepError();
+	if (err)
+		throw new Error(`the Inspector says: ${err}`);
 	say(`${what}: done`);
 }
 
@@ -149,23 +148,13 @@ try {
 
 	// metadata discovery -> client registration -> preparing
 	// authorization: one Continue each, then the authorization URL shows
-	// with its "Open in New Tab" button
-	const openTab = page.getByRole('button', { name: 'Open in New Tab' });
+	// with its button that opens it in a new tab (noopener)
+	const openTab = page.getByRole('button',
+	    { name: 'Open authorization URL in new tab' });
 	const names = ['metadata discovery', 'client registration',
 	    'preparing authorization'];
-	for (let i = 0; i < 3 && !(await openTab.isVisible()); i++) {
-		step = names[i];
-		await cont().and(page.locator(':not([disabled])')).waitFor();
-		await cont().click();
-		// wait until the step has run: Continue enabled again (or gone)
-		await page.waitForTimeout(300);
-		await page.getByRole('button', { name: 'Processing...' })
-		    .waitFor({ state: 'hidden' });
-		const err = await stepError();
-		if (err)
-			throw new Error(`the Inspector says: ${err}`);
-		say(`${step}: done`);
-	}
+	for (let i = 0; i < 3 && !(await openTab.isVisible()); i++)
+		await runStep(names[i]);
 	await openTab.waitFor({ timeout: 1000 }).catch(async () => {
 		throw new Error(`no authorization URL: ${await stepError() ?? 'no error shown'}`);
 	});
@@ -173,7 +162,7 @@ try {
 	    .locator('xpath=following-sibling::*[1]').innerText().catch(() => '')).trim();
 	say(`authorization URL: ${authUrl.slice(0, 120)}...`);
 
-	step = 'Open in New Tab (the authorization URL)';
+	step = 'open the authorization URL in a new tab';
 	const popupP = context.waitForEvent('page');
 	await openTab.click();
 	const popup = await popupP;
@@ -191,7 +180,9 @@ try {
 	if (!code)
 		throw new Error(`no code in the callback: ${cb.search}`);
 	step = 'the callback page shows the code';
-	await popup.waitForLoadState('load');
+	const shown = (await popup.locator('code').first().innerText()).trim();
+	if (shown !== code)
+		throw new Error(`the callback page shows "${shown}", the redirect had ${code}`);
 	say(`logged in as ${opt.user}; code ${code.slice(0, 8)}... at ${cb.origin}${cb.pathname}`);
 	await popup.close();
 
@@ -201,10 +192,9 @@ try {
 	await codeInput.fill(code);
 	// authorization code -> token request -> complete
 	const complete = page.getByText('Access Tokens', { exact: true });
-	await proceed('authorization code accepted',
-	    page.getByText('Token Endpoint:').or(complete).first());
+	await runStep('authorization code');
 	if (!(await complete.isVisible()))
-		await proceed('token request', complete);
+		await runStep('token request');
 
 	step = 'Authentication Complete';
 	await complete.click();	// a <details>: open it, as a user would
