@@ -237,3 +237,10 @@ fuzz-%: $(BUILD)/fuzz/fuzz_%
 	    $(BUILD)/fuzz/fuzz_$* -merge=1 fuzz/corpus/$* $(BUILD)/fuzz/new/$*; fi
 
 .PHONY: fuzz fuzz-build fuzz-replay
+
+# The benchmark against nginx, HAProxy and Apache (bench/README); not part
+# of make check.  BENCH_QUICK=1 make bench: a 2 s smoke run.
+bench: all
+	bench/run
+
+.PHONY: bench
