@@ -5,16 +5,17 @@
 //
 //   node bench/mint-tokens.mjs jwks KEY.pem KID > jwks.json
 //        the public key as a one-key JWKS ("use": "sig", "alg", "kid")
-//   node bench/mint-tokens.mjs tokens KEY.pem KID ISS AUD N TTL > tokens.txt
-//        N tokens, one a line, each with its own "sub" (bench-0 ... bench-N-1)
+//   node bench/mint-tokens.mjs tokens KEY.pem KID ISS AUD N TTL [FIRST] > tokens.txt
+//        N tokens, one a line, each with its own "sub" (bench-FIRST ...
+//        bench-FIRST+N-1; FIRST defaults to 0)
 //        and "jti", "scope": "mcp:tools", exp = now + TTL seconds,
 //        header {"alg", "kid", "typ": "at+jwt"}
 import { createPrivateKey, createPublicKey, randomBytes, sign } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 
-const [cmd, keyFile, kid, iss, aud, n, ttl] = process.argv.slice(2);
+const [cmd, keyFile, kid, iss, aud, n, ttl, first = '0'] = process.argv.slice(2);
 const usage = () => {
-	console.error('usage: mint-tokens.mjs jwks KEY KID | tokens KEY KID ISS AUD N TTL');
+	console.error('usage: mint-tokens.mjs jwks KEY KID | tokens KEY KID ISS AUD N TTL [FIRST]');
 	process.exit(2);
 };
 if (!cmd || !keyFile || !kid)
@@ -43,7 +44,7 @@ const now = Math.floor(Date.now() / 1000);
 const signKey = alg === 'ES256' ? { key, dsaEncoding: 'ieee-p1363' } : key;
 const out = [];
 for (let i = 0; i < Number(n); i++) {
-	const payload = b64({ iss, aud, sub: `bench-${i}`, scope: 'mcp:tools',
+	const payload = b64({ iss, aud, sub: `bench-${Number(first) + i}`, scope: 'mcp:tools',
 	    client_id: 'bench', iat: now, exp: now + Number(ttl),
 	    jti: randomBytes(9).toString('base64url') });
 	const input = `${header}.${payload}`;

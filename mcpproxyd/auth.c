@@ -44,14 +44,6 @@ static struct cached		*cache;
 static size_t			 ncache;
 static int			 bad_file_logged;
 
-static long long
-now_ms(void)
-{
-	struct timespec	 ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ((long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
-}
 
 /* Set up the key file reader and the token cache of this worker. */
 void
@@ -81,7 +73,7 @@ auth_refresh_keys(int force)
 
 	if (reader == NULL)
 		return;
-	now = now_ms();
+	now = conn_now_ms();
 	if (!force && now - last_check < 1000)
 		return;
 	last_check = now;
@@ -179,35 +171,20 @@ json_list(json_t *obj, const char *key, const struct strlist *l)
 static int
 send_json(struct exchange *x, json_t *doc)
 {
-	char	*body, head[2048];
-	size_t	 bl, hl, cl = 0;
+	char	*body;
+	size_t	 len;
 	int	 rc;
 
 	if ((body = json_dumps(doc, JSON_INDENT(2))) == NULL) {
 		request_error(x, 500, "cannot build the metadata");
 		return (0);
 	}
-	bl = strlen(body);
-	hl = snprintf(head, sizeof(head), "HTTP/1.1 200 OK\r\n"
-	    "Content-Type: application/json\r\nContent-Length: %zu\r\n"
-	    "Cache-Control: max-age=3600\r\n%s", bl + 1,
-	    x->keepalive ? "" : "Connection: close\r\n");
-	if (x->origin != NULL)
-		cl = cors_headers(x->srv, x->origin, head + hl,
-		    sizeof(head) - hl - 3);
-	hl += cl;
-	hl += snprintf(head + hl, sizeof(head) - hl, "\r\n");
-	rc = conn_write(x->cl->fd, head, hl, aconf->send_timeout * 1000);
-	if (rc == 0 && strcmp(x->req.method, "HEAD") != 0) {
-		body[bl] = '\n';
-		rc = conn_write(x->cl->fd, body, bl + 1,
-		    aconf->send_timeout * 1000);
-	}
+	len = strlen(body);
+	body[len] = '\n';	/* over the NUL: the length says where it ends */
+	rc = request_reply(x, 200, "Content-Type: application/json\r\n"
+	    "Cache-Control: max-age=3600\r\n", body, len + 1);
 	free(body);
-	x->log.status = 200;
-	x->log.bytes = bl + 1;
-	accesslog_write(&x->log);
-	return (rc == 0 && x->keepalive);
+	return (rc);
 }
 
 /*
@@ -305,14 +282,15 @@ static int
 challenge(struct exchange *x, int status, const char *error,
     const char *description)
 {
-	char	 res[1024], prm[1200], scope[512];
+	char	 res[1024], prm[1100], scope[512];
 	int	 n;
 
 	resource_url(x, x->rt, res, sizeof(res));
 	metadata_url(res, prm, sizeof(prm));
 	challenge_scope(x->rt->auth, scope, sizeof(scope));
-	n = snprintf(x->extra, sizeof(x->extra),
-	    "WWW-Authenticate: Bearer resource_metadata=\"%s\"", prm);
+	/* bounded: prm < 1200, scope < 512, the rest is ours */
+	n = snprintf(x->extra, sizeof(x->extra), "WWW-Authenticate: Bearer "
+	    "resource_metadata=\"%s\"", prm);
 	if (scope[0] != '\0')
 		n += snprintf(x->extra + n, sizeof(x->extra) - n,
 		    ", scope=\"%s\"", scope);
@@ -408,8 +386,8 @@ check_token(struct exchange *x, const char *tok, const struct token_policy *pol,
 	    info->kid) == -1)
 		log_debug("cannot ask jwksd for a refetch: %s",
 		    aconf->control_socket);
-	deadline = now_ms() + aconf->kid_wait;
-	while (now_ms() < deadline) {
+	deadline = conn_now_ms() + aconf->kid_wait;
+	while (conn_now_ms() < deadline) {
 		poll(NULL, 0, 50);
 		auth_refresh_keys(1);
 		if (keyfile_reader_current(reader) == kf)

@@ -21,8 +21,9 @@ volatile sig_atomic_t	 worker_quit;
 volatile sig_atomic_t	 worker_graceful;
 volatile sig_atomic_t	 worker_reopen;
 
-static long long
-now_ms(void)
+/* Milliseconds on the monotonic clock, for deadlines. */
+long long
+conn_now_ms(void)
 {
 	struct timespec	 ts;
 
@@ -43,7 +44,7 @@ wait_fd(int fd, short events, long long deadline, int interruptible)
 	int		 n;
 
 	for (;;) {
-		left = deadline - now_ms();
+		left = deadline - conn_now_ms();
 		if (left <= 0) {
 			errno = ETIMEDOUT;
 			return (-1);
@@ -102,7 +103,7 @@ conn_compact(struct conn *c)
 int
 conn_fill(struct conn *c, int timeout_ms)
 {
-	long long	 deadline = now_ms() + timeout_ms;
+	long long	 deadline = conn_now_ms() + timeout_ms;
 	ssize_t		 n;
 
 	if (c->len == c->size)
@@ -138,7 +139,7 @@ conn_fill(struct conn *c, int timeout_ms)
 int
 conn_writev(int fd, struct iovec *iov, int iovcnt, int timeout_ms)
 {
-	long long	 deadline = now_ms() + timeout_ms;
+	long long	 deadline = conn_now_ms() + timeout_ms;
 	struct msghdr	 msg;
 	ssize_t		 n;
 

@@ -251,6 +251,8 @@ struct exchange {
 int	 request_read_head(struct exchange *x, int first, size_t *hlen);
 int	 request_read_body(struct exchange *x);
 void	 request_error(struct exchange *x, int status, const char *message);
+int	 request_reply(struct exchange *x, int status, const char *headers,
+	    const char *body, size_t len);
 int	 request_handle(struct exchange *x);
 
 /* proxy.c */
@@ -269,6 +271,7 @@ struct conn {
 extern volatile sig_atomic_t worker_quit;	/* TERM: stop now */
 extern volatile sig_atomic_t worker_graceful;	/* USR2: finish, then go */
 extern volatile sig_atomic_t worker_reopen;	/* USR1: reopen the log */
+long long conn_now_ms(void);
 int	 conn_init(struct conn *c, int fd, size_t size);
 void	 conn_free(struct conn *c);
 int	 conn_fill(struct conn *c, int timeout_ms);

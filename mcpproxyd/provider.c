@@ -215,34 +215,20 @@ refresh_known(const struct config *conf)
 static int
 send_doc(struct exchange *x, json_t *doc)
 {
-	char	*body, head[2048];
-	size_t	 bl, hl;
+	char	*body;
+	size_t	 len;
 	int	 rc;
 
 	if ((body = json_dumps(doc, JSON_INDENT(2))) == NULL) {
 		request_error(x, 500, "cannot build the metadata");
 		return (0);
 	}
-	bl = strlen(body);
-	hl = snprintf(head, sizeof(head), "HTTP/1.1 200 OK\r\n"
-	    "Content-Type: application/json\r\nContent-Length: %zu\r\n"
-	    "Cache-Control: max-age=300\r\n%s", bl + 1,
-	    x->keepalive ? "" : "Connection: close\r\n");
-	if (x->origin != NULL)
-		hl += cors_headers(x->srv, x->origin, head + hl,
-		    sizeof(head) - hl - 3);
-	hl += snprintf(head + hl, sizeof(head) - hl, "\r\n");
-	rc = conn_write(x->cl->fd, head, hl, x->conf->send_timeout * 1000);
-	if (rc == 0 && strcmp(x->req.method, "HEAD") != 0) {
-		body[bl] = '\n';
-		rc = conn_write(x->cl->fd, body, bl + 1,
-		    x->conf->send_timeout * 1000);
-	}
+	len = strlen(body);
+	body[len] = '\n';	/* over the NUL: the length says where it ends */
+	rc = request_reply(x, 200, "Content-Type: application/json\r\n"
+	    "Cache-Control: max-age=300\r\n", body, len + 1);
 	free(body);
-	x->log.status = 200;
-	x->log.bytes = bl + 1;
-	accesslog_write(&x->log);
-	return (rc == 0 && x->keepalive);
+	return (rc);
 }
 
 /*

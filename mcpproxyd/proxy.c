@@ -130,14 +130,6 @@ build_request(const struct exchange *x, char *buf, size_t size)
 	return ((int)off);
 }
 
-static long long
-now_ms(void)
-{
-	struct timespec	 ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ((long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
-}
 
 /*
  * Read the upstream's response head (skipping 1xx) within
@@ -150,7 +142,7 @@ read_response(struct exchange *x, struct upstream *u,
     struct http_response *resp, size_t *hlen)
 {
 	struct conn	*c = &u->in;
-	long long	 deadline = now_ms() + x->conf->upstream_timeout * 1000LL;
+	long long	 deadline = conn_now_ms() + x->conf->upstream_timeout * 1000LL;
 	const char	*why;
 	int		 n, got = 0;
 
@@ -180,12 +172,12 @@ read_response(struct exchange *x, struct upstream *u,
 			    x->rt->url);
 			return (502);
 		}
-		if (deadline <= now_ms()) {
+		if (deadline <= conn_now_ms()) {
 			log_warnx("upstream %s: no response within %ds",
 			    x->rt->url, x->conf->upstream_timeout);
 			return (504);
 		}
-		n = conn_fill(c, (int)(deadline - now_ms()));
+		n = conn_fill(c, (int)(deadline - conn_now_ms()));
 		if (n > 0) {
 			got += n;
 			continue;

@@ -16,14 +16,6 @@
 #include "log.h"
 #include "mcpproxyd.h"
 
-static long long
-now_ms(void)
-{
-	struct timespec	 ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ((long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
-}
 
 /* Discard CR/LF before a request line (RFC 9112 2.2). */
 static void
@@ -73,17 +65,17 @@ request_read_head(struct exchange *x, int first, size_t *hlen)
 		} else {
 			/* the whole head within header_timeout: no slowloris */
 			if (deadline == 0)
-				deadline = now_ms() +
+				deadline = conn_now_ms() +
 				    conf->header_timeout * 1000LL;
-			if (deadline <= now_ms()) {
+			if (deadline <= conn_now_ms()) {
 				errno = ETIMEDOUT;
 				n = -1;
 			} else
-				n = conn_fill(c, (int)(deadline - now_ms()));
+				n = conn_fill(c, (int)(deadline - conn_now_ms()));
 		}
 		if (n > 0) {
 			if (deadline == 0)
-				deadline = now_ms() +
+				deadline = conn_now_ms() +
 				    conf->header_timeout * 1000LL;
 			continue;
 		}
@@ -187,46 +179,63 @@ request_read_body(struct exchange *x)
 }
 
 /*
- * Answer the client with status and a JSON-RPC error body, CORS
- * headers included (a browser must be able to read errors too).  The
- * connection is closed afterwards unless the request was fully read
- * and may be kept alive.
+ * Send an answer the proxy makes itself: status, headers (each ending
+ * in CRLF), x->extra, CORS headers (a browser must be able to read
+ * errors too) and body; then log it.  The connection is closed
+ * afterwards unless the request was fully read and may be kept alive.
+ * Returns that keep-alive verdict.
  */
-void
-request_error(struct exchange *x, int status, const char *message)
+int
+request_reply(struct exchange *x, int status, const char *headers,
+    const char *body, size_t len)
 {
-	char	 head[4096], body[512];
-	int	 hl, bl;
-	size_t	 cl = 0;
+	char	 head[4096 + 1024];
+	size_t	 hl;
+	int	 rc;
 
 	if (worker_graceful)
 		x->keepalive = 0;
-	bl = snprintf(body, sizeof(body), "{\"jsonrpc\":\"2.0\",\"error\":"
-	    "{\"code\":-32000,\"message\":\"%s\"},\"id\":null}\n", message);
-	hl = snprintf(head, sizeof(head), "HTTP/1.1 %d %s\r\n"
-	    "Content-Type: application/json\r\nContent-Length: %d\r\n"
-	    "Cache-Control: no-store\r\n%s%s", status, http_reason(status), bl,
-	    status == 503 ? "Retry-After: 5\r\n" : "",
-	    x->keepalive ? "" : "Connection: close\r\n");
-	if (x->extra[0] != '\0' && strlen(x->extra) < sizeof(head) - hl - 600)
-		hl += snprintf(head + hl, sizeof(head) - hl, "%s", x->extra);
+	hl = snprintf(head, sizeof(head), "HTTP/1.1 %d %s\r\n%s"
+	    "Content-Length: %zu\r\n%s%s", status, http_reason(status),
+	    headers, len, x->keepalive ? "" : "Connection: close\r\n",
+	    x->extra);
+	if (hl >= sizeof(head) - 600)
+		hl = sizeof(head) - 600;	/* never: extra is bounded */
 	if (x->srv != NULL && x->origin != NULL)
-		cl = cors_headers(x->srv, x->origin, head + hl,
+		hl += cors_headers(x->srv, x->origin, head + hl,
 		    sizeof(head) - hl - 3);
-	hl += cl;
 	hl += snprintf(head + hl, sizeof(head) - hl, "\r\n");
-	if (conn_write(x->cl->fd, head, hl, x->conf->send_timeout * 1000) ==
-	    0 && (x->req.method == NULL || strcmp(x->req.method, "HEAD")))
-		conn_write(x->cl->fd, body, bl, x->conf->send_timeout * 1000);
+	rc = conn_write(x->cl->fd, head, hl, x->conf->send_timeout * 1000);
+	if (rc == 0 && len > 0 && (x->req.method == NULL ||
+	    strcmp(x->req.method, "HEAD")))
+		rc = conn_write(x->cl->fd, body, len,
+		    x->conf->send_timeout * 1000);
 	if (!x->keepalive)
 		x->linger = 1;
 	x->log.status = status;
-	x->log.bytes = bl;
+	x->log.bytes = len;
 	if (x->log.client == NULL) {
 		clock_gettime(CLOCK_REALTIME, &x->log.start);
 		x->log.client = x->peertext;
 	}
 	accesslog_write(&x->log);
+	return (rc == 0 && x->keepalive);
+}
+
+/* Answer status with a JSON-RPC error object as the body. */
+void
+request_error(struct exchange *x, int status, const char *message)
+{
+	char	 body[512];
+	int	 bl;
+
+	bl = snprintf(body, sizeof(body), "{\"jsonrpc\":\"2.0\",\"error\":"
+	    "{\"code\":-32000,\"message\":\"%s\"},\"id\":null}\n", message);
+	request_reply(x, status, status == 503 ?
+	    "Content-Type: application/json\r\nCache-Control: no-store\r\n"
+	    "Retry-After: 5\r\n" :
+	    "Content-Type: application/json\r\nCache-Control: no-store\r\n",
+	    body, bl);
 }
 
 /*
@@ -346,6 +355,7 @@ request_handle(struct exchange *x)
 	int			 status;
 
 	memset(&x->log, 0, sizeof(x->log));
+	x->extra[0] = '\0';
 	clock_gettime(CLOCK_REALTIME, &x->log.start);
 	x->log.client = x->peertext;
 	x->origin = NULL;
