@@ -314,6 +314,8 @@ static const struct intkey intkeys[] = {
 	{ "stream_share",		OFF(stream_share), 1, 100, 0 },
 	{ "max_streams_per_client",	OFF(max_streams_per_client), 1,
 					    MAX_WORKERS_CAP, 0 },
+	{ "max_conns_per_client",	OFF(max_conns_per_client), 0,
+					    MAX_WORKERS_CAP, 0 },
 	{ "header_timeout",		OFF(header_timeout), 1, 3600, 0 },
 	{ "keepalive_timeout",		OFF(keepalive_timeout), 1, 3600, 0 },
 	{ "upstream_timeout",		OFF(upstream_timeout), 1, 3600, 0 },

@@ -120,6 +120,7 @@ struct config {
 	int		 max_workers;
 	int		 stream_share;	/* % of max_workers streams may hold */
 	int		 max_streams_per_client;
+	int		 max_conns_per_client;	/* 0: no limit */
 	int		 header_timeout;	/* s, request head */
 	int		 keepalive_timeout;	/* s, idle client between requests */
 	int		 upstream_timeout;	/* s, to the upstream's head: 504 */
@@ -189,6 +190,8 @@ struct scoreboard *scoreboard_create(int nslots);
 void	 scoreboard_set(struct scoreboard *sb, int i, enum slot_state st);
 int	 scoreboard_count(const struct scoreboard *sb, enum slot_state st);
 int	 scoreboard_streams_from(const struct scoreboard *sb,
+	    const struct sockaddr_storage *client);
+int	 scoreboard_conns_from(const struct scoreboard *sb,
 	    const struct sockaddr_storage *client);
 const char *scoreboard_state_name(enum slot_state st);
 

@@ -59,4 +59,7 @@ drop_privileges(const struct config *conf)
 	/* setuid made us dumpable again: keep tokens out of core files */
 	if (prctl(PR_SET_DUMPABLE, 0) == -1)
 		log_warn("PR_SET_DUMPABLE");
+	/* nothing a worker runs may gain privileges (setuid binaries) */
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1)
+		log_warn("PR_SET_NO_NEW_PRIVS");
 }

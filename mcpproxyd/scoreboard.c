@@ -77,6 +77,23 @@ scoreboard_streams_from(const struct scoreboard *sb,
 	return (n);
 }
 
+/* Count the connections held for the client address (port ignored). */
+int
+scoreboard_conns_from(const struct scoreboard *sb,
+    const struct sockaddr_storage *client)
+{
+	int	 i, n = 0, st;
+
+	for (i = 0; i < sb->nslots; i++) {
+		st = __atomic_load_n(&sb->slot[i].state, __ATOMIC_ACQUIRE);
+		if (st != SLOT_EMPTY && st != SLOT_STARTING &&
+		    st != SLOT_IDLE && st != SLOT_EXITING &&
+		    same_addr(&sb->slot[i].client, client))
+			n++;
+	}
+	return (n);
+}
+
 /* Short name of a state for logs. */
 const char *
 scoreboard_state_name(enum slot_state st)

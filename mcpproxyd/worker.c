@@ -212,6 +212,21 @@ worker_main(struct config *conf, struct scoreboard *sb, int slot, int wakefd)
 			cl.off = cl.len = 0;
 			cl.eof = 0;
 			x.linger = 0;
+			/* one address may not take the whole pool */
+			if (conf->max_conns_per_client > 0 &&
+			    scoreboard_conns_from(sb, &x.peer) >
+			    conf->max_conns_per_client) {
+				memset(&x.req, 0, sizeof(x.req));
+				x.keepalive = 0;
+				x.origin = NULL;
+				x.extra[0] = '\0';
+				memset(&x.log, 0, sizeof(x.log));
+				request_error(&x, 429,
+				    "too many connections from this address");
+				linger_close(fd);
+				close(fd);
+				break;
+			}
 			auth_refresh_keys(1);
 			serve(&x);
 			if (x.linger)
