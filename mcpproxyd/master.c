@@ -10,7 +10,6 @@
  * reload_grace seconds, as Apache's graceful restart does.
  */
 #include <sys/types.h>
-#include <sys/prctl.h>
 #include <sys/wait.h>
 
 #include <errno.h>
@@ -89,15 +88,11 @@ spawn(struct config *conf, struct scoreboard *sb, int i)
 		scoreboard_set(sb, i, SLOT_EMPTY);
 		return (-1);
 	case 0:
-		/* die with the master so that a restart can bind again */
-		if (prctl(PR_SET_PDEATHSIG, SIGTERM) == -1 ||
-		    getppid() != master)
-			_exit(1);
 		close(sigpipe[0]);
 		if (conf->pidfd != -1)
 			close(conf->pidfd);	/* the lock is the master's */
 		s->pid = getpid();
-		worker_main(conf, sb, i, sigpipe[1]);
+		worker_main(conf, sb, i, sigpipe[1], master);
 	}
 	s->pid = pid;
 	return (0);

@@ -204,7 +204,7 @@ void	 drop_privileges(const struct config *conf);
 
 /* worker.c */
 void	 worker_main(struct config *conf, struct scoreboard *sb, int slot,
-	    int wakefd) __attribute__((noreturn));
+	    int wakefd, pid_t master) __attribute__((noreturn));
 struct upstream *worker_upstream(void);
 void	 worker_notice(void);
 

@@ -7,6 +7,7 @@
  */
 #include <sys/types.h>
 #include <sys/epoll.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -142,7 +143,8 @@ serve(struct exchange *x)
  * (SIGTERM: finish the connection in hand, then go).
  */
 void
-worker_main(struct config *conf, struct scoreboard *sb, int slot, int wakefd)
+worker_main(struct config *conf, struct scoreboard *sb, int slot, int wakefd,
+    pid_t master)
 {
 	struct epoll_event	 ev, evs[MAX_LISTENERS];
 	struct exchange		 x;
@@ -155,6 +157,12 @@ worker_main(struct config *conf, struct scoreboard *sb, int slot, int wakefd)
 	wconf = conf;
 	worker_signals();
 	drop_privileges(conf);
+	/*
+	 * Die with the master, so that a restart can bind again.  Set after
+	 * the privilege drop: a change of credentials clears it.
+	 */
+	if (prctl(PR_SET_PDEATHSIG, SIGTERM) == -1 || getppid() != master)
+		_exit(1);
 	auth_worker_init(conf);
 	if ((epfd = epoll_create1(EPOLL_CLOEXEC)) == -1)
 		fatal("epoll_create1");

@@ -141,6 +141,10 @@ pass "close-delimited upstream answer re-framed as chunked"
 out=$(curl -s -N "$B/sse")
 [ "$(echo "$out" | grep -c '^data: event')" = 5 ] || fail "sse: $out"
 pass "event stream relayed"
+curl -s -N -m 1 "$B/sse?n=50" >/dev/null
+wait_grep "$T/upstream.log" 5 -q "sse closed by the peer after" ||
+    fail "the upstream stream went on after the client left"
+pass "a client that leaves ends its upstream request"
 
 # --- 504 -------------------------------------------------------------------------
 out=$(curl -s -D- "$B/slow")

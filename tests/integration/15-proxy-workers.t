@@ -77,4 +77,37 @@ pass "pool grew to $(workers | wc -l) workers; ordinary requests still served"
 kill $streams 2>/dev/null
 wait $streams 2>/dev/null
 kill -0 "$MASTER" || fail "master died"
+
+# --- all workers busy: a new connection waits in the backlog ------------------
+P2=$(free_port) || fail "no port"
+sed "s/127.0.0.1:$P/127.0.0.1:$P2/; s|pid_file = .*|pid_file = $T/second.pid|; s/^max_workers = 8/max_workers = 2/; s/^start_workers = 2/start_workers = 2/; s/^min_spare = 1/min_spare = 1/; s/^max_spare = 4/max_spare = 2/; s/^upstream_timeout = 60/upstream_timeout = 3/; s/^stream_share = 50/stream_share = 100/" \
+    "$PROXY_CONF" >"$T/second.conf"
+spawn "$T/second.log" "$MCPPROXYD" -d -f "$T/second.conf"
+SECOND=$SPAWNED_PID
+wait_port 127.0.0.1 "$P2" || fail "second proxy did not start"
+curl -s -o /dev/null "http://127.0.0.1:$P2/slow" &
+h1=$!
+curl -s -o /dev/null "http://127.0.0.1:$P2/slow" &
+h2=$!
+sleep 1
+c=$(curl -s -o /dev/null -m 20 -w '%{http_code}' "http://127.0.0.1:$P2/api")
+wait $h1 $h2
+[ "$c" = 200 ] || fail "request while both workers were busy: $c (want 200 after a wait)"
+pass "with max_workers busy, a new connection waited in the backlog and was served"
+
+# --- workers die with their master (a restart can bind again) -----------------
+kids=$(pgrep -P "$(cat "$T/second.pid")")
+[ -n "$kids" ] || fail "no workers under the second master"
+kill -KILL "$(cat "$T/second.pid")"
+n=0
+for k in $kids; do
+	while kill -0 "$k" 2>/dev/null; do
+		n=$((n + 1)); [ $n -gt 100 ] && fail "worker $k outlived its master"
+		sleep 0.1
+	done
+done
+spawn "$T/third.log" "$MCPPROXYD" -d -f "$T/second.conf"
+wait_port 127.0.0.1 "$P2" || fail "could not bind again after the master died: $(cat "$T/third.log")"
+curl -sf "http://127.0.0.1:$P2/api" >/dev/null || fail "restarted proxy does not serve"
+pass "workers died with their killed master; a new one binds at once"
 exit 0

@@ -20,7 +20,8 @@ MASTER=$(cat "$T/mcpproxyd.pid")
 # --- HUP under load, with a stream open across the reloads ----------------
 curl -s -N "$B/sse?n=40" >"$T/stream.out" 2>&1 &
 stream=$!
-wrk -t2 -c8 -d7s "$B/api" >"$T/wrk.out" 2>&1 &
+# --timeout: a slow answer on a loaded machine is not a lost request
+wrk -t2 -c8 -d7s --timeout 20s "$B/api" >"$T/wrk.out" 2>&1 &
 load=$!
 sleep 1
 for i in 1 2 3 4 5; do

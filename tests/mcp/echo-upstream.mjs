@@ -33,7 +33,11 @@ const server = http.createServer((req, res) => {
 				res.write(`data: event ${++n}\n\n`);
 				if (n === total) { clearInterval(t); res.end(); }
 			}, 200);
-			res.on('close', () => clearInterval(t));
+			res.on('close', () => {
+				clearInterval(t);
+				if (n < total)
+					console.log(`sse closed by the peer after ${n} of ${total}`);
+			});
 			return;
 		}
 		res.writeHead(200, {
