@@ -29,7 +29,7 @@ CFLAGS		?= -O2 -g
 WARNINGS	 = -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
 		   -Wmissing-prototypes -Wsign-compare -Wpointer-arith \
 		   -Wformat=2 -Wwrite-strings -Wundef -Wvla
-PKGS		 = openssl libjwt jansson libcurl inih
+PKGS		 = openssl jansson libcurl inih
 PKG_CFLAGS	:= $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS	:= $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
