@@ -84,17 +84,29 @@ accesslog_reopen(void)
 void
 accesslog_session(struct logrec *r, const char *id)
 {
-	unsigned char	 md[EVP_MAX_MD_SIZE];
-	unsigned int	 mdlen;
-	int		 i;
+	static EVP_MD		*sha256;	/* fetched once, not per call */
+	static EVP_MD_CTX	*ctx;
+	static const char	 hex[] = "0123456789abcdef";
+	unsigned char		 md[EVP_MAX_MD_SIZE];
+	int			 i;
 
-	if (id == NULL || EVP_Digest(id, strlen(id), md, &mdlen,
-	    EVP_sha256(), NULL) != 1) {
-		r->session[0] = '\0';
+	r->session[0] = '\0';
+	if (id == NULL)
 		return;
+	if (sha256 == NULL && (sha256 = EVP_MD_fetch(NULL, "SHA256",
+	    NULL)) == NULL)
+		return;
+	if (ctx == NULL && (ctx = EVP_MD_CTX_new()) == NULL)
+		return;
+	if (EVP_DigestInit_ex(ctx, sha256, NULL) != 1 ||
+	    EVP_DigestUpdate(ctx, id, strlen(id)) != 1 ||
+	    EVP_DigestFinal_ex(ctx, md, NULL) != 1)
+		return;
+	for (i = 0; i < 8; i++) {
+		r->session[2 * i] = hex[md[i] >> 4];
+		r->session[2 * i + 1] = hex[md[i] & 15];
 	}
-	for (i = 0; i < 8; i++)
-		snprintf(r->session + 2 * i, 3, "%02x", md[i]);
+	r->session[16] = '\0';
 }
 
 /* Write the line for one finished request. */
@@ -102,8 +114,10 @@ void
 accesslog_write(const struct logrec *r)
 {
 	struct timespec	 end;
+	static char	 stamp[32];
+	static time_t	 stamp_sec = -1;
 	struct tm	 tm;
-	char		 line[1024], stamp[32];
+	char		 line[1024];
 	double		 secs;
 	int		 n;
 
@@ -112,8 +126,11 @@ accesslog_write(const struct logrec *r)
 	clock_gettime(CLOCK_REALTIME, &end);
 	secs = (end.tv_sec - r->start.tv_sec) +
 	    (end.tv_nsec - r->start.tv_nsec) / 1e9;
-	gmtime_r(&end.tv_sec, &tm);
-	strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%S", &tm);
+	if (end.tv_sec != stamp_sec) {	/* format the time once a second */
+		gmtime_r(&end.tv_sec, &tm);
+		strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%S", &tm);
+		stamp_sec = end.tv_sec;
+	}
 	n = snprintf(line, sizeof(line),
 	    "%s.%03ldZ %s \"%s %s\" %d %llu %.3f upstream=%s rpc=%s tool=%s "
 	    "session=%s sub=%s\n", stamp, end.tv_nsec / 1000000, r->client,

@@ -112,6 +112,9 @@ conn_fill(struct conn *c, int timeout_ms)
 		errno = ENOBUFS;
 		return (-1);
 	}
+	/* an answer we just asked for is not there yet: wait, then read */
+	if (c->wait_first && wait_fd(c->fd, POLLIN, deadline, c->idle) == -1)
+		return (-1);
 	for (;;) {
 		n = recv(c->fd, c->buf + c->len, c->size - c->len,
 		    MSG_DONTWAIT);

@@ -270,6 +270,7 @@ struct conn {
 	size_t		 len;		/* end of unused bytes */
 	int		 eof;
 	int		 idle;		/* between requests: a stop ends the wait */
+	int		 wait_first;	/* poll before recv: data is not there yet */
 };
 extern volatile sig_atomic_t worker_quit;	/* TERM: stop now */
 extern volatile sig_atomic_t worker_graceful;	/* USR2: finish, then go */

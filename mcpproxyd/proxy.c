@@ -20,22 +20,49 @@
 #include "log.h"
 #include "mcpproxyd.h"
 
-static const char *hop_headers[] = {
-	"Connection", "Keep-Alive", "Proxy-Connection", "TE", "Trailer",
-	"Transfer-Encoding", "Upgrade", "Proxy-Authorization",
-	"Proxy-Authenticate", "Content-Length", NULL
+static const struct {
+	const char	*name;
+	size_t		 len;
+} hop_headers[] = {
+#define H(s)	{ s, sizeof(s) - 1 }
+	H("Connection"), H("Keep-Alive"), H("Proxy-Connection"), H("TE"),
+	H("Trailer"), H("Transfer-Encoding"), H("Upgrade"),
+	H("Proxy-Authorization"), H("Proxy-Authenticate"),
+	H("Content-Length")
+#undef H
 };
 
 /* Is this header for this hop only (RFC 9110 7.6.1)? */
 static int
 hop_by_hop(const char *name, const char *connection)
 {
-	size_t	 i;
+	size_t	 i, len = strlen(name);
 
-	for (i = 0; hop_headers[i] != NULL; i++)
-		if (!strcasecmp(name, hop_headers[i]))
+	/* the length first: most headers are not hop-by-hop */
+	for (i = 0; i < sizeof(hop_headers) / sizeof(hop_headers[0]); i++)
+		if (hop_headers[i].len == len &&
+		    !strcasecmp(name, hop_headers[i].name))
 			return (1);
 	return (connection != NULL && http_list_has(connection, name));
+}
+
+/* Append "name: value\r\n" at *off; -1 when it does not fit. */
+static int
+put_header(char *buf, size_t size, size_t *off, const char *name,
+    const char *value)
+{
+	size_t	 nl = strlen(name), vl = strlen(value);
+
+	if (nl + vl + 4 >= size - *off)
+		return (-1);
+	memcpy(buf + *off, name, nl);
+	buf[*off + nl] = ':';
+	buf[*off + nl + 1] = ' ';
+	memcpy(buf + *off + nl + 2, value, vl);
+	buf[*off + nl + 2 + vl] = '\r';
+	buf[*off + nl + 3 + vl] = '\n';
+	*off += nl + vl + 4;
+	return (0);
 }
 
 /* snprintf into buf at *off; returns -1 when it does not fit. */
@@ -106,8 +133,7 @@ build_request(const struct exchange *x, char *buf, size_t size)
 		    a->subject_header)) || (a->scopes_header &&
 		    !strcasecmp(name, a->scopes_header))))
 			continue;
-		if (put(buf, size, &off, "%s: %s\r\n", name,
-		    r->hdr[i].value) == -1)
+		if (put_header(buf, size, &off, name, r->hdr[i].value) == -1)
 			return (-1);
 	}
 	if (a != NULL && x->authed && a->subject_header && put(buf, size, &off,
@@ -177,7 +203,9 @@ read_response(struct exchange *x, struct upstream *u,
 			    x->rt->url, x->conf->upstream_timeout);
 			return (504);
 		}
+		c->wait_first = got == 0;	/* saves a recv that fails */
 		n = conn_fill(c, (int)(deadline - conn_now_ms()));
+		c->wait_first = 0;
 		if (n > 0) {
 			got += n;
 			continue;
@@ -213,11 +241,19 @@ send_request(struct exchange *x, struct upstream *u, char *head, int hl)
  * the upstream removed, ours added.  *chunk_out says whether the body
  * goes out chunked.  Returns 0 or -1.
  */
+/*
+ * The response head waits here until the first body bytes (or the end)
+ * can go out with it in one write; before the proxy waits for more from
+ * the upstream it is flushed, so a stream's head is never held back.
+ */
+static char	 head_buf[16384 + 2048];
+static size_t	 head_pending;
+
 static int
 send_response_head(struct exchange *x, const struct http_response *resp,
     int *chunk_out)
 {
-	char		 buf[16384 + 2048];
+	char		*buf = head_buf;
 	const char	*conn, *sid;
 	size_t		 off = 0, i;
 
@@ -232,7 +268,7 @@ send_response_head(struct exchange *x, const struct http_response *resp,
 	}
 	if (worker_graceful)
 		x->keepalive = 0;	/* finishing: this answer is the last */
-	if (put(buf, sizeof(buf), &off, "HTTP/1.1 %d %s\r\n", resp->status,
+	if (put(buf, sizeof(head_buf), &off, "HTTP/1.1 %d %s\r\n", resp->status,
 	    resp->reason && *resp->reason ? resp->reason :
 	    http_reason(resp->status)) == -1)
 		return (-1);
@@ -241,36 +277,56 @@ send_response_head(struct exchange *x, const struct http_response *resp,
 
 		if (hop_by_hop(name, conn) || cors_header_owned(name))
 			continue;
-		if (put(buf, sizeof(buf), &off, "%s: %s\r\n", name,
+		if (put_header(buf, sizeof(head_buf), &off, name,
 		    resp->hdr[i].value) == -1)
 			return (-1);
 	}
 	if (resp->framing == HTTP_BODY_LENGTH || (resp->framing ==
 	    HTTP_BODY_NONE && !strcmp(x->req.method, "HEAD") &&
 	    http_header_get(resp->hdr, resp->nhdr, "Content-Length"))) {
-		if (put(buf, sizeof(buf), &off, "Content-Length: %llu\r\n",
+		if (put(buf, sizeof(head_buf), &off, "Content-Length: %llu\r\n",
 		    (unsigned long long)resp->content_length) == -1)
 			return (-1);
 	}
-	if (*chunk_out && put(buf, sizeof(buf), &off,
+	if (*chunk_out && put(buf, sizeof(head_buf), &off,
 	    "Transfer-Encoding: chunked\r\n") == -1)
 		return (-1);
-	if (!x->keepalive && put(buf, sizeof(buf), &off,
+	if (!x->keepalive && put(buf, sizeof(head_buf), &off,
 	    "Connection: close\r\n") == -1)
 		return (-1);
-	if (x->keepalive && x->req.minor == 0 && put(buf, sizeof(buf), &off,
+	if (x->keepalive && x->req.minor == 0 && put(buf, sizeof(head_buf), &off,
 	    "Connection: keep-alive\r\n") == -1)
 		return (-1);
 	if (x->origin != NULL)
 		off += cors_headers(x->srv, x->origin, buf + off,
-		    sizeof(buf) - off - 2);
-	if (put(buf, sizeof(buf), &off, "\r\n") == -1)
+		    sizeof(head_buf) - off - 2);
+	if (put(buf, sizeof(head_buf), &off, "\r\n") == -1)
 		return (-1);
 	if (x->log.session[0] == '\0' &&
 	    (sid = http_header_get(resp->hdr, resp->nhdr, "Mcp-Session-Id")))
 		accesslog_session(&x->log, sid);
 	x->log.status = resp->status;
-	return (conn_write(x->cl->fd, buf, off, x->conf->send_timeout * 1000));
+	head_pending = off;
+	return (0);
+}
+
+/* Write what is pending of the head, then iov (may be empty). */
+static int
+send_with_head(struct exchange *x, struct iovec *iov, int n)
+{
+	struct iovec	 all[4];
+	int		 k = 0, i;
+
+	if (head_pending > 0) {
+		all[k].iov_base = head_buf;
+		all[k++].iov_len = head_pending;
+		head_pending = 0;
+	}
+	for (i = 0; i < n && k < 4; i++)
+		all[k++] = iov[i];
+	if (k == 0)
+		return (0);
+	return (conn_writev(x->cl->fd, all, k, x->conf->send_timeout * 1000));
 }
 
 /* Write len body bytes to the client, as one chunk when chunking. */
@@ -283,16 +339,18 @@ send_data(struct exchange *x, const char *p, size_t len, int chunk_out)
 	if (len == 0)
 		return (0);
 	x->log.bytes += len;
-	if (!chunk_out)
-		return (conn_write(x->cl->fd, p, len,
-		    x->conf->send_timeout * 1000));
+	if (!chunk_out) {
+		iov[0].iov_base = (void *)(uintptr_t)p;
+		iov[0].iov_len = len;
+		return (send_with_head(x, iov, 1));
+	}
 	iov[0].iov_base = size;
 	iov[0].iov_len = snprintf(size, sizeof(size), "%zx\r\n", len);
 	iov[1].iov_base = (void *)(uintptr_t)p;
 	iov[1].iov_len = len;
 	iov[2].iov_base = (void *)(uintptr_t)"\r\n";
 	iov[2].iov_len = 2;
-	return (conn_writev(x->cl->fd, iov, 3, x->conf->send_timeout * 1000));
+	return (send_with_head(x, iov, 3));
 }
 
 /*
@@ -361,6 +419,7 @@ relay_body(struct exchange *x, struct upstream *u,
     const struct http_response *resp, int chunk_out)
 {
 	struct pollfd	 pfd[2];
+	struct iovec	 tail;
 	struct chunked	 ch;
 	uint64_t	 left = resp->content_length;
 	int		 rc, n, idle = x->conf->stream_idle_timeout * 1000;
@@ -372,6 +431,8 @@ relay_body(struct exchange *x, struct upstream *u,
 			break;
 		if (u->in.off == u->in.len)
 			u->in.off = u->in.len = 0;
+		if (head_pending > 0 && send_with_head(x, NULL, 0) == -1)
+			return (-1);
 		pfd[0].fd = u->fd;
 		pfd[0].events = POLLIN;
 		pfd[1].fd = x->cl->fd;
@@ -417,10 +478,9 @@ relay_body(struct exchange *x, struct upstream *u,
 	}
 	if (rc == -1)
 		return (-1);
-	if (chunk_out && conn_write(x->cl->fd, "0\r\n\r\n", 5,
-	    x->conf->send_timeout * 1000) == -1)
-		return (-1);
-	return (0);
+	tail.iov_base = (void *)(uintptr_t)"0\r\n\r\n";
+	tail.iov_len = 5;
+	return (send_with_head(x, &tail, chunk_out ? 1 : 0));
 }
 
 /* May this request be sent twice (RFC 9110 9.2.2)? */
@@ -485,6 +545,7 @@ proxy_forward(struct exchange *x, struct upstream *u)
 		    "upstream timed out" : "upstream unavailable");
 		return (x->keepalive);
 	}
+	head_pending = 0;
 	if (send_response_head(x, &resp, &chunk_out) == -1) {
 		upstream_close(u);
 		accesslog_write(&x->log);

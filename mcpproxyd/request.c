@@ -48,10 +48,14 @@ request_read_head(struct exchange *x, int first, size_t *hlen)
 		if (have > conf->lim.max_request_line &&
 		    memchr(c->buf + c->off, '\n',
 		    conf->lim.max_request_line) == NULL) {
+			log_info("%s: bad request: request line too long",
+			    x->peertext);
 			request_error(x, 414, "request line too long");
 			return (-1);
 		}
 		if (have >= conf->lim.max_head) {
+			log_info("%s: bad request: request head too large",
+			    x->peertext);
 			request_error(x, 431, "request head too large");
 			return (-1);
 		}
@@ -59,9 +63,10 @@ request_read_head(struct exchange *x, int first, size_t *hlen)
 			if (worker_quit)
 				return (0);
 			c->idle = 1;
+			c->wait_first = !first;	/* the client reads our answer first */
 			n = conn_fill(c, (first ? conf->header_timeout :
 			    conf->keepalive_timeout) * 1000);
-			c->idle = 0;
+			c->idle = c->wait_first = 0;
 		} else {
 			/* the whole head within header_timeout: no slowloris */
 			if (deadline == 0)
@@ -80,6 +85,8 @@ request_read_head(struct exchange *x, int first, size_t *hlen)
 			continue;
 		}
 		if (n == -1 && errno == ETIMEDOUT && c->len > c->off) {
+			log_info("%s: bad request: request head timed out",
+			    x->peertext);
 			request_error(x, 408, "request head timed out");
 			return (-1);
 		}
@@ -165,7 +172,8 @@ request_read_body(struct exchange *x)
 		rc = chunked_decode(&ch, c->buf + c->off, c->len - c->off,
 		    &used, &dlen, &why);
 		if (rc == -1) {
-			log_debug("%s: bad chunked body: %s", x->peertext, why);
+			log_info("%s: bad request: bad chunked body: %s",
+			    x->peertext, why);
 			return (400);
 		}
 		if (rc == -2 || body_append(x, c->buf + c->off, dlen) == -1)
@@ -414,10 +422,15 @@ request_handle(struct exchange *x)
 	if (x->rt->auth != NULL && (status = auth_request(x)) != -1)
 		return (status);
 	if ((status = request_read_body(x)) != 0) {
-		if (status > 0)
-			request_error(x, status, status == 413 ?
-			    "request body too large" : status == 408 ?
-			    "request body timed out" : "bad request body");
+		if (status > 0) {
+			why = status == 413 ? "request body too large" :
+			    status == 408 ? "request body timed out" :
+			    "bad request body";
+			if (status != 400)	/* 400: logged with its cause */
+				log_info("%s: bad request: %s", x->peertext,
+				    why);
+			request_error(x, status, why);
+		}
 		return (0);
 	}
 	x->keepalive = r->keepalive && !worker_graceful;
