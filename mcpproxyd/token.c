@@ -466,16 +466,82 @@ ecdsa_der(const struct alginfo *a, const unsigned char *sig,
 	return (*derlen > 0 ? 0 : -1);
 }
 
+/*
+ * Verification contexts set up once per key and algorithm and copied
+ * for each token: setting one up costs OpenSSL 3 about a quarter of an
+ * RSA-2048 verification (7 of 25 us here).  The one module state, kept
+ * only as a cache: each template holds a reference to its key, so a
+ * key of an old key file stays alive (and its address unused) until
+ * the cache is cleared, when the key file's serial changes.
+ */
+#define VCACHE_SIZE	32
+
+static struct {
+	EVP_PKEY		*pkey;
+	const struct alginfo	*alg;
+	EVP_MD_CTX		*tmpl;
+} vcache[VCACHE_SIZE];
+static size_t		 vcache_next;
+static uint64_t		 vcache_serial;
+
+static void
+vcache_clear(void)
+{
+	size_t	 i;
+
+	for (i = 0; i < VCACHE_SIZE; i++) {
+		EVP_MD_CTX_free(vcache[i].tmpl);
+		vcache[i].tmpl = NULL;
+		vcache[i].pkey = NULL;
+		vcache[i].alg = NULL;
+	}
+	vcache_next = 0;
+}
+
+/* A verification context ready for a, pkey; NULL on an OpenSSL error. */
+static EVP_MD_CTX *
+vcache_get(const struct alginfo *a, EVP_PKEY *pkey)
+{
+	EVP_MD_CTX	*ctx;
+	EVP_PKEY_CTX	*pctx = NULL;
+	const EVP_MD	*md = alg_md(a);
+	size_t		 i;
+
+	for (i = 0; i < VCACHE_SIZE; i++)
+		if (vcache[i].pkey == pkey && vcache[i].alg == a)
+			return (vcache[i].tmpl);
+	if ((ctx = EVP_MD_CTX_new()) == NULL ||
+	    EVP_DigestVerifyInit(ctx, &pctx, md, NULL, pkey) != 1)
+		goto fail;
+	if (a->kind == SIG_PKCS1 &&
+	    EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PADDING) != 1)
+		goto fail;
+	if (a->kind == SIG_PSS &&
+	    (EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PSS_PADDING) != 1 ||
+	    EVP_PKEY_CTX_set_rsa_mgf1_md(pctx, md) != 1 ||
+	    EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, RSA_PSS_SALTLEN_DIGEST) !=
+	    1))
+		goto fail;
+	i = vcache_next++ % VCACHE_SIZE;
+	EVP_MD_CTX_free(vcache[i].tmpl);
+	vcache[i].pkey = pkey;
+	vcache[i].alg = a;
+	vcache[i].tmpl = ctx;
+	return (ctx);
+ fail:
+	EVP_MD_CTX_free(ctx);
+	return (NULL);
+}
+
 /* The signature over msg: 0 when it verifies, -1 with *why otherwise. */
 static int
 verify(const struct alginfo *a, EVP_PKEY *pkey, const unsigned char *msg,
     size_t msglen, const unsigned char *sig, size_t siglen,
     const char **why)
 {
-	EVP_MD_CTX	*ctx = NULL;
-	EVP_PKEY_CTX	*pctx = NULL;
+	static EVP_MD_CTX *work;
+	EVP_MD_CTX	*tmpl;
 	unsigned char	*der = NULL;
-	const EVP_MD	*md = alg_md(a);
 	int		 derlen, ok = 0;
 
 	*why = "signature does not verify";
@@ -502,21 +568,12 @@ verify(const struct alginfo *a, EVP_PKEY *pkey, const unsigned char *msg,
 			return (-1);
 		}
 	}
-	if ((ctx = EVP_MD_CTX_new()) == NULL ||
-	    EVP_DigestVerifyInit(ctx, &pctx, md, NULL, pkey) != 1)
+	if ((tmpl = vcache_get(a, pkey)) == NULL ||
+	    (work == NULL && (work = EVP_MD_CTX_new()) == NULL) ||
+	    EVP_MD_CTX_copy_ex(work, tmpl) != 1)
 		goto out;
-	if (a->kind == SIG_PKCS1 &&
-	    EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PADDING) != 1)
-		goto out;
-	if (a->kind == SIG_PSS &&
-	    (EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PSS_PADDING) != 1 ||
-	    EVP_PKEY_CTX_set_rsa_mgf1_md(pctx, md) != 1 ||
-	    EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, RSA_PSS_SALTLEN_DIGEST) !=
-	    1))
-		goto out;
-	ok = EVP_DigestVerify(ctx, sig, siglen, msg, msglen) == 1;
+	ok = EVP_DigestVerify(work, sig, siglen, msg, msglen) == 1;
  out:
-	EVP_MD_CTX_free(ctx);
 	OPENSSL_free(der);
 	ERR_clear_error();
 	return (ok ? 0 : -1);
@@ -696,6 +753,11 @@ check(struct tok *t, const char *token, size_t len, const struct keyfile *kf,
 	if (strcmp(a->name, key->alg) != 0)
 		return (fail(why, TOKEN_BAD_ALG,
 		    "alg is not the one the key allows"));
+	/* a new key file: the prepared contexts belong to the old one */
+	if (keyfile_serial(kf) != vcache_serial) {
+		vcache_clear();
+		vcache_serial = keyfile_serial(kf);
+	}
 	if (verify(a, key->pkey, (const unsigned char *)token, t->signed_len,
 	    t->sig, t->slen, why) == -1)
 		return (TOKEN_BAD_SIGNATURE);
