@@ -13,7 +13,20 @@
  * - Transfer-Encoding in a request: only one line, exactly "chunked";
  *   an empty value is 400, any other coding or a list is 501;
  * - the request target may only hold RFC 3986 path/query characters
- *   with well-formed %XX; absolute- and authority-form are 400;
+ *   with well-formed %XX;
+ * - absolute-form (RFC 9112 3.2.2) is accepted for the http and https
+ *   schemes only (any other scheme is 400) and normalised in place to
+ *   origin-form: the target becomes the path and query, "/" if the path
+ *   is empty (also for OPTIONS); the authority must pass the Host rules
+ *   below (no userinfo, no empty port).  The authority then IS the
+ *   Host: a Host field must still be present on HTTP/1.1, single and
+ *   valid (RFC 9112 3.2), but its value is ignored and replaced by the
+ *   authority in the field table, so every later reader (allowed_hosts,
+ *   X-Forwarded-Host, the resource metadata) sees one and the same
+ *   host; an HTTP/1.0 request without Host gets a Host field made from
+ *   the authority;
+ * - authority-form is 400 outside CONNECT; CONNECT itself is 501 (this
+ *   is not a forward proxy), whatever its target;
  * - HTTP/1.2 and the like are 505, not read as 1.1;
  * - Host must be non-empty reg-name (ALPHA DIGIT - . _ ~) or an
  *   [IPv6] literal, with an optional 1-5 digit port;
@@ -38,6 +51,7 @@ struct framing {
 	const char	*te;		/* the first one */
 	size_t		 nhost;
 	const char	*host;
+	size_t		 hosti;		/* its index in the field table */
 	int		 close;		/* Connection: close */
 	int		 keepalive;	/* Connection: keep-alive */
 	int		 badcl;		/* malformed or disagreeing lengths */
@@ -266,14 +280,103 @@ valid_origin(const char *t, size_t n)
 	return (1);
 }
 
-/* method SP request-target SP HTTP-version, split in place. */
+static int	valid_host(const char *);
+
+/* Is s[0..n) "http://" or "https://" (any case)?  Its length or 0. */
+static size_t
+http_scheme(const char *s, size_t n)
+{
+	if (n >= 7 && strncasecmp(s, "http://", 7) == 0)
+		return (7);
+	if (n >= 8 && strncasecmp(s, "https://", 8) == 0)
+		return (8);
+	return (0);
+}
+
+/* host ":" port, as CONNECT takes: a name, ':' and nothing but digits. */
+static int
+authority_form(const char *s, size_t n)
+{
+	size_t	 i, c;
+
+	for (c = 0; c < n && s[c] != ':' && s[c] != '/'; c++)
+		;
+	if (c == 0 || c == n || s[c] != ':')
+		return (0);
+	for (i = c + 1; i < n && is_digit(s[i]); i++)
+		;
+	return (i == n);
+}
+
+/* Does s[0..n) start with scheme ":" (RFC 3986 3.1)? */
+static int
+has_scheme(const char *s, size_t n)
+{
+	size_t	 i;
+
+	if (n == 0 || !((s[0] >= 'a' && s[0] <= 'z') ||
+	    (s[0] >= 'A' && s[0] <= 'Z')))
+		return (0);
+	for (i = 1; i < n && (is_alnum(s[i]) || s[i] == '+' || s[i] == '-' ||
+	    s[i] == '.'); i++)
+		;
+	return (i < n && s[i] == ':');
+}
+
+/*
+ * Absolute-form target line[t..e) with an http or https scheme, made
+ * origin-form in place (line[e] is the SP before the version, and
+ * becomes the NUL that ends the target).  The bytes of the scheme make
+ * room: "Host\0" is written over them (*hostname, the field name for
+ * an HTTP/1.0 request that has no Host field), then the authority and
+ * its NUL (req->host), then the target, with a '/' put in front of it
+ * when the path is empty.  Returns 0 or 400.
+ */
+static int
+absolute_form(char *line, size_t t, size_t e, struct http_request *req,
+    char **hostname, const char **why)
+{
+	size_t	 s, a, p, alen;
+
+	if ((s = http_scheme(line + t, e - t)) == 0) {
+		*why = "unsupported scheme in absolute-form target";
+		return (400);
+	}
+	for (a = t + s, p = a; p < e && line[p] != '/' && line[p] != '?';
+	    p++)
+		;
+	alen = p - a;
+	memmove(line + t + 5, line + a, alen);	/* 5 <= s - 2 */
+	line[t + 5 + alen] = '\0';
+	memcpy(line + t, "Host", 5);
+	*hostname = line + t;
+	req->host = line + t + 5;
+	if (!valid_host(req->host)) {
+		*why = "bad authority in absolute-form target";
+		return (400);
+	}
+	if (p == e || line[p] == '?')
+		line[--p] = '/';	/* the last byte of the authority */
+	if (!valid_origin(line + p, e - p)) {
+		*why = "bad request target";
+		return (400);
+	}
+	req->target = line + p;
+	return (0);
+}
+
+/*
+ * method SP request-target SP HTTP-version, split in place.
+ * *hostname: see absolute_form(), NULL for any other form.
+ */
 static int
 parse_request_line(char *line, size_t n, struct http_request *req,
-    const char **why)
+    char **hostname, const char **why)
 {
 	size_t	 i, t;
 	int	 rv;
 
+	*hostname = NULL;
 	for (i = 0; i < n && is_tchar(line[i]); i++)
 		;
 	if (i == 0 || i == n || line[i] != ' ') {
@@ -288,20 +391,30 @@ parse_request_line(char *line, size_t n, struct http_request *req,
 		*why = "no http version";
 		return (400);
 	}
-	if (!valid_origin(line + t, i - t) &&
-	    !(i - t == 1 && line[t] == '*' &&
-	    strcmp(req->method, "OPTIONS") == 0)) {
-		*why = "bad request target";
-		return (400);
-	}
 	if ((rv = parse_version(line + i + 1, n - i - 1, &req->minor)) != 0) {
 		*why = rv == 505 ? "unsupported http version" :
 		    "bad http version";
 		return (rv);
 	}
+	if (strcmp(req->method, "CONNECT") == 0) {
+		*why = "connect not supported";
+		return (501);
+	}
+	if (valid_origin(line + t, i - t) || (i - t == 1 && line[t] == '*' &&
+	    strcmp(req->method, "OPTIONS") == 0))
+		req->target = line + t;
+	else if (authority_form(line + t, i - t)) {
+		*why = "authority-form target";
+		return (400);
+	} else if (has_scheme(line + t, i - t)) {
+		if ((rv = absolute_form(line, t, i, req, hostname, why)) != 0)
+			return (rv);
+	} else {
+		*why = "bad request target";
+		return (400);
+	}
 	line[i] = '\0';
 	line[n] = '\0';
-	req->target = line + t;
 	return (0);
 }
 
@@ -352,8 +465,10 @@ scan_fields(const struct http_header *hdr, size_t nhdr, struct framing *f)
 			if (f->nte++ == 0)
 				f->te = v;
 		} else if (strcasecmp(name, "host") == 0) {
-			if (f->nhost++ == 0)
+			if (f->nhost++ == 0) {
 				f->host = v;
+				f->hosti = i;
+			}
 		} else if (strcasecmp(name, "connection") == 0) {
 			f->close |= http_list_has(v, "close");
 			f->keepalive |= http_list_has(v, "keep-alive");
@@ -388,10 +503,14 @@ valid_host(const char *h)
 	return (*h == '\0' && n >= 1 && n <= 5);
 }
 
-/* Host and the body framing of a request (RFC 9112 6.1, 6.3, 3.2). */
+/*
+ * Host and the body framing of a request (RFC 9112 6.1, 6.3, 3.2).
+ * hostname: the request was absolute-form and req->host already holds
+ * its authority (see absolute_form()).
+ */
 static int
 request_framing(struct http_request *req, const struct framing *f,
-    const struct http_limits *lim, const char **why)
+    const struct http_limits *lim, char *hostname, const char **why)
 {
 	if (f->nhost > 1 || (f->nhost == 0 && req->minor == 1) ||
 	    (f->host != NULL && !valid_host(f->host))) {
@@ -399,7 +518,17 @@ request_framing(struct http_request *req, const struct framing *f,
 		    f->nhost == 0 ? "no host" : "bad host";
 		return (400);
 	}
-	req->host = f->host;
+	if (hostname == NULL)
+		req->host = f->host;
+	else if (f->nhost == 1)		/* RFC 9112 3.2.2: the authority wins */
+		req->hdr[f->hosti].value = (char *)req->host;
+	else if (req->nhdr < HTTP_MAX_HEADERS_CAP) {
+		req->hdr[req->nhdr].name = hostname;
+		req->hdr[req->nhdr++].value = (char *)req->host;
+	} else {
+		*why = "too many header fields";
+		return (431);
+	}
 	if (f->badcl) {
 		*why = "bad content-length";
 		return (400);
@@ -455,6 +584,7 @@ http_parse_request(char *head, size_t len, const struct http_limits *lim,
 {
 	struct framing	 f;
 	size_t		 off, n, next;
+	char		*hostname;
 	int		 rv;
 
 	memset(req, 0, sizeof(*req));
@@ -470,13 +600,14 @@ http_parse_request(char *head, size_t len, const struct http_limits *lim,
 		*why = "head too large";
 		return (431);
 	}
-	if ((rv = parse_request_line(head + off, n, req, why)) != 0)
+	if ((rv = parse_request_line(head + off, n, req, &hostname,
+	    why)) != 0)
 		return (rv);
 	if ((rv = parse_fields(head, len, next, lim->max_headers, req->hdr,
 	    &req->nhdr, why)) != 0)
 		return (rv);
 	scan_fields(req->hdr, req->nhdr, &f);
-	if ((rv = request_framing(req, &f, lim, why)) != 0)
+	if ((rv = request_framing(req, &f, lim, hostname, why)) != 0)
 		return (rv);
 	if (req->minor == 1)
 		req->keepalive = !f.close;

@@ -33,7 +33,9 @@ enum http_framing {
 
 struct http_request {
 	char			*method;
-	char			*target;	/* origin-form: starts with '/' */
+	char			*target;	/* origin-form: starts with '/'
+						   (absolute-form is made
+						   origin-form), or "*" */
 	int			 minor;		/* HTTP/1.<minor>: 0 or 1 */
 	struct http_header	 hdr[HTTP_MAX_HEADERS_CAP];
 	size_t			 nhdr;
@@ -41,7 +43,9 @@ struct http_request {
 	uint64_t		 content_length;
 	int			 keepalive;	/* per version and Connection */
 	int			 expect_continue;
-	const char		*host;		/* Host value, NULL if absent */
+	const char		*host;		/* Host value, NULL if absent;
+						   the authority of an
+						   absolute-form target */
 };
 
 struct http_response {

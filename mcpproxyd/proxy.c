@@ -554,6 +554,13 @@ proxy_forward(struct exchange *x, struct upstream *u)
 	u->in.off += hlen;
 	if (relay_body(x, u, &resp, chunk_out) == -1) {
 		upstream_close(u);
+		if (head_pending > 0) {	/* nothing sent yet: say so */
+			head_pending = 0;
+			x->log.bytes = 0;
+			x->keepalive = 0;
+			request_error(x, 502, "bad response from the upstream");
+			return (0);
+		}
 		accesslog_write(&x->log);
 		return (0);
 	}

@@ -52,6 +52,9 @@ static const struct ch_case cases[] = {
 	BAD("5\x0b\r\nhello\r\n0\r\n\r\n"),
 	BAD("00000000000000005\r\nhello\r\n0\r\n\r\n"),	/* 17 digits */
 	BAD("fffffffffffffffff\r\n"),
+	BAD("ffffffffffffffffff\r\nhello\r\n0\r\n\r\n"),	/* 18 digits */
+	BAD("5;a\nb\r\nhello\r\n0\r\n\r\n"),		/* LF ends the line */
+	BAD("5;c=\"0\r\n\r\n\"\r\nhello\r\n0\r\n\r\n"),	/* no quoting */
 	BAD("10000000000000000\r\n"),
 	BAD("5\rhello\r\n0\r\n\r\n"),				/* bare CR */
 	BAD("5\r\r\nhello\r\n0\r\n\r\n"),
@@ -112,6 +115,7 @@ static const struct ch_case cases[] = {
 	GOOD("5;ext=1\r\nhello\r\n0\r\n\r\n", "hello"),
 	GOOD("5;a=\"q; x\";b\t;c\r\nhello\r\n0;last\r\n\r\n", "hello"),
 	GOOD("5;\r\nhello\r\n0\r\n\r\n", "hello"),
+	GOOD("5;a=b;c=\"d\"\r\nhello\r\n0;e=f\r\nX: y\r\n\r\n", "hello"),
 	GOOD("A\r\n0123456789\r\n0\r\n\r\n", "0123456789"),
 	GOOD("a\r\n0123456789\r\n0\r\n\r\n", "0123456789"),
 	GOOD("3\r\nabc\r\n2\r\nde\r\n1\r\nf\r\n0\r\n\r\n", "abcdef"),

@@ -126,8 +126,29 @@ static const struct req_case req_cases[] = {
 	BAD(" GET / HTTP/1.1\r\n" H11 "\r\n", 400),
 	BAD("G(T / HTTP/1.1\r\n" H11 "\r\n", 400),
 	BAD("GET\0 / HTTP/1.1\r\n" H11 "\r\n", 400),
-	BAD("GET http://a/ HTTP/1.1\r\n" H11 "\r\n", 400),
-	BAD("CONNECT a:443 HTTP/1.1\r\n" H11 "\r\n", 400),
+	BAD("CONNECT a:443 HTTP/1.1\r\n" H11 "\r\n", 501),
+	BAD("CONNECT / HTTP/1.1\r\n" H11 "\r\n", 501),
+	BAD("GET a:443 HTTP/1.1\r\n" H11 "\r\n", 400),	/* authority */
+	BAD("OPTIONS a:443 HTTP/1.1\r\n" H11 "\r\n", 400),
+	BAD("GET a: HTTP/1.1\r\n" H11 "\r\n", 400),
+	BAD("GET ftp://a/ HTTP/1.1\r\n" H11 "\r\n", 400),
+	BAD("GET file:///etc/passwd HTTP/1.1\r\n" H11 "\r\n", 400),
+	BAD("GET http:/a/ HTTP/1.1\r\n" H11 "\r\n", 400),
+	BAD("GET http:a/ HTTP/1.1\r\n" H11 "\r\n", 400),
+	BAD("GET http:// HTTP/1.1\r\n" H11 "\r\n", 400),
+	BAD("GET http:///x HTTP/1.1\r\n" H11 "\r\n", 400),
+	BAD("GET http://u@a/ HTTP/1.1\r\n" H11 "\r\n", 400),
+	BAD("GET http://u:p@a/ HTTP/1.1\r\n" H11 "\r\n", 400),
+	BAD("GET http://a:/ HTTP/1.1\r\n" H11 "\r\n", 400),
+	BAD("GET http://a:x/ HTTP/1.1\r\n" H11 "\r\n", 400),
+	BAD("GET http://a%41/ HTTP/1.1\r\n" H11 "\r\n", 400),
+	BAD("GET http://a/#f HTTP/1.1\r\n" H11 "\r\n", 400),
+	BAD("GET http://a#f HTTP/1.1\r\n" H11 "\r\n", 400),
+	BAD("GET http://a/b\\c HTTP/1.1\r\n" H11 "\r\n", 400),
+	BAD("GET http://a/ HTTP/1.1\r\n\r\n", 400),	/* 1.1: no Host */
+	BAD("GET http://a/ HTTP/1.1\r\n" H11 H11 "\r\n", 400),
+	BAD("GET http://a/ HTTP/1.1\r\nHost: a/b\r\n\r\n", 400),
+	BAD("GET http://[::1/ HTTP/1.1\r\n" H11 "\r\n", 400),
 	BAD("GET * HTTP/1.1\r\n" H11 "\r\n", 400),
 	BAD("OPTIONS *x HTTP/1.1\r\n" H11 "\r\n", 400),
 	BAD("GET a HTTP/1.1\r\n" H11 "\r\n", 400),
@@ -261,6 +282,34 @@ static const struct req_case req_cases[] = {
 	    0, "a"),
 	GOODL("POST / HTTP/1.1\r\n" H11 "Content-Length: 100\r\n\r\n",
 	    &small, "POST", "/", 1, LEN, 100, 1, 0, "a"),
+
+	/* absolute-form (RFC 9112 3.2.2): made origin-form, authority wins */
+	GOOD("GET http://a/ HTTP/1.1\r\n" H11 "\r\n", "GET", "/", 1, NO, 0,
+	    1, 0, "a"),
+	GOOD("GET http://example.com:8080/mcp/x?q=1 HTTP/1.1\r\n" H11
+	    "\r\n", "GET", "/mcp/x?q=1", 1, NO, 0, 1, 0, "example.com:8080"),
+	GOOD("GET HTTP://A HTTP/1.1\r\n" H11 "\r\n", "GET", "/", 1, NO, 0,
+	    1, 0, "A"),
+	GOOD("GET http://a?q=1 HTTP/1.1\r\n" H11 "\r\n", "GET", "/?q=1", 1,
+	    NO, 0, 1, 0, "a"),
+	GOOD("GET https://a:443/mcp HTTP/1.1\r\n" H11 "\r\n", "GET", "/mcp",
+	    1, NO, 0, 1, 0, "a:443"),
+	GOOD("GET hTTpS://b HTTP/1.1\r\n" H11 "\r\n", "GET", "/", 1, NO, 0,
+	    1, 0, "b"),
+	GOOD("GET http://[::1]:9/m HTTP/1.1\r\nHost: evil.example\r\n\r\n",
+	    "GET", "/m", 1, NO, 0, 1, 0, "[::1]:9"),	/* Host ignored */
+	GOOD("POST http://b/mcp HTTP/1.1\r\n" H11 "Content-Length: 5\r\n"
+	    "\r\n", "POST", "/mcp", 1, LEN, 5, 1, 0, "b"),
+	GOOD("GET http://b/ HTTP/1.0\r\n\r\n", "GET", "/", 0, NO, 0, 0, 0,
+	    "b"),					/* Host made up */
+	GOOD("GET http://b HTTP/1.0\r\nX: 1\r\n\r\n", "GET", "/", 0, NO, 0,
+	    0, 0, "b"),
+	GOOD("OPTIONS http://b HTTP/1.1\r\n" H11 "\r\n", "OPTIONS", "/", 1,
+	    NO, 0, 1, 0, "b"),
+	GOOD("GET http://b/a:b HTTP/1.1\r\n" H11 "\r\n", "GET", "/a:b", 1,
+	    NO, 0, 1, 0, "b"),
+	GOOD("GET /a:443 HTTP/1.1\r\n" H11 "\r\n", "GET", "/a:443", 1, NO,
+	    0, 1, 0, "a"),
 };
 
 static int
