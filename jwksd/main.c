@@ -78,6 +78,8 @@ signals_init(void)
 		if (sigaction(sigs[i], &sa, NULL) == -1)
 			fatal("sigaction");
 	signal(SIGPIPE, SIG_IGN);
+	/* a file-size limit makes a write fail (logged), not kill us */
+	signal(SIGXFSZ, SIG_IGN);
 }
 
 /* Lock the pid file (another jwksd running is fatal); returns its fd. */
@@ -246,12 +248,14 @@ run_due(struct config *conf, time_t now)
 	return (changed);
 }
 
+#define PUBLISH_RETRY	5	/* s between tries of a failed publication */
+
 static void
 main_loop(struct config *conf, int ctl, gid_t gid)
 {
 	struct pollfd	 pfd[2];
 	char		 drain[64];
-	time_t		 now, next;
+	time_t		 now, next, retry = 0;
 	int		 changed, timeout;
 
 	/* every issuer starts due: next_fetch is 0 */
@@ -278,10 +282,16 @@ main_loop(struct config *conf, int ctl, gid_t gid)
 			changed = 1;
 		if (run_due(conf, now))
 			changed = 1;
+		/* a publication that failed (disk full) is tried again */
+		if (retry != 0 && now >= retry)
+			changed = 1;
 		if (changed)
-			publish(conf, gid, time(NULL));
+			retry = publish(conf, gid, time(NULL)) == -1 ?
+			    time(NULL) + PUBLISH_RETRY : 0;
 		now = time(NULL);
 		next = schedule_next(conf, now);
+		if (retry != 0 && (next == 0 || retry < next))
+			next = retry;
 		timeout = next > now ? (int)(next - now) * 1000 : 0;
 		pfd[0].fd = self_pipe[0];
 		pfd[0].events = POLLIN;

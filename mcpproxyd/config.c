@@ -317,6 +317,7 @@ static const struct intkey intkeys[] = {
 	{ "max_conns_per_client",	OFF(max_conns_per_client), 0,
 					    MAX_WORKERS_CAP, 0 },
 	{ "header_timeout",		OFF(header_timeout), 1, 3600, 0 },
+	{ "body_timeout",		OFF(body_timeout), 1, 3600, 0 },
 	{ "keepalive_timeout",		OFF(keepalive_timeout), 1, 3600, 0 },
 	{ "upstream_timeout",		OFF(upstream_timeout), 1, 3600, 0 },
 	{ "stream_idle_timeout",	OFF(stream_idle_timeout), 1, 86400, 0 },
@@ -804,6 +805,7 @@ config_defaults(struct config *conf)
 	conf->stream_share = 75;
 	conf->max_streams_per_client = 16;
 	conf->header_timeout = 10;
+	conf->body_timeout = 60;
 	conf->keepalive_timeout = 15;
 	conf->upstream_timeout = 60;
 	conf->stream_idle_timeout = 300;

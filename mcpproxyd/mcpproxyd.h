@@ -122,6 +122,7 @@ struct config {
 	int		 max_streams_per_client;
 	int		 max_conns_per_client;	/* 0: no limit */
 	int		 header_timeout;	/* s, request head */
+	int		 body_timeout;		/* s, a whole request body */
 	int		 keepalive_timeout;	/* s, idle client between requests */
 	int		 upstream_timeout;	/* s, to the upstream's head: 504 */
 	int		 stream_idle_timeout;	/* s, silence on an open response */

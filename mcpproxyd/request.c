@@ -121,6 +121,26 @@ body_append(struct exchange *x, const char *p, size_t n)
 }
 
 /*
+ * Read more of the body: each wait at most header_timeout, the whole
+ * body within body_timeout (a client dripping a byte at a time must not
+ * hold a worker for long).  Returns 0, 408, or -1 when the client left.
+ */
+static int
+body_fill(struct exchange *x, long long deadline)
+{
+	long long	 left = deadline - conn_now_ms();
+	int		 n;
+
+	if (left <= 0)
+		return (408);
+	if (left > x->conf->header_timeout * 1000LL)
+		left = x->conf->header_timeout * 1000LL;
+	if ((n = conn_fill(x->cl, (int)left)) > 0)
+		return (0);
+	return (n == -1 && errno == ETIMEDOUT ? 408 : -1);
+}
+
+/*
  * Read the request body (the proxy buffers it: MCP messages are small
  * JSON and a whole body can be checked before anything is forwarded).
  * Returns 0, or the status to answer (400, 408, 413), or -1 when the
@@ -134,7 +154,8 @@ request_read_body(struct exchange *x)
 	const char	*why;
 	size_t		 used, dlen, take;
 	uint64_t	 left;
-	int		 rc, n, timeout = x->conf->header_timeout * 1000;
+	long long	 deadline = conn_now_ms() + x->conf->body_timeout * 1000LL;
+	int		 rc;
 
 	x->bodylen = 0;
 	if (x->req.framing == HTTP_BODY_NONE ||
@@ -147,11 +168,8 @@ request_read_body(struct exchange *x)
 	if (x->req.framing == HTTP_BODY_LENGTH) {
 		left = x->req.content_length;
 		while (left > 0) {
-			if (c->len == c->off) {
-				if ((n = conn_fill(c, timeout)) <= 0)
-					return (n == -1 && errno == ETIMEDOUT ?
-					    408 : -1);
-			}
+			if (c->len == c->off && (rc = body_fill(x, deadline)))
+				return (rc);
 			take = c->len - c->off;
 			if (take > left)
 				take = left;
@@ -164,11 +182,8 @@ request_read_body(struct exchange *x)
 	}
 	chunked_init(&ch, x->conf->lim.max_body);
 	for (;;) {
-		if (c->len == c->off) {
-			if ((n = conn_fill(c, timeout)) <= 0)
-				return (n == -1 && errno == ETIMEDOUT ?
-				    408 : -1);
-		}
+		if (c->len == c->off && (rc = body_fill(x, deadline)))
+			return (rc);
 		rc = chunked_decode(&ch, c->buf + c->off, c->len - c->off,
 		    &used, &dlen, &why);
 		if (rc == -1) {
