@@ -301,6 +301,7 @@ reload(struct config *conf, struct scoreboard *sb)
 	if (nc->drop)
 		accesslog_chown(nc->uid);
 	listen_close(conf);		/* addresses no longer configured */
+	auth_init(nc);
 	config_free(conf);
 	free(conf);
 	sb->generation++;
@@ -349,6 +350,7 @@ master_run(struct config *conf, struct scoreboard *sb)
 	if (conf->drop)
 		accesslog_chown(conf->uid);
 	sb->generation = 1;
+	auth_init(conf);
 	rate = conf->start_workers;	/* the first round forks them all */
 	maintain(conf, sb, &rate);
 	for (;;) {

@@ -314,7 +314,7 @@ void	 accesslog_write(const struct logrec *r);
 void	 accesslog_session(struct logrec *r, const char *session_id);
 
 /* auth.c */
-void	 auth_worker_init(const struct config *conf);
+void	 auth_init(const struct config *conf);
 void	 auth_refresh_keys(int force);
 int	 auth_metadata(struct exchange *x);
 int	 auth_request(struct exchange *x);

@@ -533,6 +533,31 @@ vcache_get(const struct alginfo *a, EVP_PKEY *pkey)
 	return (NULL);
 }
 
+/*
+ * Prepare the verification contexts of every key of kf now (the master
+ * does it before forking, so that workers share them).
+ */
+void
+token_prepare(const struct keyfile *kf)
+{
+	const struct keyfile_key	*k;
+	const struct alginfo		*a;
+	size_t				 i;
+
+	if (kf == NULL)
+		return;
+	if (keyfile_serial(kf) != vcache_serial) {
+		vcache_clear();
+		vcache_serial = keyfile_serial(kf);
+	}
+	for (i = 0; i < keyfile_nkeys(kf) && i < VCACHE_SIZE; i++) {
+		k = keyfile_key(kf, i);
+		if ((a = alg_lookup(k->alg)) != NULL && k->pkey != NULL)
+			(void)vcache_get(a, k->pkey);
+	}
+	ERR_clear_error();
+}
+
 /* The signature over msg: 0 when it verifies, -1 with *why otherwise. */
 static int
 verify(const struct alginfo *a, EVP_PKEY *pkey, const unsigned char *msg,

@@ -163,7 +163,7 @@ worker_main(struct config *conf, struct scoreboard *sb, int slot, int wakefd,
 	 */
 	if (prctl(PR_SET_PDEATHSIG, SIGTERM) == -1 || getppid() != master)
 		_exit(1);
-	auth_worker_init(conf);
+	auth_refresh_keys(1);	/* auth_init ran in the master */
 	if ((epfd = epoll_create1(EPOLL_CLOEXEC)) == -1)
 		fatal("epoll_create1");
 	for (i = 0; i < conf->nlisteners; i++) {
