@@ -85,21 +85,25 @@ put(char *buf, size_t size, size_t *off, const char *fmt, ...)
 	return (0);
 }
 
-/* The upstream target: the route's path in place of its prefix. */
+/*
+ * The request line for the upstream, the route's path in place of its
+ * prefix, written at *off (no copy on the stack: a worker's stack pages,
+ * once touched, stay its own for good).
+ */
 static int
-upstream_target(const struct exchange *x, char *buf, size_t size)
+upstream_request_line(const struct exchange *x, char *buf, size_t size,
+    size_t *off)
 {
 	const char	*rest = x->req.target + x->rt->prefixlen;
 	const char	*base = x->rt->path;
 	size_t		 bl = strlen(base);
-	int		 n;
 
 	if (x->rt->prefixlen == 1)	/* prefix "/" keeps the whole path */
 		rest = x->req.target;
 	if (bl > 0 && base[bl - 1] == '/' && rest[0] == '/')
 		rest++;
-	n = snprintf(buf, size, "%s%s", base, rest);
-	return (n < 0 || (size_t)n >= size ? -1 : 0);
+	return (put(buf, size, off, "%s %s%s HTTP/1.1\r\nHost: %s\r\n",
+	    x->req.method, base, rest, x->rt->authority));
 }
 
 /* Build the request head for the upstream.  Returns its length or -1. */
@@ -109,15 +113,11 @@ build_request(const struct exchange *x, char *buf, size_t size)
 	const struct http_request	*r = &x->req;
 	const struct auth		*a = x->rt->auth;
 	const char			*conn, *xff;
-	char				 target[8192 + 256];
 	size_t				 off = 0, i;
 
-	if (upstream_target(x, target, sizeof(target)) == -1)
-		return (-1);
 	conn = http_header_get(r->hdr, r->nhdr, "Connection");
 	xff = http_header_get(r->hdr, r->nhdr, "X-Forwarded-For");
-	if (put(buf, size, &off, "%s %s HTTP/1.1\r\nHost: %s\r\n", r->method,
-	    target, x->rt->authority) == -1)
+	if (upstream_request_line(x, buf, size, &off) == -1)
 		return (-1);
 	for (i = 0; i < r->nhdr; i++) {
 		const char *name = r->hdr[i].name;
@@ -499,14 +499,13 @@ idempotent(const char *method)
 int
 proxy_forward(struct exchange *x, struct upstream *u)
 {
+	static char		*head;	/* one per worker, not per request */
 	struct http_response	 resp;
-	char			*head;
 	size_t			 size = x->conf->lim.max_head + 1024, hlen;
 	int			 hl, status, chunk_out, tries;
 
-	if ((head = malloc(size)) == NULL ||
+	if ((head == NULL && (head = malloc(size)) == NULL) ||
 	    (hl = build_request(x, head, size)) == -1) {
-		free(head);
 		request_error(x, 500, "cannot build the upstream request");
 		return (0);
 	}
@@ -538,7 +537,6 @@ proxy_forward(struct exchange *x, struct upstream *u)
 		}
 		break;
 	}
-	free(head);
 	if (status != 0) {
 		upstream_close(u);
 		request_error(x, status == 504 ? 504 : 502, status == 504 ?
