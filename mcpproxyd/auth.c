@@ -182,10 +182,14 @@ json_list(json_t *obj, const char *key, const struct strlist *l)
 	json_object_set_new(obj, key, arr);
 }
 
-/* Write a JSON document as a complete 200 answer, CORS included. */
-static int
-send_json(struct exchange *x, json_t *doc)
+/*
+ * Write a JSON document as a complete 200 answer, CORS included, that
+ * clients may cache for max_age seconds.  Returns the keep-alive verdict.
+ */
+int
+auth_send_json(struct exchange *x, json_t *doc, int max_age)
 {
+	char	 headers[96];
 	char	*body;
 	size_t	 len;
 	int	 rc;
@@ -196,8 +200,9 @@ send_json(struct exchange *x, json_t *doc)
 	}
 	len = strlen(body);
 	body[len] = '\n';	/* over the NUL: the length says where it ends */
-	rc = request_reply(x, 200, "Content-Type: application/json\r\n"
-	    "Cache-Control: max-age=3600\r\n", body, len + 1);
+	snprintf(headers, sizeof(headers), "Content-Type: application/json\r\n"
+	    "Cache-Control: max-age=%d\r\n", max_age);
+	rc = request_reply(x, 200, headers, body, len + 1);
 	free(body);
 	return (rc);
 }
@@ -265,7 +270,7 @@ auth_metadata(struct exchange *x)
 	if (found->auth->resource_documentation != NULL)
 		json_object_set_new(doc, "resource_documentation",
 		    json_string(found->auth->resource_documentation));
-	rc = send_json(x, doc);
+	rc = auth_send_json(x, doc, 3600);
 	json_decref(doc);
 	return (rc);
 }

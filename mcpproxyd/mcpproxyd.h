@@ -318,6 +318,8 @@ void	 auth_init(const struct config *conf);
 void	 auth_refresh_keys(int force);
 int	 auth_metadata(struct exchange *x);
 int	 auth_request(struct exchange *x);
+struct json_t;
+int	 auth_send_json(struct exchange *x, struct json_t *doc, int max_age);
 void	 auth_resource_url(const struct exchange *x, const struct route *rt,
 	    char *buf, size_t len);
 struct keyfile;

@@ -211,26 +211,6 @@ refresh_known(const struct config *conf)
 	known_valid = 1;
 }
 
-/* Write a JSON document as a complete 200 answer, CORS included. */
-static int
-send_doc(struct exchange *x, json_t *doc)
-{
-	char	*body;
-	size_t	 len;
-	int	 rc;
-
-	if ((body = json_dumps(doc, JSON_INDENT(2))) == NULL) {
-		request_error(x, 500, "cannot build the metadata");
-		return (0);
-	}
-	len = strlen(body);
-	body[len] = '\n';	/* over the NUL: the length says where it ends */
-	rc = request_reply(x, 200, "Content-Type: application/json\r\n"
-	    "Cache-Control: max-age=300\r\n", body, len + 1);
-	free(body);
-	return (rc);
-}
-
 /*
  * Serve RFC 8414 metadata for the issuer of route rt: the issuer's own
  * metadata (as jwksd published it) with registration_endpoint moved
@@ -270,7 +250,7 @@ serve_metadata(struct exchange *x, const struct route *rt)
 		json_object_set_new(doc, "registration_endpoint",
 		    json_string(url));
 	}
-	rc = send_doc(x, doc);
+	rc = auth_send_json(x, doc, 300);
 	json_decref(doc);
 	return (rc);
 }
