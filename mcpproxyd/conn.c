@@ -1,7 +1,7 @@
 /*
- * Blocking socket I/O with deadlines: every wait is a poll() with a
- * timeout, so no peer can hold a worker longer than the configuration
- * allows.
+ * Blocking socket I/O with deadlines: every wait is bounded, by poll()
+ * or by SO_RCVTIMEO on a blocking recv(), so no peer can hold a worker
+ * longer than the configuration allows.
  */
 #include <sys/types.h>
 #include <sys/socket.h>
@@ -75,6 +75,16 @@ conn_init(struct conn *c, int fd, size_t size)
 	return (0);
 }
 
+/* Point c at a new descriptor (blocking) with an empty buffer. */
+void
+conn_attach(struct conn *c, int fd)
+{
+	c->fd = fd;
+	c->off = c->len = 0;
+	c->eof = 0;
+	c->rcvtimeo = 0;
+}
+
 /* Free the buffer; the descriptor is the caller's. */
 void
 conn_free(struct conn *c)
@@ -96,6 +106,60 @@ conn_compact(struct conn *c)
 }
 
 /*
+ * Bound the next blocking recv() on c by about ms.  A timeout already set
+ * that is at most RCVTIMEO_SLACK longer is kept: the deadlines of one
+ * kind of wait differ by the milliseconds spent since they were taken,
+ * and one setsockopt() per connection is cheaper than one per request.
+ */
+#define RCVTIMEO_SLACK	25
+static int
+set_rcvtimeo(struct conn *c, long long ms)
+{
+	struct timeval	 tv;
+
+	if (c->rcvtimeo >= ms && c->rcvtimeo - ms <= RCVTIMEO_SLACK)
+		return (0);
+	tv.tv_sec = ms / 1000;
+	tv.tv_usec = (ms % 1000) * 1000;
+	if (setsockopt(c->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) == -1)
+		return (-1);
+	c->rcvtimeo = (int)ms;
+	return (0);
+}
+
+/*
+ * Wait for an answer just asked for (or the next request of a kept-alive
+ * client) in recv() itself: one system call where poll() and recv() were
+ * two.  Returns what recv() returns; -1 with ETIMEDOUT at the deadline,
+ * or EINTR once the worker is told to stop while c is idle.
+ */
+static ssize_t
+recv_wait(struct conn *c, long long deadline)
+{
+	long long	 left;
+	ssize_t		 n;
+
+	for (;;) {
+		left = deadline - conn_now_ms();
+		if (left <= 0) {
+			errno = ETIMEDOUT;
+			return (-1);
+		}
+		if (set_rcvtimeo(c, left > 60000 ? 60000 : left) == -1)
+			return (-1);
+		n = recv(c->fd, c->buf + c->len, c->size - c->len, 0);
+		if (n >= 0)
+			return (n);
+		if (errno == EAGAIN || errno == EWOULDBLOCK)
+			continue;	/* timed out: the deadline decides */
+		if (errno != EINTR)
+			return (-1);
+		if (c->idle && worker_quit)
+			return (-1);
+	}
+}
+
+/*
  * Read what is available (at least one byte) within timeout_ms.
  * Returns the number of bytes added, 0 at end of file, -1 on error
  * (errno ETIMEDOUT on timeout, ENOBUFS when the buffer is full).
@@ -112,12 +176,12 @@ conn_fill(struct conn *c, int timeout_ms)
 		errno = ENOBUFS;
 		return (-1);
 	}
-	/* an answer we just asked for is not there yet: wait, then read */
-	if (c->wait_first && wait_fd(c->fd, POLLIN, deadline, c->idle) == -1)
-		return (-1);
 	for (;;) {
-		n = recv(c->fd, c->buf + c->len, c->size - c->len,
-		    MSG_DONTWAIT);
+		if (c->wait_first)
+			n = recv_wait(c, deadline);
+		else
+			n = recv(c->fd, c->buf + c->len, c->size - c->len,
+			    MSG_DONTWAIT);
 		if (n > 0) {
 			c->len += n;
 			return ((int)n);
@@ -126,6 +190,8 @@ conn_fill(struct conn *c, int timeout_ms)
 			c->eof = 1;
 			return (0);
 		}
+		if (c->wait_first)
+			return (-1);
 		if (errno == EINTR)
 			continue;
 		if (errno != EAGAIN)

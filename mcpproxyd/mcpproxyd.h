@@ -271,7 +271,8 @@ struct conn {
 	size_t		 len;		/* end of unused bytes */
 	int		 eof;
 	int		 idle;		/* between requests: a stop ends the wait */
-	int		 wait_first;	/* poll before recv: data is not there yet */
+	int		 wait_first;	/* data is not there yet: block in recv */
+	int		 rcvtimeo;	/* SO_RCVTIMEO now set on fd, ms; 0 none */
 };
 extern volatile sig_atomic_t worker_quit;	/* TERM: stop now */
 extern volatile sig_atomic_t worker_graceful;	/* USR2: finish, then go */
@@ -279,6 +280,7 @@ extern volatile sig_atomic_t worker_reopen;	/* USR1: reopen the log */
 long long conn_now_ms(void);
 int	 conn_init(struct conn *c, int fd, size_t size);
 void	 conn_free(struct conn *c);
+void	 conn_attach(struct conn *c, int fd);
 int	 conn_fill(struct conn *c, int timeout_ms);
 int	 conn_write(int fd, const void *buf, size_t len, int timeout_ms);
 int	 conn_writev(int fd, struct iovec *iov, int iovcnt, int timeout_ms);

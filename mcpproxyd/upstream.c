@@ -11,6 +11,7 @@
 #include <arpa/inet.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <netdb.h>
 #include <poll.h>
 #include <stdio.h>
@@ -27,9 +28,7 @@ upstream_close(struct upstream *u)
 	if (u->fd != -1)
 		close(u->fd);
 	u->fd = -1;
-	u->in.fd = -1;
-	u->in.off = u->in.len = 0;
-	u->in.eof = 0;
+	conn_attach(&u->in, -1);
 }
 
 /* Is an idle kept-alive connection still usable (no EOF, no data)? */
@@ -72,6 +71,9 @@ connect_one(const struct addrinfo *ai, int timeout_ms)
 		}
 	}
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));
+	/* blocking from now on: answers are awaited in recv (conn.c) */
+	if (fcntl(fd, F_SETFL, 0) == -1)
+		goto fail;
 	return (fd);
 fail:
 	err = errno;
@@ -128,7 +130,7 @@ upstream_get(struct upstream *u, const struct server *srv,
 		return (-1);
 	}
 	u->fd = fd;
-	u->in.fd = fd;
+	conn_attach(&u->in, fd);
 	u->srv = srv;
 	u->route = rt->index;
 	u->reused = 0;

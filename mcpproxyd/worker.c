@@ -216,9 +216,7 @@ worker_main(struct config *conf, struct scoreboard *sb, int slot, int wakefd,
 			addr_text((struct sockaddr *)&x.peer, x.peertext,
 			    sizeof(x.peertext));
 			x.srv = l->srv;
-			cl.fd = fd;
-			cl.off = cl.len = 0;
-			cl.eof = 0;
+			conn_attach(&cl, fd);
 			x.linger = 0;
 			/* one address may not take the whole pool */
 			if (conf->max_conns_per_client > 0 &&
