@@ -204,9 +204,9 @@ FUZZ_RUN	 = ASAN_OPTIONS=$${ASAN_OPTIONS:-detect_leaks=1} \
 $(BUILD)/fuzz/fuzz_http_request: mcpproxyd/http.c
 $(BUILD)/fuzz/fuzz_http_response: mcpproxyd/http.c
 $(BUILD)/fuzz/fuzz_chunked: mcpproxyd/chunked.c
-$(BUILD)/fuzz/fuzz_jwk: jwksd/jwk.c jwksd/fetch.c common/keyfile.c
-$(BUILD)/fuzz/fuzz_keyfile: common/keyfile.c
-$(BUILD)/fuzz/fuzz_token: mcpproxyd/token.c common/keyfile.c
+$(BUILD)/fuzz/fuzz_jwk: jwksd/jwk.c jwksd/fetch.c common/keyfile.c common/digest.c
+$(BUILD)/fuzz/fuzz_keyfile: common/keyfile.c common/digest.c
+$(BUILD)/fuzz/fuzz_token: mcpproxyd/token.c common/keyfile.c common/digest.c
 $(FUZZ_BINS): $(BUILD)/fuzz/fuzz_%: fuzz/fuzz_%.c \
     $(wildcard common/*.h mcpproxyd/*.h jwksd/*.h)
 	@mkdir -p $(dir $@)

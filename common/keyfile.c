@@ -20,6 +20,7 @@
 #include <openssl/evp.h>
 #include <openssl/x509.h>
 
+#include "digest.h"
 #include "keyfile.h"
 
 #define KF_MAGIC	"MCPJWKS"	/* 8 bytes with its NUL */
@@ -148,7 +149,7 @@ image_sum(const unsigned char *buf, size_t len, unsigned char *sum)
 static int
 sha256(const unsigned char *p, size_t len, unsigned char *out)
 {
-	return (EVP_Digest(p, len, out, NULL, EVP_sha256(), NULL) ? 0 : -1);
+	return (digest_sha256(p, len, out));
 }
 
 static int

@@ -14,6 +14,7 @@
 #include <openssl/param_build.h>
 #include <openssl/x509.h>
 
+#include "digest.h"
 #include "log.h"
 #include "jwksd.h"
 
@@ -308,8 +309,7 @@ to_der(EVP_PKEY *pkey, struct jwk *out, const char **why)
 	memcpy(out->der, der, len);
 	out->der_len = len;
 	OPENSSL_free(der);
-	if (!EVP_Digest(out->der, out->der_len, out->fp, NULL, EVP_sha256(),
-	    NULL)) {
+	if (digest_sha256(out->der, out->der_len, out->fp) == -1) {
 		*why = "digest failed";
 		return (-1);
 	}
@@ -696,7 +696,7 @@ jwk_from_der(const char *kid, const char *alg, const unsigned char *der,
 	    "RSA");
 	memcpy(out->der, der, der_len);
 	out->der_len = der_len;
-	if (!EVP_Digest(der, der_len, out->fp, NULL, EVP_sha256(), NULL)) {
+	if (digest_sha256(der, der_len, out->fp) == -1) {
 		jwk_clear(out);
 		return (-1);
 	}

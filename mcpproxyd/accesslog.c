@@ -12,8 +12,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <openssl/evp.h>
+#include <openssl/crypto.h>
 
+#include "digest.h"
 #include "log.h"
 #include "mcpproxyd.h"
 
@@ -80,33 +81,38 @@ accesslog_reopen(void)
 	logfd = fd;
 }
 
-/* Set r->session to 16 hex digits of SHA-256 of the session id. */
+/*
+ * Set r->session to 16 hex digits of SHA-256 of the session id.  A
+ * kept-alive client sends the same id on every request: the last id and
+ * its hash are kept, and compared in constant time (the id is a secret).
+ */
 void
 accesslog_session(struct logrec *r, const char *id)
 {
-	static EVP_MD		*sha256;	/* fetched once, not per call */
-	static EVP_MD_CTX	*ctx;
-	static const char	 hex[] = "0123456789abcdef";
-	unsigned char		 md[EVP_MAX_MD_SIZE];
-	int			 i;
+	static char		 last_id[256];
+	static size_t		 last_len;	/* 0: nothing kept */
+	static char		 last_hash[17];
+	unsigned char		 md[DIGEST_LEN];
+	size_t			 len;
 
 	r->session[0] = '\0';
 	if (id == NULL)
 		return;
-	if (sha256 == NULL && (sha256 = EVP_MD_fetch(NULL, "SHA256",
-	    NULL)) == NULL)
+	len = strlen(id);
+	if (len > 0 && len == last_len &&
+	    CRYPTO_memcmp(id, last_id, len) == 0) {
+		memcpy(r->session, last_hash, sizeof(last_hash));
 		return;
-	if (ctx == NULL && (ctx = EVP_MD_CTX_new()) == NULL)
-		return;
-	if (EVP_DigestInit_ex(ctx, sha256, NULL) != 1 ||
-	    EVP_DigestUpdate(ctx, id, strlen(id)) != 1 ||
-	    EVP_DigestFinal_ex(ctx, md, NULL) != 1)
-		return;
-	for (i = 0; i < 8; i++) {
-		r->session[2 * i] = hex[md[i] >> 4];
-		r->session[2 * i + 1] = hex[md[i] & 15];
 	}
-	r->session[16] = '\0';
+	if (digest_sha256(id, len, md) == -1)
+		return;
+	digest_hex(md, 8, r->session);
+	if (len < sizeof(last_id)) {
+		memcpy(last_id, id, len);
+		last_len = len;
+		memcpy(last_hash, r->session, sizeof(last_hash));
+	} else
+		last_len = 0;
 }
 
 /* A line being built: appends stop at the end, which the writer marks. */

@@ -21,6 +21,7 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 
+#include "digest.h"
 #include "keyfile.h"
 #include "log.h"
 #include "mcpproxyd.h"
@@ -435,8 +436,7 @@ auth_request(struct exchange *x)
 	const struct keyfile_issuer *ki;
 	struct cached		*c;
 	char			 sub[64];
-	unsigned char		 hash[32];
-	unsigned int		 hl;
+	unsigned char		 hash[DIGEST_LEN];
 	const char		*tok, *why, *hv;
 	enum token_status	 st;
 	size_t			 i, nauth = 0;
@@ -460,7 +460,7 @@ auth_request(struct exchange *x)
 	}
 	auth_refresh_keys(0);
 	kf = keyfile_reader_current(reader);
-	EVP_Digest(tok, strlen(tok), hash, &hl, EVP_sha256(), NULL);
+	(void)digest_sha256(tok, strlen(tok), hash);
 	if (kf != NULL && (c = cache_slot(hash, a->index)) != NULL &&
 	    c->auth == a->index + 1 && c->serial == keyfile_serial(kf) &&
 	    c->exp > time(NULL) && CRYPTO_memcmp(c->hash, hash, 32) == 0 &&

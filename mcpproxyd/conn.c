@@ -6,6 +6,8 @@
 #include <sys/types.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 
 #include <errno.h>
 #include <poll.h>
@@ -83,6 +85,7 @@ conn_attach(struct conn *c, int fd)
 	c->off = c->len = 0;
 	c->eof = 0;
 	c->rcvtimeo = 0;
+	c->sent = c->nodelay = 0;
 }
 
 /* Free the buffer; the descriptor is the caller's. */
@@ -202,11 +205,26 @@ conn_fill(struct conn *c, int timeout_ms)
 }
 
 /*
- * Write iov completely within timeout_ms (a client that stops reading
- * is dropped, not waited for).  Returns 0 or -1.
+ * Turn Nagle off on c, once: from its second write on, or when one write
+ * goes out in parts.  A connection answered with one write (every
+ * Connection: close client) never needs the system call; nginx sets
+ * tcp_nodelay on the same occasions.
  */
-int
-conn_writev(int fd, struct iovec *iov, int iovcnt, int timeout_ms)
+static void
+set_nodelay(struct conn *c)
+{
+	int	 on = 1;
+
+	if (c == NULL || c->nodelay)
+		return;
+	(void)setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));
+	c->nodelay = 1;
+}
+
+/* conn_writev(), with c (or NULL) told about writes in parts. */
+static int
+writev_all(int fd, struct conn *c, struct iovec *iov, int iovcnt,
+    int timeout_ms)
 {
 	long long	 deadline = conn_now_ms() + timeout_ms;
 	struct msghdr	 msg;
@@ -227,6 +245,7 @@ conn_writev(int fd, struct iovec *iov, int iovcnt, int timeout_ms)
 				continue;
 			if (errno != EAGAIN)
 				return (-1);
+			set_nodelay(c);
 			if (wait_fd(fd, POLLOUT, deadline, 0) == -1)
 				return (-1);
 			continue;
@@ -246,13 +265,22 @@ conn_writev(int fd, struct iovec *iov, int iovcnt, int timeout_ms)
 	return (0);
 }
 
-/* Write buf completely within timeout_ms.  Returns 0 or -1. */
+/*
+ * Write iov completely within timeout_ms (a client that stops reading
+ * is dropped, not waited for).  Returns 0 or -1.
+ */
 int
-conn_write(int fd, const void *buf, size_t len, int timeout_ms)
+conn_writev(int fd, struct iovec *iov, int iovcnt, int timeout_ms)
 {
-	struct iovec	 iov;
+	return (writev_all(fd, NULL, iov, iovcnt, timeout_ms));
+}
 
-	iov.iov_base = (void *)(uintptr_t)buf;
-	iov.iov_len = len;
-	return (conn_writev(fd, &iov, 1, timeout_ms));
+/* The same on a client connection, whose TCP_NODELAY is set lazily. */
+int
+conn_send(struct conn *c, struct iovec *iov, int iovcnt, int timeout_ms)
+{
+	if (c->sent)
+		set_nodelay(c);
+	c->sent = 1;
+	return (writev_all(c->fd, c, iov, iovcnt, timeout_ms));
 }

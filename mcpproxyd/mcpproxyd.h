@@ -273,6 +273,8 @@ struct conn {
 	int		 idle;		/* between requests: a stop ends the wait */
 	int		 wait_first;	/* data is not there yet: block in recv */
 	int		 rcvtimeo;	/* SO_RCVTIMEO now set on fd, ms; 0 none */
+	int		 sent;		/* conn_send() wrote to it before */
+	int		 nodelay;	/* TCP_NODELAY is set */
 };
 extern volatile sig_atomic_t worker_quit;	/* TERM: stop now */
 extern volatile sig_atomic_t worker_graceful;	/* USR2: finish, then go */
@@ -282,8 +284,9 @@ int	 conn_init(struct conn *c, int fd, size_t size);
 void	 conn_free(struct conn *c);
 void	 conn_attach(struct conn *c, int fd);
 int	 conn_fill(struct conn *c, int timeout_ms);
-int	 conn_write(int fd, const void *buf, size_t len, int timeout_ms);
 int	 conn_writev(int fd, struct iovec *iov, int iovcnt, int timeout_ms);
+int	 conn_send(struct conn *c, struct iovec *iov, int iovcnt,
+	    int timeout_ms);
 void	 conn_compact(struct conn *c);
 
 /* upstream.c */

@@ -94,6 +94,17 @@ request_read_head(struct exchange *x, int first, size_t *hlen)
 	}
 }
 
+/* Write len bytes to the client within send_timeout.  Returns 0 or -1. */
+static int
+client_write(struct exchange *x, const char *buf, size_t len)
+{
+	struct iovec	 iov;
+
+	iov.iov_base = (void *)(uintptr_t)buf;
+	iov.iov_len = len;
+	return (conn_send(x->cl, &iov, 1, x->conf->send_timeout * 1000));
+}
+
 /* Append n bytes to the body buffer, growing it up to max_body. */
 static int
 body_append(struct exchange *x, const char *p, size_t n)
@@ -162,8 +173,7 @@ request_read_body(struct exchange *x)
 	    (x->req.framing == HTTP_BODY_LENGTH && x->req.content_length == 0))
 		return (0);
 	if (x->req.expect_continue && c->len == c->off &&
-	    conn_write(c->fd, "HTTP/1.1 100 Continue\r\n\r\n", 25,
-	    x->conf->send_timeout * 1000) == -1)
+	    client_write(x, "HTTP/1.1 100 Continue\r\n\r\n", 25) == -1)
 		return (-1);
 	if (x->req.framing == HTTP_BODY_LENGTH) {
 		left = x->req.content_length;
@@ -212,9 +222,10 @@ int
 request_reply(struct exchange *x, int status, const char *headers,
     const char *body, size_t len)
 {
-	char	 head[4096 + 1024];
-	size_t	 hl;
-	int	 rc;
+	char		 head[4096 + 1024];
+	struct iovec	 iov[2];
+	size_t		 hl;
+	int		 rc;
 
 	if (worker_graceful)
 		x->keepalive = 0;
@@ -228,11 +239,12 @@ request_reply(struct exchange *x, int status, const char *headers,
 		hl += cors_headers(x->srv, x->origin, head + hl,
 		    sizeof(head) - hl - 3);
 	hl += snprintf(head + hl, sizeof(head) - hl, "\r\n");
-	rc = conn_write(x->cl->fd, head, hl, x->conf->send_timeout * 1000);
-	if (rc == 0 && len > 0 && (x->req.method == NULL ||
-	    strcmp(x->req.method, "HEAD")))
-		rc = conn_write(x->cl->fd, body, len,
-		    x->conf->send_timeout * 1000);
+	iov[0].iov_base = head;
+	iov[0].iov_len = hl;
+	iov[1].iov_base = (void *)(uintptr_t)body;
+	iov[1].iov_len = (x->req.method == NULL ||
+	    strcmp(x->req.method, "HEAD")) ? len : 0;
+	rc = conn_send(x->cl, iov, 2, x->conf->send_timeout * 1000);
 	if (!x->keepalive)
 		x->linger = 1;
 	x->log.status = status;
@@ -326,6 +338,21 @@ stream_admit(struct exchange *x)
 	return (0);
 }
 
+/*
+ * "METHOD path" for the scoreboard (ps shows it), cut at 15 and 47
+ * bytes; copied, as snprintf here cost a twentieth of a request.
+ */
+static void
+slot_what(char what[64], const char *method, const char *path)
+{
+	size_t	 m = strnlen(method, 15), p = strnlen(path, 47);
+
+	memcpy(what, method, m);
+	what[m] = ' ';
+	memcpy(what + m + 1, path, p);
+	what[m + 1 + p] = '\0';
+}
+
 /* Log path: the target without its query (it may hold secrets). */
 static void
 set_logpath(struct exchange *x)
@@ -359,7 +386,7 @@ preflight(struct exchange *x)
 	hl += n;
 	hl += snprintf(head + hl, sizeof(head) - hl, "Content-Length: 0\r\n"
 	    "%s\r\n", x->keepalive ? "" : "Connection: close\r\n");
-	if (conn_write(x->cl->fd, head, hl, x->conf->send_timeout * 1000))
+	if (client_write(x, head, hl) == -1)
 		return (0);
 	x->log.status = 204;
 	accesslog_write(&x->log);
@@ -400,8 +427,7 @@ request_handle(struct exchange *x)
 		return (0);
 	}
 	set_logpath(x);
-	snprintf(x->sb->slot[x->slot].what, sizeof(x->sb->slot[x->slot].what),
-	    "%.15s %.47s", r->method, x->logpath);
+	slot_what(x->sb->slot[x->slot].what, r->method, x->logpath);
 	x->origin = http_header_get(r->hdr, r->nhdr, "Origin");
 	/* a body we will not read makes the connection unusable */
 	x->keepalive = r->keepalive && r->framing == HTTP_BODY_NONE &&

@@ -65,6 +65,7 @@
 #include <openssl/evp.h>
 #include <openssl/rsa.h>
 
+#include "digest.h"
 #include "keyfile.h"
 #include "token.h"
 
@@ -281,18 +282,10 @@ copy_clean(char *dst, size_t dstlen, const char *src)
 static void
 token_hash(const char *token, size_t len, char *out)
 {
-	static const char	 hex[] = "0123456789abcdef";
-	unsigned char		 md[EVP_MAX_MD_SIZE];
-	size_t			 i;
+	unsigned char	 md[DIGEST_LEN];
 
-	if (!EVP_Digest(len > 0 ? token : "", len, md, NULL, EVP_sha256(),
-	    NULL))
-		memset(md, 0, sizeof(md));
-	for (i = 0; i < 8; i++) {
-		out[2 * i] = hex[md[i] >> 4];
-		out[2 * i + 1] = hex[md[i] & 0xf];
-	}
-	out[16] = '\0';
+	(void)digest_sha256(token, len, md);
+	digest_hex(md, 8, out);
 }
 
 /*

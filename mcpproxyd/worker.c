@@ -151,7 +151,7 @@ worker_main(struct config *conf, struct scoreboard *sb, int slot, int wakefd,
 	struct conn		 cl;
 	socklen_t		 slen;
 	size_t			 i;
-	int			 epfd, n, k, fd, on = 1;
+	int			 epfd, n, k, fd;
 
 	log_procname("worker");
 	wconf = conf;
@@ -211,8 +211,6 @@ worker_main(struct config *conf, struct scoreboard *sb, int slot, int wakefd,
 			sb->slot[slot].requests++;
 			scoreboard_set(sb, slot, SLOT_READ);
 			wake_master(&x, wakefd);
-			setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on,
-			    sizeof(on));
 			addr_text((struct sockaddr *)&x.peer, x.peertext,
 			    sizeof(x.peertext));
 			x.srv = l->srv;

@@ -152,7 +152,9 @@ out=$(curl -s -D- "$B/slow")
 echo "$out" | grep -q '"message":"upstream timed out"' || fail "504 body: $out"
 pass "504 with JSON body after upstream_timeout"
 
-grep -Eq '"GET /api/sub" 200 [0-9]+ [0-9.]+ upstream=(127\.0\.0\.1|\[::1\]):'"$UP"' rpc=- tool=- session=-' "$ACCESS_LOG" ||
+# the whole line: time to the millisecond, client, request, status, bytes,
+# seconds with three decimals, then the fields
+grep -Eq '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3}Z 127\.0\.0\.1 "GET /api/sub" 200 [0-9]+ [0-9]+\.[0-9]{3} upstream=(127\.0\.0\.1|\[::1\]):'"$UP"' rpc=- tool=- session=- sub=-$' "$ACCESS_LOG" ||
     fail "access log line: $(head -3 "$ACCESS_LOG")"
 grep -q 'q=1' "$ACCESS_LOG" && fail "query string logged"
 pass "access log lines (no query strings)"
