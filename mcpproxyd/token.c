@@ -111,21 +111,25 @@ fail(const char **why, enum token_status st, const char *reason)
 	return (st);
 }
 
-static int
-b64val(unsigned char c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return (c - 'A');
-	if (c >= 'a' && c <= 'z')
-		return (c - 'a' + 26);
-	if (c >= '0' && c <= '9')
-		return (c - '0' + 52);
-	if (c == '-')
-		return (62);
-	if (c == '_')
-		return (63);
-	return (-1);
-}
+/* The base64url alphabet's values, -1 outside it: no branch per byte. */
+static const signed char b64tab[256] = {
+	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, 62, -1, -1,
+	52, 53, 54, 55, 56, 57, 58, 59, 60, 61, -1, -1, -1, -1, -1, -1,
+	-1,  0,  1,  2,  3,  4,  5,  6,  7,  8,  9, 10, 11, 12, 13, 14,
+	15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, -1, -1, -1, -1, 63,
+	-1, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35, 36, 37, 38, 39, 40,
+	41, 42, 43, 44, 45, 46, 47, 48, 49, 50, 51, -1, -1, -1, -1, -1,
+	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+};
 
 /*
  * Strict base64url (RFC 7515 2, RFC 4648 5): the alphabet only, no
@@ -142,8 +146,22 @@ b64url_decode(const char *in, size_t n, unsigned char *out, size_t *outlen)
 
 	if (n % 4 == 1)
 		return (-1);
-	for (i = 0; i < n; i++) {
-		if ((v = b64val((unsigned char)in[i])) == -1)
+	/* four characters to three bytes while there are four */
+	for (i = 0; i + 4 <= n; i += 4) {
+		const unsigned char *q = (const unsigned char *)in + i;
+		uint32_t w;
+
+		if ((b64tab[q[0]] | b64tab[q[1]] | b64tab[q[2]] |
+		    b64tab[q[3]]) < 0)
+			return (-1);
+		w = (uint32_t)b64tab[q[0]] << 18 | (uint32_t)b64tab[q[1]] << 12 |
+		    (uint32_t)b64tab[q[2]] << 6 | (uint32_t)b64tab[q[3]];
+		out[o++] = (unsigned char)(w >> 16);
+		out[o++] = (unsigned char)(w >> 8);
+		out[o++] = (unsigned char)w;
+	}
+	for (; i < n; i++) {
+		if ((v = b64tab[(unsigned char)in[i]]) == -1)
 			return (-1);
 		acc = (acc << 6) | (uint32_t)v;
 		bits += 6;

@@ -772,6 +772,39 @@ test_info(const struct keyfile *kf, time_t now)
 	    TOKEN_OK, "truncated token accepted");
 	free(tok);
 
+	/*
+	 * A byte outside the base64url alphabet at every place of the
+	 * token (each part is decoded four characters at a time, then a
+	 * short tail): always refused as such, never decoded around.
+	 */
+	tok = build(find_case("rs256"), now, &len);
+	{
+		static const char bad[] = { '+', '/', '=', '.', ' ', '\x80',
+		    '\xff', '*' };
+		size_t	 b;
+		char	 keep;
+
+		for (i = 0; i < len; i++) {
+			if (tok[i] == '.')
+				continue;
+			keep = tok[i];
+			for (b = 0; b < sizeof(bad); b++) {
+				if (bad[b] == '.')
+					continue;
+				tok[i] = bad[b];
+				CHECK(token_check(tok, len, kf, &pol, now, &info,
+				    &why) == TOKEN_MALFORMED &&
+				    strstr(why, "base64url") != NULL, "byte "
+				    "0x%02x at %zu: %s", (unsigned char)bad[b],
+				    i, why);
+			}
+			tok[i] = keep;
+		}
+		CHECK(token_check(tok, len, kf, &pol, now, &info, &why) ==
+		    TOKEN_OK, "restored: %s", why);
+	}
+	free(tok);
+
 	/* unknown kid: the claims are there, unverified */
 	tok = build(find_case("unknown kid"), now, &len);
 	CHECK(check_exact(tok, len, kf, &pol, now, &info, &why) ==
