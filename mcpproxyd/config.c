@@ -316,6 +316,7 @@ static const struct intkey intkeys[] = {
 					    MAX_WORKERS_CAP, 0 },
 	{ "max_conns_per_client",	OFF(max_conns_per_client), 0,
 					    MAX_WORKERS_CAP, 0 },
+	{ "defer_accept",		OFF(defer_accept), 0, 3600, 0 },
 	{ "header_timeout",		OFF(header_timeout), 1, 3600, 0 },
 	{ "body_timeout",		OFF(body_timeout), 1, 3600, 0 },
 	{ "keepalive_timeout",		OFF(keepalive_timeout), 1, 3600, 0 },
@@ -804,6 +805,7 @@ config_defaults(struct config *conf)
 	conf->max_workers = 64;
 	conf->stream_share = 75;
 	conf->max_streams_per_client = 16;
+	conf->defer_accept = 10;
 	conf->header_timeout = 10;
 	conf->body_timeout = 60;
 	conf->keepalive_timeout = 15;

@@ -43,6 +43,21 @@ addr_text(const struct sockaddr *sa, char *buf, size_t len)
 }
 
 /*
+ * Hand a connection to a worker only once its client has sent something
+ * (or after secs): a connection that sends nothing then holds no
+ * worker, and a worker given one finds its request there instead of
+ * waiting for it, one sleep and wake-up less per connection.  Apache
+ * does the same by default on Linux (AcceptFilter http data).
+ */
+static void
+defer_accept(const struct listener *l, int secs)
+{
+	if (setsockopt(l->fd, IPPROTO_TCP, TCP_DEFER_ACCEPT, &secs,
+	    sizeof(secs)) == -1)
+		log_warn("listen %s: TCP_DEFER_ACCEPT", l->text);
+}
+
+/*
  * Bind and listen on every configured address.  The sockets are
  * non-blocking: workers wait in epoll and may lose the race for a
  * connection.  Returns 0, or -1 after logging which address failed.
@@ -84,6 +99,8 @@ listen_open(struct config *conf)
 		}
 		l->fd = fd;
 	}
+	for (i = 0; i < conf->nlisteners; i++)
+		defer_accept(&conf->listeners[i], conf->defer_accept);
 	return (0);
 }
 

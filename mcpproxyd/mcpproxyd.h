@@ -121,6 +121,7 @@ struct config {
 	int		 stream_share;	/* % of max_workers streams may hold */
 	int		 max_streams_per_client;
 	int		 max_conns_per_client;	/* 0: no limit */
+	int		 defer_accept;	/* s, TCP_DEFER_ACCEPT; 0 off */
 	int		 header_timeout;	/* s, request head */
 	int		 body_timeout;		/* s, a whole request body */
 	int		 keepalive_timeout;	/* s, idle client between requests */

@@ -10,8 +10,11 @@
 #     body sent one byte a second is cut by body_timeout = 5 (408);
 #   - max_conns_per_client = 8 (a second proxy, header_timeout 20 so that
 #     held connections stay): 20 connections from 127.0.0.9 opened one by
-#     one and held: the 12 beyond 8 are answered 429 at once, the first 8
-#     are then served (200), and so is 127.0.0.10 meanwhile;
+#     one and held, each with a head begun: the 12 beyond 8 are answered
+#     429 at once, the first 8 are then served (200), and so is 127.0.0.10
+#     meanwhile;
+#   - defer_accept: 40 connections that send nothing hold no worker of 32,
+#     a request is answered at once (and waits with defer_accept = 0);
 #   - a slowloris of 300 connections from 127.0.0.2 .. 127.0.0.51 (6 per
 #     address, under the per-address cap), each sending a partial head one
 #     line a second and reconnecting when closed, against max_workers = 64:
@@ -50,6 +53,7 @@ header_timeout = 3
 keepalive_timeout = 3
 body_timeout = 5
 max_conns_per_client = 8
+defer_accept = 2
 EOC
 start_proxy "$PROXY_CONF"
 MASTER=$(cat "$T/mcpproxyd.pid")
@@ -65,7 +69,8 @@ sed -e "s|^listen = 127.0.0.1:$P\$|listen = 127.0.0.1:$PB|" \
     -e "s|^start_workers = .*|start_workers = 24|" \
     -e "s|^max_spare = .*|max_spare = 32|" \
     -e "s|^max_workers = .*|max_workers = 32|" \
-    -e "s|^header_timeout = .*|header_timeout = 20|" "$CONF_A" >"$CONF_B"
+    -e "s|^header_timeout = .*|header_timeout = 20|" \
+    -e "s|^defer_accept = .*|defer_accept = 10|" "$CONF_A" >"$CONF_B"
 chmod 644 "$CONF_B"
 start_proxy "$CONF_B"
 curl -sf -m 10 "$B/api" >/dev/null || fail "proxy A does not answer"
@@ -100,8 +105,10 @@ pass "max_conns_per_client 8: of 20 held connections from 127.0.0.9 the 12 beyon
     const net = require("net"), [port] = process.argv.slice(1);
     const held = [];
     let n = 0;
-    for (let i = 0; i < 8; i++) held.push(net.connect({ host: "127.0.0.1",
-	port: +port, localAddress: "127.0.0.9" }, () => { if (++n === 8) go(); }));
+    for (let i = 0; i < 8; i++) { const s = net.connect({ host: "127.0.0.1",
+	port: +port, localAddress: "127.0.0.9" }, () => {
+	    s.write("GET /api HTTP/1.1\r\n"); if (++n === 8) go(); });
+	held.push(s); }
     function go() { setTimeout(() => {
 	require("child_process").execFile("curl", ["-s", "-o", "/dev/null",
 	    "-w", "%{http_code}", "--interface", "127.0.0.10", "-m", "10",
@@ -114,6 +121,47 @@ sleep 0.5
 c=$(curl -s -o /dev/null -w '%{http_code}' -m 10 --interface 127.0.0.9 "http://127.0.0.1:$PB/api")
 [ "$c" = 200 ] || fail "127.0.0.9 after its connections closed: $c"
 pass "another address (127.0.0.10) is served while 127.0.0.9 holds 8; 127.0.0.9 is served again once they close"
+
+# --- silent connections hold no worker (defer_accept; B has 10 s, the
+# default, header_timeout 20, 32 workers): 40 connections that send nothing
+# from 127.0.0.20-24, then an ordinary request must be answered at once.
+# The negative control is B's configuration with defer_accept = 0 (C):
+# the 32 workers each wait on a silent connection, the request waits.
+silent() {	# silent PORT FILE: hold 40 silent connections, then curl
+	"$NODE" -e '
+	    const net = require("net"), [port] = process.argv.slice(1);
+	    const held = []; let n = 0;
+	    for (let a = 20; a < 25; a++) for (let i = 0; i < 8; i++)
+		held.push(net.connect({ host: "127.0.0.1", port: +port,
+		    localAddress: "127.0.0." + a }, () => { if (++n === 40) go(); }));
+	    function go() { setTimeout(() => {
+		require("child_process").execFile("curl", ["-s", "-o", "/dev/null",
+		    "-w", "%{http_code} %{time_total}", "-m", "5",
+		    `http://127.0.0.1:${port}/api`], (e, out) => {
+			console.log(out || "timeout");
+			held.forEach((s) => s.destroy()); process.exit(0); });
+	    }, 1000); }' "$1" >"$2"
+}
+silent "$PB" "$T/silent-b.txt"
+case "$(cat "$T/silent-b.txt")" in
+200\ *) ;;
+*) fail "40 silent connections, defer_accept 10: the request got $(cat "$T/silent-b.txt")" ;;
+esac
+PC=$(free_port) || fail "no port"
+CONF_C=$T/mcpproxyd-c.conf
+sed -e "s|^listen = 127.0.0.1:$PB\$|listen = 127.0.0.1:$PC|" \
+    -e "s|^pid_file = .*|pid_file = $T/mcpproxyd-c.pid|" \
+    -e "s|^access_log = .*|access_log = $T/access-c.log|" \
+    -e "s|^defer_accept = .*|defer_accept = 0|" "$CONF_B" >"$CONF_C"
+grep -q '^defer_accept = 0' "$CONF_C" || fail "proxy C: no defer_accept = 0"
+start_proxy "$CONF_C"
+curl -sf -m 10 "http://127.0.0.1:$PC/api" >/dev/null || fail "proxy C does not answer"
+silent "$PC" "$T/silent-c.txt"
+case "$(cat "$T/silent-c.txt")" in
+200\ *) fail "negative control: with defer_accept = 0 the request was answered at once ($(cat "$T/silent-c.txt")): the check proves nothing" ;;
+esac
+kill "$(cat "$T/mcpproxyd-c.pid")"
+pass "40 silent connections hold no worker: a request answered at once ($(cat "$T/silent-b.txt") s); with defer_accept = 0 it waits behind them ($(cat "$T/silent-c.txt"))"
 
 # --- the slow clients' outcomes
 # shellcheck disable=SC2086
