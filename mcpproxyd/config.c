@@ -380,6 +380,18 @@ global_key(struct parse *p, const char *name, const char *val)
 			fatal("strdup");
 		return (1);
 	}
+	if (!strcmp(name, "worker_sched")) {
+		if (!strcmp(val, "batch"))
+			conf->worker_batch = 1;
+		else if (!strcmp(val, "other"))
+			conf->worker_batch = 0;
+		else {
+			perr(p, "worker_sched: \"%s\" is not batch or other",
+			    val);
+			return (0);
+		}
+		return (1);
+	}
 	for (i = 0; i < sizeof(intkeys) / sizeof(intkeys[0]); i++) {
 		if (strcmp(name, intkeys[i].name) != 0)
 			continue;
@@ -806,6 +818,7 @@ config_defaults(struct config *conf)
 	conf->stream_share = 75;
 	conf->max_streams_per_client = 16;
 	conf->defer_accept = 10;
+	conf->worker_batch = 1;
 	conf->header_timeout = 10;
 	conf->body_timeout = 60;
 	conf->keepalive_timeout = 15;

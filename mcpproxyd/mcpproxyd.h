@@ -122,6 +122,7 @@ struct config {
 	int		 max_streams_per_client;
 	int		 max_conns_per_client;	/* 0: no limit */
 	int		 defer_accept;	/* s, TCP_DEFER_ACCEPT; 0 off */
+	int		 worker_batch;	/* workers run SCHED_BATCH */
 	int		 header_timeout;	/* s, request head */
 	int		 body_timeout;		/* s, a whole request body */
 	int		 keepalive_timeout;	/* s, idle client between requests */

@@ -13,6 +13,7 @@
 #include <netinet/tcp.h>
 
 #include <errno.h>
+#include <sched.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -163,6 +164,20 @@ worker_main(struct config *conf, struct scoreboard *sb, int slot, int wakefd,
 	 */
 	if (prctl(PR_SET_PDEATHSIG, SIGTERM) == -1 || getppid() != master)
 		_exit(1);
+	/*
+	 * SCHED_BATCH: a worker woken by its client or upstream does not
+	 * preempt the task running, which finishes its turn first.  With a
+	 * process per connection, preempting on every wake-up doubled the
+	 * context switches; it gave 13 to 26% more requests a second at no
+	 * cost in p99 (bench/PROFILE.md).
+	 */
+	if (conf->worker_batch) {
+		struct sched_param sp;
+
+		memset(&sp, 0, sizeof(sp));
+		if (sched_setscheduler(0, SCHED_BATCH, &sp) == -1)
+			log_warn("SCHED_BATCH");
+	}
 	auth_refresh_keys(1);	/* auth_init ran in the master */
 	if ((epfd = epoll_create1(EPOLL_CLOEXEC)) == -1)
 		fatal("epoll_create1");

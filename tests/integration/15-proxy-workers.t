@@ -1,5 +1,6 @@
 #!/bin/bash
-# The process model: a killed worker is replaced and the next request
+# The process model: workers' scheduling policy (worker_sched); a killed
+# worker is replaced and the next request
 # succeeds; the pool grows past start_workers when streams hold workers;
 # streams are capped per client address (429) and as a share of the
 # pool (503) while ordinary requests still get through.
@@ -30,12 +31,29 @@ MASTER=$(cat "$T/mcpproxyd.pid")
 
 workers() { pgrep -P "$MASTER" | sort; }
 
+# --- worker_sched: workers SCHED_BATCH by default, the master not ---------------
+policy() { chrt -p "$1" | sed -n 's/.*scheduling policy: *//p'; }
+for w in $(workers); do
+	[ "$(policy "$w")" = SCHED_BATCH ] || fail "worker $w: $(chrt -p "$w")"
+done
+[ "$(policy "$MASTER")" = SCHED_OTHER ] || fail "master: $(chrt -p "$MASTER")"
+echo "worker_sched = other" >>"$PROXY_CONF"
+kill -HUP "$MASTER"
+wait_grep "$T/mcpproxyd.log" 10 -q "generation 2" || fail "no reload: $(tail -3 "$T/mcpproxyd.log")"
+n=0
+until [ -n "$(workers)" ] && ! workers | while read -r w; do
+    [ "$(policy "$w")" = SCHED_OTHER ] || echo "$w"; done | grep -q .; do
+	n=$((n + 1)); [ $n -gt 100 ] && fail "after worker_sched = other: $(for w in $(workers); do chrt -p "$w"; done)"
+	sleep 0.1
+done
+pass "workers run SCHED_BATCH (worker_sched default), the master SCHED_OTHER; worker_sched = other on a reload gives SCHED_OTHER workers"
+
 # --- a worker killed with SIGKILL is replaced ----------------------------------
 curl -sf "$B/api" >/dev/null || fail "first request"
 victim=$(workers | head -n 1)
 [ -n "$victim" ] || fail "no workers under master $MASTER"
 kill -KILL "$victim"
-wait_grep "$T/mcpproxyd.log" 5 -q "worker $victim (gen 1) killed by signal 9; respawning" ||
+wait_grep "$T/mcpproxyd.log" 5 -qE "worker $victim \(gen [0-9]+\) killed by signal 9; respawning" ||
     fail "no log line for the killed worker"
 for i in 1 2 3 4 5; do
 	curl -sf "$B/api" >/dev/null || fail "request $i after the kill"

@@ -26,6 +26,7 @@ static const struct {
 	{ OKHEAD "cors_allow_origins = http://a.example, http://b.example\ncors_allow_credentials = yes\n", NULL },
 	{ OKHEAD "cors_max_age = 0\n", NULL },
 	{ "[mcpproxyd]\nmax_workers = 8 ; inline comment\n" OKHEAD, NULL },
+	{ "[mcpproxyd]\nworker_sched = other\ndefer_accept = 0\n" OKHEAD, NULL },
 	{ OKHEAD "route = /p http://127.0.0.1:8000/p auth=a\n[auth a]\nissuer = kc\n"
 	    "[issuer kc]\nissuer = https://kc.example/realms/r\naudiences = echo\njwks_url = https://kc/certs\n", NULL },
 	{ OKHEAD "route = /p http://127.0.0.1:8000/p auth=a\n[auth a]\nissuer = kc\naudiences = x, y\n"
@@ -71,6 +72,11 @@ static const struct {
 	{ "[mcpproxyd]\nmax_workers = -1\n", "t.conf:2: max_workers: \"-1\" is not a number from 1 to 4096" },
 	{ "[mcpproxyd]\nmax_workers = 99999999999999999999\n", "t.conf:2: max_workers: \"99999999999999999999\" is not a number from 1 to 4096" },
 	{ "[mcpproxyd]\nheader_timeout = 0\n", "t.conf:2: header_timeout: \"0\" is not a number from 1 to 3600" },
+	{ "[mcpproxyd]\ndefer_accept = -1\n", "t.conf:2: defer_accept: \"-1\" is not a number from 0 to 3600" },
+	{ "[mcpproxyd]\ndefer_accept = 3601\n", "t.conf:2: defer_accept: \"3601\" is not a number from 0 to 3600" },
+	{ "[mcpproxyd]\nworker_sched = fifo\n", "t.conf:2: worker_sched: \"fifo\" is not batch or other" },
+	{ "[mcpproxyd]\nworker_sched = \n", "t.conf:2: worker_sched: \"\" is not batch or other" },
+	{ "[mcpproxyd]\nworker_sched = Batch\n", "t.conf:2: worker_sched: \"Batch\" is not batch or other" },
 	{ "[mcpproxyd]\nstream_share = 101\n", "t.conf:2: stream_share: \"101\" is not a number from 1 to 100" },
 	{ "[mcpproxyd]\nmax_body_size = 2g\n", "t.conf:2: max_body_size: bad value \"2g\"" },
 	{ "[mcpproxyd]\nmax_header_size = 10\n", "t.conf:2: max_header_size: bad value \"10\"" },
