@@ -219,6 +219,27 @@ write_proxy_conf() {
 	chmod 644 "$PROXY_CONF"
 }
 
+# copy_proxy_conf SRC DST NAME PORT [KEY=VALUE...]: SRC made the file of a
+# second proxy NAME: listening on PORT, with its own pid file and access
+# log, each KEY's line given VALUE (every KEY must have a line in SRC)
+copy_proxy_conf() {
+	_src=$1 _dst=$2 _name=$3 _port=$4; shift 4
+	{
+		_say "s|^listen = 127\.0\.0\.1:[0-9]*\$|listen = 127.0.0.1:$_port|"
+		_say "s|^pid_file = .*|pid_file = $T/mcpproxyd-$_name.pid|"
+		_say "s|^access_log = .*|access_log = $T/access-$_name.log|"
+		for _kv in "$@"; do
+			_say "s|^${_kv%%=*} = .*|${_kv%%=*} = ${_kv#*=}|"
+		done
+	} >"$_dst.sed"
+	sed -f "$_dst.sed" "$_src" >"$_dst" || fail "copy_proxy_conf $_src"
+	for _kv in "$@"; do
+		grep -qx "${_kv%%=*} = ${_kv#*=}" "$_dst" ||
+		    fail "copy_proxy_conf: no ${_kv%%=*} line in $_src"
+	done
+	chmod 644 "$_dst"
+}
+
 # start_proxy CONF: the proxy in the foreground (-d), stderr to a log
 start_proxy() {
 	need proxy

@@ -47,11 +47,7 @@ EOC
 # audience of the resource as seen on proxy A: tokens are for $URL)
 pb=$(free_port) || fail "no free port"
 CONF_B=$T/mcpproxyd-b.conf
-sed -e "s|^listen = 127.0.0.1:$pp\$|listen = 127.0.0.1:$pb|" \
-    -e "s|^pid_file = .*|pid_file = $T/mcpproxyd-b.pid|" \
-    -e "s|^access_log = .*|access_log = $T/access-b.log|" \
-    -e "s|^kid_wait_ms = .*|kid_wait_ms = 0|" "$PROXY_CONF" >"$CONF_B"
-grep -q '^kid_wait_ms = 0$' "$CONF_B" || fail "no kid_wait_ms = 0 in $CONF_B"
+copy_proxy_conf "$PROXY_CONF" "$CONF_B" b "$pb" kid_wait_ms=0
 chmod 644 "$CONF_B"
 
 start_jwksd "$PROXY_CONF"

@@ -63,15 +63,8 @@ B=http://127.0.0.1:$P
 # --- proxy B: the per-address cap, with held connections
 PB=$(free_port) || fail "no port"
 CONF_B=$T/mcpproxyd-b.conf
-sed -e "s|^listen = 127.0.0.1:$P\$|listen = 127.0.0.1:$PB|" \
-    -e "s|^pid_file = .*|pid_file = $T/mcpproxyd-b.pid|" \
-    -e "s|^access_log = .*|access_log = $T/access-b.log|" \
-    -e "s|^start_workers = .*|start_workers = 24|" \
-    -e "s|^max_spare = .*|max_spare = 32|" \
-    -e "s|^max_workers = .*|max_workers = 32|" \
-    -e "s|^header_timeout = .*|header_timeout = 20|" \
-    -e "s|^defer_accept = .*|defer_accept = 10|" "$CONF_A" >"$CONF_B"
-chmod 644 "$CONF_B"
+copy_proxy_conf "$CONF_A" "$CONF_B" b "$PB" start_workers=24 max_spare=32 \
+    max_workers=32 header_timeout=20 defer_accept=10
 start_proxy "$CONF_B"
 curl -sf -m 10 "$B/api" >/dev/null || fail "proxy A does not answer"
 curl -sf -m 10 "http://127.0.0.1:$PB/api" >/dev/null || fail "proxy B does not answer"
@@ -149,11 +142,7 @@ case "$(cat "$T/silent-b.txt")" in
 esac
 PC=$(free_port) || fail "no port"
 CONF_C=$T/mcpproxyd-c.conf
-sed -e "s|^listen = 127.0.0.1:$PB\$|listen = 127.0.0.1:$PC|" \
-    -e "s|^pid_file = .*|pid_file = $T/mcpproxyd-c.pid|" \
-    -e "s|^access_log = .*|access_log = $T/access-c.log|" \
-    -e "s|^defer_accept = .*|defer_accept = 0|" "$CONF_B" >"$CONF_C"
-grep -q '^defer_accept = 0' "$CONF_C" || fail "proxy C: no defer_accept = 0"
+copy_proxy_conf "$CONF_B" "$CONF_C" c "$PC" defer_accept=0
 start_proxy "$CONF_C"
 curl -sf -m 10 "http://127.0.0.1:$PC/api" >/dev/null || fail "proxy C does not answer"
 silent "$PC" "$T/silent-c.txt"
