@@ -477,6 +477,7 @@ auth_request(struct exchange *x)
 	pol.nrequired = a->required_scopes.n;
 	pol.leeway = a->leeway;
 	pol.max_token = a->max_token;
+	pol.digest = hash;	/* hashed once, for the cache and the log */
 	st = check_token(x, tok, &pol, &info, &why);
 	if (st == TOKEN_OK) {
 		authed(x, info.sub, info.scope);

@@ -853,7 +853,10 @@ token_check(const char *token, size_t len, const struct keyfile *kf,
 		info = &scratch;
 	memset(info, 0, sizeof(*info));
 	memset(&t, 0, sizeof(t));
-	token_hash(token, len, info->hash);
+	if (pol != NULL && pol->digest != NULL)
+		digest_hex(pol->digest, 8, info->hash);
+	else
+		token_hash(token, len, info->hash);
 	if (token == NULL)
 		st = fail(&reason, TOKEN_MALFORMED, "empty token");
 	else

@@ -23,6 +23,8 @@ struct token_policy {
 	size_t		 nrequired;
 	int		 leeway;	/* seconds of skew on exp/nbf/iat (<0: 0) */
 	size_t		 max_token;	/* bytes; 0: TOKEN_DEFAULT_MAX */
+	const unsigned char *digest;	/* SHA-256 of the token if the caller
+					   has it already (info->hash), or NULL */
 };
 
 /*

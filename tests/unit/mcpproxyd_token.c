@@ -758,6 +758,21 @@ test_info(const struct keyfile *kf, time_t now)
 	for (i = 0; i < 8; i++)
 		sprintf(hex + 2 * i, "%02x", md[i]);
 	CHECK(strcmp(hex, info.hash) == 0, "hash %s, want %s", info.hash, hex);
+	/* a digest the caller has already is taken as it is */
+	{
+		struct token_policy	 p2 = pol;
+		unsigned char		 other[32];
+
+		memset(other, 0xab, sizeof(other));
+		p2.digest = md;
+		CHECK(token_check(tok, len, kf, &p2, now, &info, &why) ==
+		    TOKEN_OK && strcmp(hex, info.hash) == 0, "digest given: %s",
+		    info.hash);
+		p2.digest = other;
+		CHECK(token_check(tok, len, kf, &p2, now, &info, &why) ==
+		    TOKEN_OK && strcmp(info.hash, "abababababababab") == 0,
+		    "digest given is used: %s", info.hash);
+	}
 	/* the same token, NULL info and why are fine */
 	CHECK(token_check(tok, len, kf, &pol, now, NULL, NULL) == TOKEN_OK,
 	    "NULL info");
