@@ -77,8 +77,10 @@ auth_init(const struct config *conf)
 }
 
 /*
- * Look for a new key file: always when force (a new connection), else
- * at most once a second.  A bad new file keeps the old keys in use.
+ * Look for a new key file: always when force (a worker's start, an
+ * unknown kid), else at most once a second, so that a connection per
+ * request does not cost a stat() each (a key withdrawn by jwksd is
+ * refused within that second).  A bad new file keeps the old keys in use.
  */
 void
 auth_refresh_keys(int force)
@@ -396,6 +398,15 @@ check_token(struct exchange *x, const char *tok, const struct token_policy *pol,
 	st = token_check(tok, strlen(tok), kf, pol, time(NULL), info, why);
 	if (st != TOKEN_UNKNOWN_KID)
 		return (st);
+	/* the key may be in a file published since this worker looked */
+	auth_refresh_keys(1);
+	if (keyfile_reader_current(reader) != kf) {
+		kf = keyfile_reader_current(reader);
+		st = token_check(tok, strlen(tok), kf, pol, time(NULL), info,
+		    why);
+		if (st != TOKEN_UNKNOWN_KID)
+			return (st);
+	}
 	/* a token older than our last fetch cannot be signed by a new key */
 	ki = kf ? keyfile_issuer(kf, a->iss->url) : NULL;
 	if (ki != NULL && info->iat != 0 && info->iat + a->leeway <

@@ -246,8 +246,7 @@ worker_main(struct config *conf, struct scoreboard *sb, int slot, int wakefd,
 				close(fd);
 				break;
 			}
-			auth_refresh_keys(1);
-			serve(&x);
+			serve(&x);	/* auth checks for new keys once a second */
 			if (x.linger)
 				linger_close(fd);
 			close(fd);
