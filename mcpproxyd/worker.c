@@ -207,7 +207,14 @@ worker_main(struct config *conf, struct scoreboard *sb, int slot, int wakefd,
 				fatal("epoll_wait");
 			continue;
 		}
-		for (k = 0; k < n && !worker_graceful; k++) {
+		/*
+		 * Take the connection even if told to finish meanwhile: with
+		 * EPOLLEXCLUSIVE this worker may be the only one woken for
+		 * it, and one that left it queued would leave it there until
+		 * the next connection wakes another (a reload under load
+		 * showed it).  serve() answers it with Connection: close.
+		 */
+		for (k = 0; k < n; k++) {
 			const struct listener *l =
 			    &conf->listeners[evs[k].data.u32];
 

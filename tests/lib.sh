@@ -46,9 +46,11 @@ T=$(mktemp -d "${TMPDIR:-/tmp}/mcpproxyd-$TEST_NAME.XXXXXX") || exit 1
 # a proxy that drops root (user = nobody) may still need to reach files here
 chmod 755 "$T"
 mkdir -p "$T/home"
-_pids=""
-
+# no curl of a test may hang it: every one ends within 90 s (-m wins)
+export CURL_HOME="$T/home"
 _say() { printf '%s\n' "$*"; }
+_say "max-time = 90" >"$CURL_HOME/.curlrc"
+_pids=""
 
 _show_logs() {
 	for f in "$T"/*.log; do
