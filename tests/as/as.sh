@@ -69,6 +69,9 @@ as_token() {
 }
 
 # --- for the proxy's auth tests (tests/integration/5*-auth-*.t) ---
+#   tools_auth NAME [LINE...]  print an [auth NAME] section: issuer local,
+#                           audience and resource $URL, mcp:tools offered
+#                           and required; then LINEs
 #   jwksd_section [REFRESH]  print a [jwksd] section for $T (user/group
 #                           nobody/its group when root: the proxy's workers,
 #                           user nobody, must read the key file)
@@ -79,6 +82,17 @@ as_token() {
 #   proxy_global LINE...    add LINEs to the [mcpproxyd] section of $PROXY_CONF
 #   mint ARGS...            tests/mcp/mint-token.mjs with the AS's keys
 #   token_hash TOKEN        the SHA-256 prefix mcpproxyd logs for a token
+tools_auth() {
+	_say "[auth $1]"
+	_say "issuer = local"
+	_say "audiences = $URL"
+	_say "resource = $URL"
+	_say "scopes_supported = mcp:tools"
+	_say "required_scopes = mcp:tools"
+	shift
+	for _l in "$@"; do _say "$_l"; done
+}
+
 jwksd_section() {
 	_ju=; _jg=
 	if [ "$(id -u)" = 0 ]; then

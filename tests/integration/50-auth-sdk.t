@@ -45,13 +45,7 @@ auth_route_conf "$pp" "$up" tutorial \
 proxy_global "token_cache = 1024" "kid_wait_ms = 2000"
 cat >>"$PROXY_CONF" <<EOC
 
-[auth tutorial]
-issuer = local
-audiences = $URL
-resource = $URL
-scopes_supported = mcp:tools
-required_scopes = mcp:tools
-mode = strict
+$(tools_auth tutorial "mode = strict")
 subject_header = X-Auth-Subject
 scopes_header = X-Auth-Scopes
 pass_token = no

@@ -37,13 +37,7 @@ auth_route_conf "$pp" "$ep" strict \
 proxy_global "token_cache = 1024" "kid_wait_ms = 2000"
 cat >>"$PROXY_CONF" <<EOC
 
-[auth strict]
-issuer = local
-audiences = $URL
-resource = $URL
-scopes_supported = mcp:tools
-required_scopes = mcp:tools
-mode = strict
+$(tools_auth strict "mode = strict")
 subject_header = X-Auth-Subject
 leeway = 2
 max_token_size = 8192

@@ -30,13 +30,7 @@ auth_route_conf "$pp" "$ep" tutorial
 proxy_global "token_cache = 1024" "kid_wait_ms = 2000"
 cat >>"$PROXY_CONF" <<EOC
 
-[auth tutorial]
-issuer = local
-audiences = $URL
-resource = $URL
-scopes_supported = mcp:tools
-required_scopes = mcp:tools
-subject_header = X-Auth-Subject
+$(tools_auth tutorial "subject_header = X-Auth-Subject")
 
 [issuer local]
 issuer = $AS_ISSUER

@@ -66,13 +66,7 @@ proxy_global "start_workers = 4" "min_spare = 2" "max_spare = 8" \
     "kid_wait_ms = 2000"
 cat >>"$PROXY_CONF" <<EOC
 
-[auth a]
-issuer = local
-audiences = $URL
-resource = $URL
-scopes_supported = mcp:tools
-required_scopes = mcp:tools
-subject_header = X-Auth-Subject
+$(tools_auth a "subject_header = X-Auth-Subject")
 
 [issuer local]
 issuer = $AS_ISSUER
