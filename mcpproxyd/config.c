@@ -201,34 +201,77 @@ bad:
 }
 
 /*
- * Parse "PREFIX URL": URL is http://host[:port][/path].  The prefix is
+ * Is a route prefix other than a canonical path of unreserved
+ * characters?  An escape or a reserved character in a prefix could be
+ * dodged by another spelling of it; a dot segment or "//" never matches
+ * a canonical target.
+ */
+static int
+route_prefix_bad(const char *prefix)
+{
+	char		 buf[256];
+	const char	*s, *why;
+
+	for (s = prefix; *s != '\0'; s++)
+		if (*s != '/' && !path_unreserved((unsigned char)*s))
+			return (1);
+	snprintf(buf, sizeof(buf), "%s", prefix);
+	return (path_normalize(buf, 0, &why) == -1 || strcmp(buf, prefix));
+}
+
+/*
+ * Parse "PREFIX URL [auth=NAME] [semicolons=allow]": URL is http://host[:port][/path].  The prefix is
  * replaced by the URL's path when forwarding.
  */
 static int
 parse_route(struct parse *p, const char *val, struct route *rt)
 {
-	char		 prefix[256], url[512], opt[128];
+	char		 prefix[256], url[512], opt[2][128];
 	const char	*h, *hend, *slash;
 	char		 hostbuf[256];
 	long long	 pn;
-	int		 n;
+	int		 n, i, semi = 0;
 
 	char		 extra[2];
 
-	opt[0] = '\0';
-	n = sscanf(val, "%255s %511s %127s", prefix, url, opt);
-	if (n < 2 || (n == 3 && strncmp(opt, "auth=", 5) != 0) ||
-	    sscanf(val, "%*s %*s %*s %1s", extra) == 1) {
-		perr(p, "route: expected \"PREFIX URL [auth=NAME]\"");
+	n = sscanf(val, "%255s %511s %127s %127s", prefix, url, opt[0],
+	    opt[1]);
+	if (n < 2 || sscanf(val, "%*s %*s %*s %*s %1s", extra) == 1) {
+		perr(p, "route: expected \"PREFIX URL [auth=NAME] "
+		    "[semicolons=allow]\"");
 		return (-1);
 	}
-	if (n == 3 && (opt[5] == '\0' ||
-	    (rt->auth_name = strdup(opt + 5)) == NULL)) {
-		perr(p, "route: auth= needs the name of an [auth NAME] section");
+	for (i = 0; i < n - 2; i++) {
+		if (!semi && !strcmp(opt[i], "semicolons=allow"))
+			semi = 1;
+		else if (!semi && !strcmp(opt[i], "semicolons=refuse"))
+			semi = -1;
+		else if (strncmp(opt[i], "auth=", 5) != 0 ||
+		    rt->auth_name != NULL) {
+			perr(p, "route: expected \"PREFIX URL [auth=NAME] "
+			    "[semicolons=allow]\"");
+			return (-1);
+		} else if (opt[i][5] == '\0' ||
+		    (rt->auth_name = strdup(opt[i] + 5)) == NULL) {
+			perr(p, "route: auth= needs the name of an [auth NAME] "
+			    "section");
+			return (-1);
+		}
+	}
+	rt->semicolons = semi == 1;
+	if (rt->semicolons && rt->auth_name != NULL) {
+		perr(p, "route: semicolons=allow only on a route without "
+		    "auth=");
 		return (-1);
 	}
 	if (prefix[0] != '/') {
 		perr(p, "route: prefix \"%s\" must start with /", prefix);
+		return (-1);
+	}
+	if (route_prefix_bad(prefix)) {
+		perr(p, "route: prefix \"%s\" may hold only letters, digits, "
+		    "- . _ ~ and / (no \".\" or \"..\" segment, no \"//\")",
+		    prefix);
 		return (-1);
 	}
 	if (strncmp(url, "http://", 7) != 0) {
@@ -454,6 +497,7 @@ server_key(struct parse *p, const char *name, const char *val)
 		if (parse_route(p, val, &srv->routes[srv->nroutes]) == -1)
 			return (0);
 		srv->routes[srv->nroutes].index = srv->nroutes;
+		srv->semicolons |= srv->routes[srv->nroutes].semicolons;
 		srv->nroutes++;
 	} else if (!strcmp(name, "allowed_hosts")) {
 		return (parse_list(p, name, val, &srv->allowed_hosts) == 0);

@@ -72,6 +72,7 @@ struct route {
 	int		 index;		/* route number, for upstream reuse */
 	char		*auth_name;	/* auth=NAME on the route line */
 	struct auth	*auth;		/* NULL: no authentication */
+	int		 semicolons;	/* semicolons=allow: ';' in paths */
 };
 
 struct cors {
@@ -92,6 +93,7 @@ struct server {
 	struct strlist	 allowed_hosts;		/* empty: any Host */
 	struct strlist	 allowed_origins;	/* unset: the CORS origins */
 	int		 origins_set;
+	int		 semicolons;		/* a route allows ';' */
 };
 
 struct listener {
@@ -333,7 +335,11 @@ struct keyfile;
 const struct keyfile *auth_keyfile(void);
 
 /* path.c */
-int	 path_normalize(char *target, const char **why);
+#define PATH_SEMICOLONS	0x01	/* accept ';' and %3B in the path */
+int	 path_normalize(char *target, int flags, const char **why);
+int	 path_unreserved(int c);
+const struct route *route_find(const struct server *srv, const char *target,
+	    const char **why);
 
 /* provider.c */
 int	 provider_handle(struct exchange *x);

@@ -273,33 +273,6 @@ request_error(struct exchange *x, int status, const char *message)
 	    body, bl);
 }
 
-/*
- * Longest route whose prefix ends at a path segment boundary.  Case is
- * ignored: many upstreams route without regard to case, and "/MCP" must
- * not slip past the protection of "/mcp".
- */
-static const struct route *
-route_find(const struct server *srv, const char *target)
-{
-	const struct route	*best = NULL;
-	size_t			 i;
-
-	for (i = 0; i < srv->nroutes; i++) {
-		const struct route *rt = &srv->routes[i];
-		char c;
-
-		if (strncasecmp(target, rt->prefix, rt->prefixlen) != 0)
-			continue;
-		c = target[rt->prefixlen];
-		if (c != '\0' && c != '/' && c != '?' &&
-		    !(rt->prefixlen == 1))
-			continue;
-		if (best == NULL || rt->prefixlen > best->prefixlen)
-			best = rt;
-	}
-	return (best);
-}
-
 /* Does a comma list (Accept) name this media type? */
 static int
 accepts(const char *accept, const char *type)
@@ -421,7 +394,8 @@ request_handle(struct exchange *x)
 		return (0);
 	}
 	x->log.method = r->method;
-	if (strcmp(r->target, "*") != 0 && path_normalize(r->target, &why)) {
+	if (strcmp(r->target, "*") != 0 && path_normalize(r->target,
+	    x->srv->semicolons ? PATH_SEMICOLONS : 0, &why)) {
 		log_info("%s: bad request: %s", x->peertext, why);
 		request_error(x, 400, why);
 		return (0);
@@ -456,8 +430,12 @@ request_handle(struct exchange *x)
 	default:
 		return (status);
 	}
-	if ((x->rt = route_find(x->srv, r->target)) == NULL) {
-		request_error(x, 404, "no route for this path");
+	if ((x->rt = route_find(x->srv, r->target, &why)) == NULL) {
+		if (why != NULL) {
+			log_info("%s: bad request: %s", x->peertext, why);
+			request_error(x, 400, why);
+		} else
+			request_error(x, 404, "no route for this path");
 		return (x->keepalive);
 	}
 	if (x->rt->auth != NULL && (status = auth_request(x)) != -1)
