@@ -204,6 +204,7 @@ FUZZ_RUN	 = ASAN_OPTIONS=$${ASAN_OPTIONS:-detect_leaks=1} \
 $(BUILD)/fuzz/fuzz_http_request: mcpproxyd/http.c
 $(BUILD)/fuzz/fuzz_http_response: mcpproxyd/http.c
 $(BUILD)/fuzz/fuzz_chunked: mcpproxyd/chunked.c
+$(BUILD)/fuzz/fuzz_path: mcpproxyd/path.c
 $(BUILD)/fuzz/fuzz_jwk: jwksd/jwk.c jwksd/fetch.c common/keyfile.c common/digest.c
 $(BUILD)/fuzz/fuzz_keyfile: common/keyfile.c common/digest.c
 $(BUILD)/fuzz/fuzz_token: mcpproxyd/token.c common/keyfile.c common/digest.c
