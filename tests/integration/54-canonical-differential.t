@@ -20,6 +20,8 @@
 # open route has semicolons=allow (the protected ones cannot).
 # Negative controls: the backend, asked directly, serves /%6dcp as /mcp;
 # through the proxy /mcp with a token reaches it, with the subject.
+# ROWS_SPOOF=--spoof also sends client identity headers in every row
+# and fails a row where the backend sees them (issue 11 item 2, headers).
 . "${TOP:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib.sh"
 . "$TOP/tests/as/as.sh"
 need node_modules proxy jwksd curl python3
@@ -81,8 +83,9 @@ esac
 [ "$(curl -s -o /dev/null -w '%{http_code}' "$BASE/mcp")" = 401 ] ||
     fail "/mcp without a token is not 401"
 
+: "${ROWS_SPOOF:=}"
 bad=0
-python3 "$TOP/tests/mcp/path-rows.py" "$BASE" "$op" "$bp" differential \
+python3 "$TOP/tests/mcp/path-rows.py" $ROWS_SPOOF "$BASE" "$op" "$bp" differential \
     "$TOOLS" "$ADMIN" /mcp= /admin=admin >"$T/rows.out" 2>&1 || bad=1
 grep '^not ok' "$T/rows.out" | head -n 40
 summary=$(tail -n 1 "$T/rows.out")
@@ -103,7 +106,7 @@ wait_port 127.0.0.1 "$sp" 10 || fail "the semicolons=allow proxy did not start"
 c=$(curl -s -o /dev/null -w '%{http_code}' --path-as-is "http://127.0.0.1:$sp/x;y")
 [ "$c" = 200 ] || fail "semicolons=allow: /x;y is $c"
 pass "semicolons=allow: /x;y reaches the open route"
-python3 "$TOP/tests/mcp/path-rows.py" "http://127.0.0.1:$sp" "$op" "$bp" \
+python3 "$TOP/tests/mcp/path-rows.py" $ROWS_SPOOF "http://127.0.0.1:$sp" "$op" "$bp" \
     differential "$TOOLS" "$ADMIN" /mcp= /admin=admin >"$T/rows-semi.out" 2>&1 ||
     bad=$((bad + 2))
 grep '^not ok' "$T/rows-semi.out" | head -n 40

@@ -13,8 +13,14 @@
 # on the protected port, not with the token's subject, or for /admin
 # without scope admin.
 #
-# Usage: path-rows.py PROXY_URL OPEN_PORT PROT_PORT SUB TOOLS_TOKEN
-#        ADMIN_TOKEN [PREFIX=SCOPE...]   (default /mcp= /admin=admin)
+# With --spoof (first), every request also carries client identity
+# headers (X-Auth-Subject, X_Auth_Subject, X-Auth-Scopes, X_Auth_Scopes
+# naming "spoofed" and scope admin), and a row also fails when the
+# backend saw any of them (issue 11, item 2).
+#
+# Usage: path-rows.py [--spoof] PROXY_URL OPEN_PORT PROT_PORT SUB
+#        TOOLS_TOKEN ADMIN_TOKEN [PREFIX=SCOPE...]
+#        (default /mcp= /admin=admin)
 # Prints "not ok" per failing row and a summary line; exit 1 if any.
 import http.client
 import json
@@ -23,6 +29,9 @@ import re
 import sys
 import urllib.parse
 
+spoof = len(sys.argv) > 1 and sys.argv[1] == '--spoof'
+if spoof:
+    del sys.argv[1]
 proxy, open_port, prot_port, sub, tools, admin = sys.argv[1:7]
 open_port, prot_port = int(open_port), int(prot_port)
 prefixes = [a.split('=', 1) for a in sys.argv[7:]] or [['/mcp', ''],
@@ -112,6 +121,11 @@ def send(target, token):
         c.putrequest('GET', target, skip_accept_encoding=True)
         if token:
             c.putheader('Authorization', 'Bearer ' + token)
+        if spoof:
+            c.putheader('X-Auth-Subject', 'spoofed-dash')
+            c.putheader('X_Auth_Subject', 'spoofed-underscore')
+            c.putheader('X-Auth-Scopes', 'admin')
+            c.putheader('X_Auth_Scopes', 'admin')
         c.endheaders()
         r = c.getresponse()
         body = r.read()
@@ -154,6 +168,10 @@ for n, t in enumerate(rs):
             why = 'served %s without the token subject' % prot[0]
         elif prot and prot[1] and prot[1] not in scopes:
             why = 'served %s without scope %s' % (prot[0], prot[1])
+        elif spoof and 'spoofed' in (seen['subject'] or ''):
+            why = 'client subject passed on: %r' % seen['subject']
+        elif spoof and tname != 'admin' and 'admin' in scopes:
+            why = 'client scopes passed on: %r' % seen['scopes']
         if why:
             bad += 1
             badrows.add(t)
