@@ -227,7 +227,7 @@ static int
 parse_route(struct parse *p, const char *val, struct route *rt)
 {
 	char		 prefix[256], url[512], opt[2][128];
-	const char	*h, *hend, *slash;
+	const char	*h, *hend, *slash, *auth = NULL;
 	char		 hostbuf[256];
 	long long	 pn;
 	int		 n, i, semi = 0;
@@ -246,20 +246,18 @@ parse_route(struct parse *p, const char *val, struct route *rt)
 			semi = 1;
 		else if (!semi && !strcmp(opt[i], "semicolons=refuse"))
 			semi = -1;
-		else if (strncmp(opt[i], "auth=", 5) != 0 ||
-		    rt->auth_name != NULL) {
+		else if (strncmp(opt[i], "auth=", 5) != 0 || auth != NULL) {
 			perr(p, "route: expected \"PREFIX URL [auth=NAME] "
 			    "[semicolons=allow]\"");
 			return (-1);
-		} else if (opt[i][5] == '\0' ||
-		    (rt->auth_name = strdup(opt[i] + 5)) == NULL) {
+		} else if (*(auth = opt[i] + 5) == '\0') {
 			perr(p, "route: auth= needs the name of an [auth NAME] "
 			    "section");
 			return (-1);
 		}
 	}
 	rt->semicolons = semi == 1;
-	if (rt->semicolons && rt->auth_name != NULL) {
+	if (rt->semicolons && auth != NULL) {
 		perr(p, "route: semicolons=allow only on a route without "
 		    "auth=");
 		return (-1);
@@ -331,6 +329,8 @@ parse_route(struct parse *p, const char *val, struct route *rt)
 	rt->path = strdup(slash ? slash : "/");
 	rt->prefix = strdup(prefix);
 	rt->url = strdup(url);
+	if (auth != NULL && (rt->auth_name = strdup(auth)) == NULL)
+		fatal("strdup");
 	if (!rt->port || !rt->host || !rt->authority || !rt->path ||
 	    !rt->prefix || !rt->url)
 		fatal("strdup");
