@@ -20,11 +20,10 @@
 # The tutorial listens on 0.0.0.0:9000 and [::]:9000; tests bind loopback
 # only, so here the one listener is 127.0.0.1 on a free port.  The proxy
 # decides about DNS rebinding by each connection's local address, not the
-# listener's, so a connection to 127.0.0.1 through a 0.0.0.0 listener gets
-# the same verdicts as this one.
+# listener's; 59-conformance-wildcard.t runs the tutorial's own listeners
+# in a private network namespace (as root).
 . "$(cd "$(dirname "$0")/../.." && pwd)/tests/lib.sh"
-CONFORMANCE=$NM/@modelcontextprotocol/conformance/dist/index.js
-VERDICTS=$TOP/tests/mcp/conformance-verdicts.mjs
+. "$TOP/tests/mcp/conformance.sh"
 need node_modules node22 proxy timeout "$CONFORMANCE"
 
 up=$(free_port) || fail "no free port"
@@ -55,66 +54,14 @@ grep -q '^[[:space:]]*allowed_' "$PROXY_CONF" &&
 start_proxy "$PROXY_CONF"
 pass "mcpproxyd with the tutorial's configuration on 127.0.0.1:$pp"
 
-# conformance NAME URL: the whole server suite, verdicts to $T/verdicts-NAME
-conformance() {
-	# a throwaway HOME: the suite writes nothing of ours
-	env HOME="$T/home" timeout 90 "$NODE22" "$CONFORMANCE" server \
-	    --url "$2" --suite all -o "$T/out-$1" >"$T/conformance-$1.log" 2>&1
-	_rc=$?
-	# 1: some scenario failed (expected against server-everything)
-	[ $_rc -le 1 ] || fail "conformance against $2 exited $_rc"
-	"$NODE" "$VERDICTS" "$T/out-$1" >"$T/verdicts-$1.tmp" ||
-	    fail "conformance against $2 saved no verdicts"
-	LC_ALL=C sort "$T/verdicts-$1.tmp" >"$T/verdicts-$1"
-	"$NODE" "$VERDICTS" "$T/out-$1" --messages >"$T/messages-$1"
-	grep -qx 'server-initialize/server-initialize SUCCESS' "$T/verdicts-$1" ||
-	    fail "conformance could not initialize a session at $2"
-	_say "    $1: $(sed -n 's/^Total: //p' "$T/conformance-$1.log")"
-}
-
 conformance direct "http://127.0.0.1:$up/mcp"
 pass "conformance suite against server-everything: $(wc -l <"$T/verdicts-direct") checks"
 : >"$ACCESS_LOG"
 conformance proxy "http://127.0.0.1:$pp/mcp"
 pass "conformance suite through mcpproxyd: $(wc -l <"$T/verdicts-proxy") checks"
 
-# the verdict table: check, direct, through the proxy
-LC_ALL=C join -a 1 -a 2 -e MISSING -o 0,1.2,2.2 "$T/verdicts-direct" \
-    "$T/verdicts-proxy" >"$T/verdicts"
-awk '{ printf "    %-66s %-14s %s\n", $1, $2, $3 }
-    BEGIN { printf "    %-66s %-14s %s\n", "scenario/check", "direct", "proxy" }' \
-    "$T/verdicts"
-_say "    error messages (direct):"
-grep ' | ' "$T/messages-direct" | sed 's/^/    /'
-_say "    error messages that differ through the proxy (diff direct proxy):"
-diff "$T/messages-direct" "$T/messages-proxy" | grep '^[<>]' | sed 's/^/    /'
-
-diffs=$(awk '$1 !~ /^dns-rebinding-protection\// && $2 != $3 {
-    printf "%s ", $1 }' "$T/verdicts")
-[ -z "$diffs" ] || fail "verdicts differ direct and through mcpproxyd: $diffs"
-n=$(grep -vc '^dns-rebinding-protection/' "$T/verdicts")
-pass "the same verdicts direct and through mcpproxyd ($n checks, dns-rebinding-protection aside)"
-
-dd=$(awk '$1 ~ /^dns-rebinding-protection\// { printf "%s=%s ", $1, $2 }' \
-    "$T/verdicts")
-_say "    server-everything itself: $dd"
-rows=$(grep -c '^dns-rebinding-protection/' "$T/verdicts")
-[ "$rows" -ge 2 ] ||
-    fail "dns-rebinding-protection has $rows checks (want its rebinding and its valid-Host check)"
-grep '^dns-rebinding-protection/' "$T/messages-proxy" | sed 's/^/    proxy: /'
-bad=$(awk '$1 ~ /^dns-rebinding-protection\// && $3 != "SUCCESS" {
-    printf "%s=%s ", $1, $3 }' "$T/verdicts")
-[ -z "$bad" ] || fail "dns-rebinding-protection through mcpproxyd: $bad"
-pass "dns-rebinding-protection passes through mcpproxyd ($rows checks)"
-
-# the proxied run went through the proxy: one access log line at least
-# per scenario run
-wait_grep "$ACCESS_LOG" 5 POST || true
-n=$(grep -c POST "$ACCESS_LOG")
-s=$(find "$T/out-proxy" -mindepth 1 -maxdepth 1 -type d | wc -l)
-[ "$n" -ge "$s" ] ||
-    fail "access log has $n POST lines for $s scenarios run through mcpproxyd"
-pass "access log: $n POST lines for $s scenarios"
+same_verdicts direct proxy || fail "conformance through mcpproxyd"
+proxied_posts proxy
 
 kill -0 "$PROXY_PID" 2>/dev/null || fail "mcpproxyd is gone after the suite"
 if grep -E 'killed by|exited with|die at birth|all [0-9]+ workers busy' \
