@@ -56,7 +56,6 @@ struct auth {
 	int		 pass_token;	/* forward Authorization (not advised) */
 	char		*subject_header;	/* e.g. X-Auth-Subject */
 	char		*scopes_header;
-	int		 trust_forwarded;	/* X-Forwarded-Proto/Host */
 	int		 leeway;
 	int		 max_token;
 };
@@ -72,6 +71,13 @@ struct route {
 	int		 index;		/* route number, for upstream reuse */
 	char		*auth_name;	/* auth=NAME on the route line */
 	struct auth	*auth;		/* NULL: no authentication */
+};
+
+/* An address or network, for trusted_proxies. */
+struct cidr {
+	int		 family;	/* AF_INET or AF_INET6 */
+	unsigned char	 addr[16];
+	int		 bits;		/* prefix length */
 };
 
 struct cors {
@@ -92,6 +98,9 @@ struct server {
 	struct strlist	 allowed_hosts;		/* empty: any Host */
 	struct strlist	 allowed_origins;	/* unset: the CORS origins */
 	int		 origins_set;
+	struct cidr	 trusted[MAX_LIST];	/* trusted_proxies */
+	size_t		 ntrusted;
+	int		 underscores;	/* underscores_in_headers */
 };
 
 struct listener {
@@ -179,7 +188,10 @@ struct slot {
 	time_t			 since;		/* when state was entered */
 	time_t			 born;
 	unsigned long		 requests;
-	struct sockaddr_storage	 client;	/* valid when busy */
+	unsigned long		 underscores;	/* header names dropped */
+	struct sockaddr_storage	 client;	/* valid when busy; the
+						   forwarded client behind
+						   a trusted proxy */
 	char			 what[64];	/* method and path, for ps */
 };
 
@@ -235,6 +247,12 @@ struct exchange {
 	struct conn		*cl;		/* client connection */
 	struct sockaddr_storage	 peer;
 	char			 peertext[64];
+	struct sockaddr_storage	 local;		/* our end of the connection */
+	int			 loopback;	/* local address is loopback */
+	struct sockaddr_storage	 client;	/* one client identity, per
+						   request (ident.c) */
+	char			 clienttext[64];
+	int			 trusted;	/* peer in trusted_proxies */
 	char			*head;		/* private copy of the head */
 	size_t			 headlen;
 	struct http_request	 req;
@@ -306,8 +324,9 @@ void	 upstream_close(struct upstream *u);
 
 /* cors.c */
 int	 origin_allowed(const struct server *srv, const char *origin,
-	    const char *host);
-int	 host_allowed(const struct server *srv, const char *host);
+	    const char *host, int loopback);
+int	 host_allowed(const struct server *srv, const char *host,
+	    int loopback, unsigned int port);
 size_t	 cors_headers(const struct server *srv, const char *origin,
 	    char *buf, size_t len);
 size_t	 cors_preflight(const struct server *srv, const char *origin,
@@ -331,6 +350,24 @@ void	 auth_resource_url(const struct exchange *x, const struct route *rt,
 	    char *buf, size_t len);
 struct keyfile;
 const struct keyfile *auth_keyfile(void);
+
+/* ident.c */
+enum hdr_verdict {
+	HDR_KEEP,		/* passed on */
+	HDR_DROP,		/* the proxy's own, or a forgery of one */
+	HDR_UNDERSCORE		/* '_' in the name: dropped and counted */
+};
+int	 header_name_eq(const char *a, const char *b);
+enum hdr_verdict header_verdict(const struct config *conf,
+	    const struct server *srv, const struct route *rt,
+	    const char *name, int trusted);
+void	 addr_canon(struct sockaddr_storage *ss);
+int	 addr_loopback(const struct sockaddr_storage *ss);
+unsigned int addr_port(const struct sockaddr_storage *ss);
+int	 cidr_parse(const char *text, struct cidr *c, const char **why);
+int	 cidr_match(const struct cidr *c, size_t n,
+	    const struct sockaddr_storage *ss);
+void	 ident_client(struct exchange *x);
 
 /* path.c */
 int	 path_normalize(char *target, const char **why);
