@@ -148,7 +148,7 @@ underscore_dropped(const struct exchange *x, const char *name)
 	if (now - last < 60)
 		return;
 	log_info("%s: dropped %lu client header field%s with '_' in the "
-	    "name since the last report, \"%s\" last "
+	    "name since the last report, \"%.64s\" last "
 	    "(underscores_in_headers = no)", x->clienttext, pending,
 	    pending == 1 ? "" : "s", name);
 	last = now;
