@@ -231,6 +231,7 @@ worker_main(struct config *conf, struct scoreboard *sb, int slot, int wakefd,
 			}
 			x.client = x.peer;
 			addr_canon(&x.client);
+			x.trusted = 0;		/* ident_client() decides */
 			sb->slot[slot].client = x.client;
 			sb->slot[slot].requests++;
 			scoreboard_set(sb, slot, SLOT_READ);
