@@ -336,6 +336,36 @@ test_loopback(void)
 	CHECK(!addr_loopback(&a), "::ffff:10.0.0.1");
 }
 
+/* Per-client counts: IPv4 by address, IPv6 by /64, v4-mapped as IPv4. */
+static void
+test_scoreboard(void)
+{
+	struct scoreboard	*sb = scoreboard_create(6);
+	struct sockaddr_storage	 a;
+	static const char	*busy[] = { "2001:db8:1:2::1", "2001:db8:1:2:ffff::9",
+	    "2001:db8:1:3::1", "192.0.2.1", "192.0.2.2", "2001:db8:1:2::5" };
+	int			 i;
+
+	for (i = 0; i < 6; i++) {
+		sb->slot[i].client = sa(busy[i], 1000 + i);
+		addr_canon(&sb->slot[i].client);
+		scoreboard_set(sb, i, i == 5 ? SLOT_IDLE : SLOT_STREAM);
+	}
+	a = sa("2001:db8:1:2:abcd::1", 1);
+	CHECK(scoreboard_conns_from(sb, &a) == 2, "v6 /64: %d, want 2",
+	    scoreboard_conns_from(sb, &a));
+	CHECK(scoreboard_streams_from(sb, &a) == 2, "v6 /64 streams");
+	a = sa("2001:db8:1:3::77", 1);
+	CHECK(scoreboard_conns_from(sb, &a) == 1, "another /64");
+	a = sa("192.0.2.1", 1);
+	CHECK(scoreboard_conns_from(sb, &a) == 1, "v4 by address");
+	a = sa("::ffff:192.0.2.2", 1);
+	addr_canon(&a);
+	CHECK(scoreboard_conns_from(sb, &a) == 1, "v4-mapped is v4");
+	a = sa("192.0.2.3", 1);
+	CHECK(scoreboard_conns_from(sb, &a) == 0, "v4 /24 not grouped");
+}
+
 int
 main(void)
 {
@@ -344,5 +374,6 @@ main(void)
 	test_clients();
 	test_rebinding();
 	test_loopback();
+	test_scoreboard();
 	return (unit_done("mcpproxyd_ident"));
 }
