@@ -12,7 +12,8 @@
 #   - behind a trusted proxy (trusted_proxies = 127.0.0.2: curl
 #     --interface 127.0.0.2), X-Forwarded-For / Forwarded name the client:
 #     access log, the resource URL (X-Forwarded-Proto/Host), and
-#     max_conns_per_client counted per forwarded client, not per proxy;
+#     max_conns_per_client and max_streams_per_client counted per
+#     forwarded client, not per proxy;
 #     from an untrusted peer the same headers change nothing;
 #   - DNS rebinding: a loopback connection (127.0.0.1, 127.0.0.2, and a
 #     0.0.0.0 listener reached through 127.0.0.1) without allowed_hosts
@@ -47,7 +48,8 @@ auth_route_conf "$P" "$UP" strict \
     "route = /bare http://127.0.0.1:$UP/bare auth=bare" \
     "route = /open http://127.0.0.1:$UP/open" \
     ${NEW:+"trusted_proxies = 127.0.0.2, 192.0.2.0/24, 2001:db8::/32"}
-proxy_global "max_conns_per_client = 2" "start_workers = 6"
+proxy_global "max_conns_per_client = 2" "max_streams_per_client = 1" \
+    "start_workers = 8"
 cat >>"$PROXY_CONF" <<EOC
 
 $(tools_auth strict "mode = strict")
@@ -261,22 +263,34 @@ got=$(rm_of -H "X-Forwarded-Proto: https" -H "X-Forwarded-Host: mcp.example.com"
 
 # max_conns_per_client = 2, counted per forwarded client: the proxy holds
 # five connections; client A's third is refused, client B's two pass
-slow() {	# NAME XFF
+# and max_streams_per_client = 1 likewise: client C's second event
+# stream is refused, client D's first is not
+slow() {	# NAME XFF [CURL ARGS]
+	_n=$1 _x=$2; shift 2
 	curl -s -m 20 -o /dev/null -w '%{http_code}\n' --interface 127.0.0.2 \
-	    -H "X-Forwarded-For: $2" "$BASE/open/slow" >"$T/slow.$1" &
+	    -H "X-Forwarded-For: $_x" "$@" "$BASE/open/slow" >"$T/slow.$_n" &
 	slowpids="$slowpids $!"
 }
 slowpids=
+SSE=(-H "Accept: text/event-stream")
 slow a1 198.51.100.1; slow a2 198.51.100.1
 slow b1 198.51.100.2; slow b2 198.51.100.2
+slow c1 198.51.100.3 "${SSE[@]}"; slow d1 198.51.100.4 "${SSE[@]}"
 sleep 1
 slow a3 198.51.100.1
+slow c2 198.51.100.3 "${SSE[@]}"
 wait $slowpids
 codes=$(for k in a1 a2 b1 b2 a3; do printf '%s=%s ' $k "$(cat "$T/slow.$k")"; done)
 case $codes in
 "a1=200 a2=200 b1=200 b2=200 a3=429 ")
 	row_ok "conn cap per forwarded client: $codes" ;;
 *)	row_bad "conn cap per forwarded client: $codes (want a3 alone 429)" ;;
+esac
+codes=$(for k in c1 d1 c2; do printf '%s=%s ' $k "$(cat "$T/slow.$k")"; done)
+case $codes in
+"c1=200 d1=200 c2=429 ")
+	row_ok "stream cap per forwarded client: $codes" ;;
+*)	row_bad "stream cap per forwarded client: $codes (want c2 alone 429)" ;;
 esac
 
 # --- DNS rebinding ------------------------------------------------------------
