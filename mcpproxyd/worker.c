@@ -245,9 +245,12 @@ worker_main(struct config *conf, struct scoreboard *sb, int slot, int wakefd,
 			/* the rebinding check is per connection: 0.0.0.0 too */
 			slen = sizeof(x.local);
 			if (getsockname(fd, (struct sockaddr *)&x.local,
-			    &slen) == -1)
+			    &slen) == -1) {
+				/* fail closed: port 0 matches no Host */
 				memset(&x.local, 0, sizeof(x.local));
-			x.loopback = addr_loopback(&x.local);
+				x.loopback = 1;
+			} else
+				x.loopback = addr_loopback(&x.local);
 			/*
 			 * one address may not take the whole pool; a trusted
 			 * proxy's connections are counted per forwarded
