@@ -124,7 +124,8 @@ url_path(const char *url)
 
 /*
  * The resource URL clients reach this route by: configured, else built
- * from the request (X-Forwarded-* only when trusted).
+ * from the request (X-Forwarded-Proto/Host only from a peer in the
+ * server's trusted_proxies).
  */
 static void
 resource_url(const struct exchange *x, const struct route *rt, char *buf,
@@ -137,7 +138,7 @@ resource_url(const struct exchange *x, const struct route *rt, char *buf,
 		snprintf(buf, len, "%s", rt->auth->resource);
 		return;
 	}
-	if (rt->auth->trust_forwarded) {
+	if (x->trusted) {
 		proto = http_header_get(r->hdr, r->nhdr, "X-Forwarded-Proto");
 		host = http_header_get(r->hdr, r->nhdr, "X-Forwarded-Host");
 	}

@@ -456,6 +456,34 @@ global_key(struct parse *p, const char *name, const char *val)
 	return (0);
 }
 
+/* trusted_proxies: addresses and CIDR networks, comma-separated. */
+static int
+parse_trusted(struct parse *p, const char *val, struct server *srv)
+{
+	char		*copy, *tok, *save = NULL;
+	const char	*why;
+
+	if ((copy = strdup(val)) == NULL)
+		fatal("strdup");
+	for (tok = strtok_r(copy, ", \t", &save); tok != NULL;
+	    tok = strtok_r(NULL, ", \t", &save)) {
+		if (srv->ntrusted == MAX_LIST) {
+			perr(p, "trusted_proxies: more than %d values",
+			    MAX_LIST);
+			break;
+		}
+		if (cidr_parse(tok, &srv->trusted[srv->ntrusted], &why) == -1) {
+			perr(p, "trusted_proxies: \"%s\": %s", tok, why);
+			break;
+		}
+		srv->ntrusted++;
+	}
+	free(copy);
+	if (p->err[0] == '\0' && srv->ntrusted == 0)
+		perr(p, "trusted_proxies: empty list");
+	return (p->err[0] ? -1 : 0);
+}
+
 static int
 server_key(struct parse *p, const char *name, const char *val)
 {
@@ -501,6 +529,14 @@ server_key(struct parse *p, const char *name, const char *val)
 		srv->nroutes++;
 	} else if (!strcmp(name, "allowed_hosts")) {
 		return (parse_list(p, name, val, &srv->allowed_hosts) == 0);
+	} else if (!strcmp(name, "trusted_proxies")) {
+		return (parse_trusted(p, val, srv) == 0);
+	} else if (!strcmp(name, "underscores_in_headers")) {
+		if (parse_bool(val, &srv->underscores) == -1) {
+			perr(p, "underscores_in_headers: \"%s\" is not yes "
+			    "or no", val);
+			return (0);
+		}
 	} else if (!strcmp(name, "allowed_origins")) {
 		srv->origins_set = 1;
 		return (parse_list(p, name, val, &srv->allowed_origins) == 0);
@@ -644,10 +680,11 @@ auth_key(struct parse *p, const char *name, const char *val)
 	if (!strcmp(name, "pass_token"))
 		return (parse_bool(val, &a->pass_token) == 0 ||
 		    (perr(p, "pass_token: \"%s\" is not yes or no", val), 0));
-	if (!strcmp(name, "trust_forwarded"))
-		return (parse_bool(val, &a->trust_forwarded) == 0 ||
-		    (perr(p, "trust_forwarded: \"%s\" is not yes or no", val),
-		    0));
+	if (!strcmp(name, "trust_forwarded")) {
+		perr(p, "trust_forwarded: replaced by trusted_proxies in "
+		    "[server NAME] (the proxies' addresses)");
+		return (0);
+	}
 	if (!strcmp(name, "subject_header") || !strcmp(name, "scopes_header")) {
 		const char *c;
 
@@ -952,6 +989,29 @@ config_auth(struct parse *p)
 	return (0);
 }
 
+/*
+ * A listener not on loopback, with no allowed_hosts, answers any Host:
+ * a name an attacker rebinds to a LAN address reaches it (DNS
+ * rebinding).  Loopback connections are checked all the same (cors.c).
+ */
+static void
+rebinding_warn(const struct config *conf)
+{
+	size_t	 i;
+
+	for (i = 0; i < conf->nlisteners; i++) {
+		const struct listener *l = &conf->listeners[i];
+
+		if (l->srv->allowed_hosts.n > 0 || l->srv->allowed_hosts.any ||
+		    addr_loopback(&l->ss))
+			continue;
+		log_warnx("[server %s] listen = %s: no allowed_hosts: "
+		    "requests to addresses other than loopback are answered "
+		    "whatever their Host (DNS rebinding); set allowed_hosts",
+		    l->srv->name, l->text);
+	}
+}
+
 /* Cross-key checks and defaults that depend on other keys. */
 static int
 config_finish(struct parse *p)
@@ -992,6 +1052,7 @@ config_finish(struct parse *p)
 		if (!srv->origins_set)
 			srv->allowed_origins = cors->origins;
 	}
+	rebinding_warn(conf);
 	p->line = 0;
 	if (conf->min_spare > conf->max_spare)
 		perr(p, "min_spare (%d) is above max_spare (%d)",

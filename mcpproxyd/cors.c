@@ -35,13 +35,59 @@ host_part(const char *host)
 	return (colon ? (size_t)(colon - host) : strlen(host));
 }
 
-/* Does allowed_hosts let this Host in?  An empty list allows any. */
+/* Is h[0..n) one of the names of loopback: localhost, 127.0.0.1, [::1]? */
+static int
+loopback_name(const char *h, size_t n)
+{
+	return ((n == 9 && !strncasecmp(h, "localhost", 9)) ||
+	    (n == 9 && !strncmp(h, "127.0.0.1", 9)) ||
+	    (n == 5 && !strncmp(h, "[::1]", 5)));
+}
+
+/* The port after a host part ("" is 80, as this is plain http); -1 bad. */
+static long
+port_of(const char *p)
+{
+	long	 v = 0;
+
+	if (*p == '\0')
+		return (80);
+	if (*p++ != ':' || *p == '\0')
+		return (-1);
+	for (; *p >= '0' && *p <= '9' && v < 100000; p++)
+		v = v * 10 + (*p - '0');
+	return (*p == '\0' ? v : -1);
+}
+
+/* No allowed_hosts on a loopback connection: only loopback's names. */
+static int
+rebinding_guard(const struct server *srv, int loopback)
+{
+	return (loopback && srv->allowed_hosts.n == 0 &&
+	    !srv->allowed_hosts.any);
+}
+
+/*
+ * Does allowed_hosts let this Host in?  Without it, a connection to a
+ * loopback address (loopback: decided per connection, so 0.0.0.0 is
+ * covered) takes only localhost, 127.0.0.1 and [::1] with its own
+ * port: a page whose name was rebound to 127.0.0.1 sends its own name
+ * (DNS rebinding, MCP transport spec).  Other connections take any.
+ */
 int
-host_allowed(const struct server *srv, const char *host)
+host_allowed(const struct server *srv, const char *host, int loopback,
+    unsigned int port)
 {
 	const struct strlist	*l = &srv->allowed_hosts;
 	size_t			 n;
 
+	if (rebinding_guard(srv, loopback)) {
+		if (host == NULL)	/* HTTP/1.0 with no Host: no name */
+			return (1);
+		n = host_part(host);
+		return (loopback_name(host, n) && port_of(host + n) ==
+		    (long)port);
+	}
 	if (l->any || l->n == 0)
 		return (1);
 	if (host == NULL)
@@ -53,20 +99,44 @@ host_allowed(const struct server *srv, const char *host)
 	return (n > 2 && host[0] == '[' && in_list(l, host + 1, n - 2));
 }
 
+/* Is origin http(s)://localhost, 127.0.0.1 or [::1], any port? */
+static int
+loopback_origin(const char *origin)
+{
+	const char	*h;
+	size_t		 n;
+
+	if (!strncasecmp(origin, "http://", 7))
+		h = origin + 7;
+	else if (!strncasecmp(origin, "https://", 8))
+		h = origin + 8;
+	else
+		return (0);
+	n = host_part(h);
+	return (loopback_name(h, n) && port_of(h + n) >= 0);
+}
+
 /*
  * Is a request carrying this Origin allowed in?  Same-origin requests
  * always are; others only when allowed_origins (by default the CORS
  * origins) lists the origin.  This is the MCP transport's defence
- * against DNS rebinding.
+ * against DNS rebinding.  On a loopback connection without
+ * allowed_hosts, a "*" inherited from cors_allow_origins stands for
+ * loopback's names only (an explicit allowed_origins = * is obeyed).
  */
 int
 origin_allowed(const struct server *srv, const char *origin,
-    const char *host)
+    const char *host, int loopback)
 {
+	int	 guard = rebinding_guard(srv, loopback);
+
 	if (origin == NULL)
 		return (1);
-	if (srv->allowed_origins.any ||
-	    in_list(&srv->allowed_origins, origin, strlen(origin)))
+	if (srv->allowed_origins.any && (!guard || srv->origins_set))
+		return (1);
+	if (in_list(&srv->allowed_origins, origin, strlen(origin)))
+		return (1);
+	if (guard && loopback_origin(origin))
 		return (1);
 	return (host != NULL && !strncasecmp(origin, "http://", 7) &&
 	    !strcasecmp(origin + 7, host));

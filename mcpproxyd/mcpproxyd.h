@@ -56,7 +56,6 @@ struct auth {
 	int		 pass_token;	/* forward Authorization (not advised) */
 	char		*subject_header;	/* e.g. X-Auth-Subject */
 	char		*scopes_header;
-	int		 trust_forwarded;	/* X-Forwarded-Proto/Host */
 	int		 leeway;
 	int		 max_token;
 };
@@ -73,6 +72,13 @@ struct route {
 	char		*auth_name;	/* auth=NAME on the route line */
 	struct auth	*auth;		/* NULL: no authentication */
 	int		 semicolons;	/* semicolons=allow: ';' in paths */
+};
+
+/* An address or network, for trusted_proxies. */
+struct cidr {
+	int		 family;	/* AF_INET or AF_INET6 */
+	unsigned char	 addr[16];
+	int		 bits;		/* prefix length */
 };
 
 struct cors {
@@ -94,6 +100,9 @@ struct server {
 	struct strlist	 allowed_origins;	/* unset: the CORS origins */
 	int		 origins_set;
 	int		 semicolons;		/* a route allows ';' */
+	struct cidr	 trusted[MAX_LIST];	/* trusted_proxies */
+	size_t		 ntrusted;
+	int		 underscores;	/* underscores_in_headers */
 };
 
 struct listener {
@@ -181,7 +190,10 @@ struct slot {
 	time_t			 since;		/* when state was entered */
 	time_t			 born;
 	unsigned long		 requests;
-	struct sockaddr_storage	 client;	/* valid when busy */
+	unsigned long		 underscores;	/* header names dropped */
+	struct sockaddr_storage	 client;	/* valid when busy; the
+						   forwarded client behind
+						   a trusted proxy */
 	char			 what[64];	/* method and path, for ps */
 };
 
@@ -237,6 +249,12 @@ struct exchange {
 	struct conn		*cl;		/* client connection */
 	struct sockaddr_storage	 peer;
 	char			 peertext[64];
+	struct sockaddr_storage	 local;		/* our end of the connection */
+	int			 loopback;	/* local address is loopback */
+	struct sockaddr_storage	 client;	/* one client identity, per
+						   request (ident.c) */
+	char			 clienttext[64];
+	int			 trusted;	/* peer in trusted_proxies */
 	char			*head;		/* private copy of the head */
 	size_t			 headlen;
 	struct http_request	 req;
@@ -308,8 +326,9 @@ void	 upstream_close(struct upstream *u);
 
 /* cors.c */
 int	 origin_allowed(const struct server *srv, const char *origin,
-	    const char *host);
-int	 host_allowed(const struct server *srv, const char *host);
+	    const char *host, int loopback);
+int	 host_allowed(const struct server *srv, const char *host,
+	    int loopback, unsigned int port);
 size_t	 cors_headers(const struct server *srv, const char *origin,
 	    char *buf, size_t len);
 size_t	 cors_preflight(const struct server *srv, const char *origin,
@@ -333,6 +352,24 @@ void	 auth_resource_url(const struct exchange *x, const struct route *rt,
 	    char *buf, size_t len);
 struct keyfile;
 const struct keyfile *auth_keyfile(void);
+
+/* ident.c */
+enum hdr_verdict {
+	HDR_KEEP,		/* passed on */
+	HDR_DROP,		/* the proxy's own, or a forgery of one */
+	HDR_UNDERSCORE		/* '_' in the name: dropped and counted */
+};
+int	 header_name_eq(const char *a, const char *b);
+enum hdr_verdict header_verdict(const struct config *conf,
+	    const struct server *srv, const struct route *rt,
+	    const char *name, int trusted);
+void	 addr_canon(struct sockaddr_storage *ss);
+int	 addr_loopback(const struct sockaddr_storage *ss);
+unsigned int addr_port(const struct sockaddr_storage *ss);
+int	 cidr_parse(const char *text, struct cidr *c, const char **why);
+int	 cidr_match(const struct cidr *c, size_t n,
+	    const struct sockaddr_storage *ss);
+void	 ident_client(struct exchange *x);
 
 /* path.c */
 #define PATH_SEMICOLONS	0x01	/* accept ';' and %3B in the path */

@@ -132,18 +132,94 @@ upstream_request_line(const struct exchange *x, char *buf, size_t size,
 	    " HTTP/1.1\r\nHost: ", x->rt->authority, "\r\n", NULL));
 }
 
-/* Build the request head for the upstream.  Returns its length or -1. */
+/*
+ * Count a client field dropped for the '_' in its name (the scoreboard
+ * shows the total) and log, at most once a minute per worker, how many.
+ */
+static void
+underscore_dropped(const struct exchange *x, const char *name)
+{
+	static time_t		 last;
+	static unsigned long	 pending;
+	time_t			 now = time(NULL);
+
+	x->sb->slot[x->slot].underscores++;
+	pending++;
+	if (now - last < 60)
+		return;
+	log_info("%s: dropped %lu client header field%s with '_' in the "
+	    "name since the last report, \"%.64s\" last "
+	    "(underscores_in_headers = no)", x->clienttext, pending,
+	    pending == 1 ? "" : "s", name);
+	last = now;
+	pending = 0;
+}
+
+/*
+ * X-Forwarded-For for the upstream: from a trusted proxy, its list
+ * (every line, in order) with the peer appended; from anyone else, the
+ * peer alone.
+ */
+static int
+put_xff(const struct exchange *x, char *buf, size_t size, size_t *off)
+{
+	const struct http_request	*r = &x->req;
+	size_t				 i;
+	int				 first = 1;
+
+	if (put(buf, size, off, "X-Forwarded-For: ", NULL) == -1)
+		return (-1);
+	for (i = 0; x->trusted && i < r->nhdr; i++) {
+		if (strcasecmp(r->hdr[i].name, "X-Forwarded-For") != 0 ||
+		    r->hdr[i].value[0] == '\0')
+			continue;
+		if (put(buf, size, off, first ? "" : ", ", r->hdr[i].value,
+		    NULL) == -1)
+			return (-1);
+		first = 0;
+	}
+	return (put(buf, size, off, first ? "" : ", ", x->peertext, "\r\n",
+	    NULL));
+}
+
+/*
+ * X-Forwarded-Proto and -Host: a trusted proxy's own if it sent them,
+ * else this hop's (http, and the request's Host).
+ */
+static int
+put_xfp_xfh(const struct exchange *x, char *buf, size_t size, size_t *off)
+{
+	const struct http_request	*r = &x->req;
+	const char			*proto = NULL, *host = NULL;
+
+	if (x->trusted) {
+		proto = http_header_get(r->hdr, r->nhdr, "X-Forwarded-Proto");
+		host = http_header_get(r->hdr, r->nhdr, "X-Forwarded-Host");
+	}
+	if (proto == NULL || (strcmp(proto, "http") && strcmp(proto, "https")))
+		proto = "http";
+	if (host == NULL || *host == '\0')
+		host = r->host ? r->host : "";
+	return (put(buf, size, off, "X-Forwarded-Proto: ", proto,
+	    "\r\nX-Forwarded-Host: ", host, "\r\n", NULL));
+}
+
+/*
+ * Build the request head for the upstream.  Returns its length or -1.
+ * Of the client's fields, identity headers of every policy, '_'
+ * spellings (see ident.c) and, unless the peer is a trusted proxy,
+ * Forwarded, X-Real-IP and X-Forwarded-* never pass.
+ */
 static int
 build_request(const struct exchange *x, char *buf, size_t size)
 {
 	const struct http_request	*r = &x->req;
 	const struct auth		*a = x->rt->auth;
-	const char			*conn, *xff;
+	const char			*conn;
 	char				 num[21];
 	size_t				 off = 0, i;
 
 	conn = http_header_get(r->hdr, r->nhdr, "Connection");
-	xff = http_header_get(r->hdr, r->nhdr, "X-Forwarded-For");
 	if (upstream_request_line(x, buf, size, &off) == -1)
 		return (-1);
 	for (i = 0; i < r->nhdr; i++) {
@@ -153,16 +229,18 @@ build_request(const struct exchange *x, char *buf, size_t size)
 
 		if (hop_by_hop(name, conn) ||
 		    (first == 'h' && !strcasecmp(name, "Host")) ||
-		    (first == 'e' && !strcasecmp(name, "Expect")) ||
-		    (first == 'x' && !strncasecmp(name, "X-Forwarded-", 12)))
+		    (first == 'e' && !strcasecmp(name, "Expect")))
 			continue;
-		/* no token passthrough (MCP spec); identity headers are ours */
-		if (a != NULL && ((!a->pass_token &&
-		    !strcasecmp(name, "Authorization")) ||
-		    (a->subject_header && !strcasecmp(name,
-		    a->subject_header)) || (a->scopes_header &&
-		    !strcasecmp(name, a->scopes_header))))
+		switch (header_verdict(x->conf, x->srv, x->rt, name,
+		    x->trusted)) {
+		case HDR_KEEP:
+			break;
+		case HDR_UNDERSCORE:
+			underscore_dropped(x, name);
 			continue;
+		case HDR_DROP:
+			continue;
+		}
 		if (put_header(buf, size, &off, name, r->hdr[i].value) == -1)
 			return (-1);
 	}
@@ -172,9 +250,8 @@ build_request(const struct exchange *x, char *buf, size_t size)
 	if (a != NULL && x->authed && a->scopes_header &&
 	    put_header(buf, size, &off, a->scopes_header, x->scope) == -1)
 		return (-1);
-	if (put(buf, size, &off, "X-Forwarded-For: ", xff ? xff : "",
-	    xff ? ", " : "", x->peertext, "\r\nX-Forwarded-Proto: http\r\n"
-	    "X-Forwarded-Host: ", r->host ? r->host : "", "\r\n", NULL) == -1)
+	if (put_xff(x, buf, size, &off) == -1 ||
+	    put_xfp_xfh(x, buf, size, &off) == -1)
 		return (-1);
 	if ((r->framing != HTTP_BODY_NONE || !strcmp(r->method, "POST") ||
 	    !strcmp(r->method, "PUT") || !strcmp(r->method, "PATCH")) &&

@@ -301,7 +301,7 @@ stream_admit(struct exchange *x)
 	cap = conf->max_workers * conf->stream_share / 100;
 	if (cap < 1)
 		cap = 1;
-	if (scoreboard_streams_from(x->sb, &x->peer) >=
+	if (scoreboard_streams_from(x->sb, &x->client) >=
 	    conf->max_streams_per_client)
 		return (429);
 	if (scoreboard_count(x->sb, SLOT_STREAM) >= cap)
@@ -367,6 +367,30 @@ preflight(struct exchange *x)
 }
 
 /*
+ * Name the request's client (ident.c) and key the slot on it.  Behind
+ * a trusted proxy, max_conns_per_client is checked here, per forwarded
+ * client: at accept time only the proxy's address was known, and the
+ * proxy's own connections are not capped.  Returns 0, or -1 after
+ * answering 429.
+ */
+static int
+client_admit(struct exchange *x)
+{
+	int	 max = x->conf->max_conns_per_client;
+
+	ident_client(x);
+	x->log.client = x->clienttext;
+	x->sb->slot[x->slot].client = x->client;
+	if (x->trusted && max > 0 &&
+	    scoreboard_conns_from(x->sb, &x->client) > max) {
+		x->keepalive = 0;
+		request_error(x, 429, "too many connections from this address");
+		return (-1);
+	}
+	return (0);
+}
+
+/*
  * Handle one request whose head is in x->head.  Returns 1 when the
  * connection may serve another request, 0 when it must be closed.
  */
@@ -394,6 +418,8 @@ request_handle(struct exchange *x)
 		return (0);
 	}
 	x->log.method = r->method;
+	if (client_admit(x) == -1)
+		return (0);
 	if (strcmp(r->target, "*") != 0 && path_normalize(r->target,
 	    x->srv->semicolons ? PATH_SEMICOLONS : 0, &why)) {
 		log_info("%s: bad request: %s", x->peertext, why);
@@ -407,11 +433,12 @@ request_handle(struct exchange *x)
 	x->keepalive = r->keepalive && r->framing == HTTP_BODY_NONE &&
 	    !worker_graceful;
 
-	if (!host_allowed(x->srv, r->host)) {
+	if (!host_allowed(x->srv, r->host, x->loopback,
+	    addr_port(&x->local))) {
 		request_error(x, 403, "host not allowed");
 		return (x->keepalive);
 	}
-	if (!origin_allowed(x->srv, x->origin, r->host)) {
+	if (!origin_allowed(x->srv, x->origin, r->host, x->loopback)) {
 		x->origin = NULL;	/* no CORS for a refused origin */
 		request_error(x, 403, "origin not allowed");
 		return (x->keepalive);

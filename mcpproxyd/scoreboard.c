@@ -48,6 +48,12 @@ scoreboard_count(const struct scoreboard *sb, enum slot_state st)
 	return (n);
 }
 
+/*
+ * Are a and b one client?  The one place client identities are
+ * compared: IPv4 by address, IPv6 by its /64 (one host, or one
+ * customer's network, holds a whole /64); callers pass identities
+ * from ident.c, where IPv4-mapped addresses are already IPv4.
+ */
 static int
 same_addr(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
 {
@@ -58,12 +64,11 @@ same_addr(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
 		    ((const struct sockaddr_in *)b)->sin_addr.s_addr);
 	if (a->ss_family == AF_INET6)
 		return (!memcmp(&((const struct sockaddr_in6 *)a)->sin6_addr,
-		    &((const struct sockaddr_in6 *)b)->sin6_addr,
-		    sizeof(struct in6_addr)));
+		    &((const struct sockaddr_in6 *)b)->sin6_addr, 8));
 	return (0);
 }
 
-/* Count the open streams held for the client address (port ignored). */
+/* Count the open streams held for the client (port ignored, v6 by /64). */
 int
 scoreboard_streams_from(const struct scoreboard *sb,
     const struct sockaddr_storage *client)
@@ -77,7 +82,7 @@ scoreboard_streams_from(const struct scoreboard *sb,
 	return (n);
 }
 
-/* Count the connections held for the client address (port ignored). */
+/* Count the connections held for the client (port ignored, v6 by /64). */
 int
 scoreboard_conns_from(const struct scoreboard *sb,
     const struct sockaddr_storage *client)

@@ -229,18 +229,37 @@ worker_main(struct config *conf, struct scoreboard *sb, int slot, int wakefd,
 					sleep(1);
 				continue;
 			}
-			sb->slot[slot].client = x.peer;
+			x.client = x.peer;
+			addr_canon(&x.client);
+			x.trusted = 0;		/* ident_client() decides */
+			sb->slot[slot].client = x.client;
 			sb->slot[slot].requests++;
 			scoreboard_set(sb, slot, SLOT_READ);
 			wake_master(&x, wakefd);
 			addr_text((struct sockaddr *)&x.peer, x.peertext,
 			    sizeof(x.peertext));
+			memcpy(x.clienttext, x.peertext, sizeof(x.clienttext));
 			x.srv = l->srv;
 			conn_attach(&cl, fd);
 			x.linger = 0;
-			/* one address may not take the whole pool */
+			/* the rebinding check is per connection: 0.0.0.0 too */
+			slen = sizeof(x.local);
+			if (getsockname(fd, (struct sockaddr *)&x.local,
+			    &slen) == -1) {
+				/* fail closed: port 0 matches no Host */
+				memset(&x.local, 0, sizeof(x.local));
+				x.loopback = 1;
+			} else
+				x.loopback = addr_loopback(&x.local);
+			/*
+			 * one address may not take the whole pool; a trusted
+			 * proxy's connections are counted per forwarded
+			 * client once the head is read (request.c)
+			 */
 			if (conf->max_conns_per_client > 0 &&
-			    scoreboard_conns_from(sb, &x.peer) >
+			    !cidr_match(l->srv->trusted, l->srv->ntrusted,
+			    &x.peer) &&
+			    scoreboard_conns_from(sb, &x.client) >
 			    conf->max_conns_per_client) {
 				memset(&x.req, 0, sizeof(x.req));
 				x.keepalive = 0;

@@ -210,7 +210,9 @@ p=$(passthrough_problems "http://127.0.0.1:$pp/echo/x")
     sed 's/Bearer [A-Za-z0-9._-]*/Bearer <redacted>/g'))"
 pass "upstream saw x-auth-subject: eitan, x-auth-scopes: mcp:tools (client copies replaced), no Authorization"
 p=$(passthrough_problems "http://127.0.0.1:$pp/pass/x")
-case $p in *"Authorization forwarded"*"x-auth-subject is \"mallory\""*) ;;
+# (the client's X-Auth-Subject is removed there too: an identity header
+# of any policy never passes, so the upstream sees none)
+case $p in *"Authorization forwarded"*"x-auth-subject is undefined"*) ;;
 *) fail "negative control: the passthrough check missed pass_token = yes: '$p'" ;;
 esac
 pass "negative control: the check catches pass_token = yes: $p"

@@ -98,7 +98,7 @@ const parse = () => {
 };
 const exchange = async (target) => {
 	if (closed) await connect();
-	sock.write(`GET ${target} HTTP/1.1\r\nHost: localhost\r\n\r\n`);
+	sock.write(`GET ${target} HTTP/1.1\r\nHost: localhost:${port}\r\n\r\n`);
 	const end = Date.now() + 8000;
 	for (;;) {
 		const r = parse();
