@@ -470,7 +470,7 @@ check_token(struct exchange *x, const char *tok, const struct token_policy *pol,
 	const struct keyfile		*kf = keyfile_reader_current(reader);
 	const struct keyfile_issuer	*ki;
 	enum token_status		 st;
-	long long			 deadline;
+	long long			 deadline, left;
 
 	st = token_check(tok, strlen(tok), kf, pol, time(NULL), info, why);
 	if (st != TOKEN_UNKNOWN_KID)
@@ -503,8 +503,8 @@ check_token(struct exchange *x, const char *tok, const struct token_policy *pol,
 		log_debug("cannot ask jwksd for a refetch: %s",
 		    aconf->control_socket);
 	deadline = conn_now_ms() + aconf->kid_wait;
-	while (conn_now_ms() < deadline) {
-		poll(NULL, 0, 50);
+	while ((left = deadline - conn_now_ms()) > 0) {
+		poll(NULL, 0, left < 50 ? (int)left : 50);
 		auth_refresh_keys(1);
 		if (keyfile_reader_current(reader) == kf)
 			continue;
