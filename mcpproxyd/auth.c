@@ -491,9 +491,7 @@ check_token(struct exchange *x, const char *tok, const struct token_policy *pol,
 		*why = "unknown key id (token older than the last key fetch)";
 		return (st);
 	}
-	if (aconf->kid_wait == 0)
-		return (st);
-	if (kid_wait_enter(x) == -1) {
+	if (aconf->kid_wait > 0 && kid_wait_enter(x) == -1) {
 		*why = "unknown key id, too many requests wait for keys";
 		*busy = 1;
 		return (st);
@@ -502,6 +500,8 @@ check_token(struct exchange *x, const char *tok, const struct token_policy *pol,
 	    info->kid) == -1)
 		log_debug("cannot ask jwksd for a refetch: %s",
 		    aconf->control_socket);
+	if (aconf->kid_wait == 0)
+		return (st);
 	deadline = conn_now_ms() + aconf->kid_wait;
 	while ((left = deadline - conn_now_ms()) > 0) {
 		poll(NULL, 0, left < 50 ? (int)left : 50);
