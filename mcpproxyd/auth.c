@@ -450,6 +450,7 @@ kid_wait_enter(struct exchange *x)
 	return (0);
 }
 
+/* Give back the place kid_wait_enter took. */
 static void
 kid_wait_leave(struct exchange *x)
 {
