@@ -195,7 +195,9 @@ FUZZ_ARGS	?=
 FUZZ_CFLAGS	 = -std=c11 -g -O1 -fno-omit-frame-pointer \
 		   -fsanitize=fuzzer,address,undefined \
 		   -fno-sanitize-recover=undefined -Wall -Wextra \
-		   $(PKG_CFLAGS) -D_GNU_SOURCE -Icommon
+		   $(PKG_CFLAGS) -D_GNU_SOURCE -Icommon \
+		   -DSYSCONFDIR=\"$(sysconfdir)\" \
+		   -DLOCALSTATEDIR=\"$(localstatedir)\"
 FUZZ_TARGETS	:= $(patsubst fuzz/fuzz_%.c,%,$(wildcard fuzz/fuzz_*.c))
 FUZZ_BINS	:= $(FUZZ_TARGETS:%=$(BUILD)/fuzz/fuzz_%)
 FUZZ_RUN	 = ASAN_OPTIONS=$${ASAN_OPTIONS:-detect_leaks=1} \
@@ -208,6 +210,8 @@ $(BUILD)/fuzz/fuzz_path: mcpproxyd/path.c
 $(BUILD)/fuzz/fuzz_jwk: jwksd/jwk.c jwksd/fetch.c common/keyfile.c common/digest.c
 $(BUILD)/fuzz/fuzz_keyfile: common/keyfile.c common/digest.c
 $(BUILD)/fuzz/fuzz_token: mcpproxyd/token.c common/keyfile.c common/digest.c
+# the whole decision: auth.c with every object a worker links
+$(BUILD)/fuzz/fuzz_auth: $(PROXY_SRCS) $(COMMON_SRCS)
 $(FUZZ_BINS): $(BUILD)/fuzz/fuzz_%: fuzz/fuzz_%.c \
     $(wildcard common/*.h mcpproxyd/*.h jwksd/*.h)
 	@mkdir -p $(dir $@)

@@ -89,6 +89,7 @@ struct keyfile {
 	size_t			 len;
 	uint64_t		 serial;
 	int64_t			 created;
+	uint64_t		 generation;	/* of the key set, see below */
 	struct keyfile_issuer	*issuers;
 	size_t			 nissuers;
 	struct keyfile_key	*keys;
@@ -660,6 +661,39 @@ keyfile_index(struct keyfile *kf, const char **why)
 	return (0);
 }
 
+/*
+ * The key-set generation: SHA-256 over each key's issuer URL, kid, alg
+ * and fingerprint (of its DER), in file order; the first 8 bytes.  A
+ * republication with the same keys (new fetch time, hard expiry,
+ * metadata, serial) has the same generation.  0 when hashing failed
+ * (never equal to a real one but by chance of 2^-64).
+ */
+static void
+key_generation(struct keyfile *kf)
+{
+	EVP_MD_CTX		*ctx;
+	const struct keyfile_key *k;
+	unsigned char		 md[DIGEST_LEN];
+	size_t			 i;
+	int			 ok;
+
+	kf->generation = 0;
+	if ((ctx = EVP_MD_CTX_new()) == NULL)
+		return;
+	ok = EVP_DigestInit_ex(ctx, EVP_sha256(), NULL);
+	for (i = 0; ok && i < kf->nkeys; i++) {
+		k = &kf->keys[i];
+		ok = EVP_DigestUpdate(ctx, k->issuer->issuer,
+		    strlen(k->issuer->issuer) + 1) &&
+		    EVP_DigestUpdate(ctx, k->kid, strlen(k->kid) + 1) &&
+		    EVP_DigestUpdate(ctx, k->alg, strlen(k->alg) + 1) &&
+		    EVP_DigestUpdate(ctx, k->fp, KEYFILE_FP_LEN);
+	}
+	if (ok && EVP_DigestFinal_ex(ctx, md, NULL))
+		memcpy(&kf->generation, md, sizeof(kf->generation));
+	EVP_MD_CTX_free(ctx);
+}
+
 /* Map fd (already fstat'ed into st) and validate it. */
 static int
 keyfile_map(int fd, const struct stat *st, struct keyfile **kfp,
@@ -695,6 +729,7 @@ keyfile_map(int fd, const struct stat *st, struct keyfile **kfp,
 		keyfile_close(kf);
 		return (-1);
 	}
+	key_generation(kf);
 	*kfp = kf;
 	return (0);
 }
@@ -808,6 +843,12 @@ uint64_t
 keyfile_serial(const struct keyfile *kf)
 {
 	return (kf->serial);
+}
+
+uint64_t
+keyfile_generation(const struct keyfile *kf)
+{
+	return (kf->generation);
 }
 
 int64_t

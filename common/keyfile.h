@@ -139,6 +139,12 @@ const struct keyfile_issuer *keyfile_issuer_at(const struct keyfile *,
 /* The writer's serial number (grows with each publication). */
 uint64_t keyfile_serial(const struct keyfile *);
 int64_t	keyfile_created(const struct keyfile *);
+/*
+ * The key-set generation: changes only when the keys change (issuer,
+ * kid, alg or key material), not with a republication of the same keys
+ * (serial, fetch time, hard expiry, metadata).  Token caches key on it.
+ */
+uint64_t keyfile_generation(const struct keyfile *);
 
 /* A reader: the current mapping of a path and cheap change detection. */
 struct keyfile_reader *keyfile_reader_new(const char *path);

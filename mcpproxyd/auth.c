@@ -29,20 +29,28 @@
 
 #define PRM_PATH	"/.well-known/oauth-protected-resource"
 
+_Static_assert(MAX_SUBJECT_CAP <= TOKEN_SUB_CAP &&
+    MAX_SCOPES_CAP <= TOKEN_SCOPE_CAP, "claim bounds");
+_Static_assert(KEYFILE_NAME_MAX == 64, "exchange.sub holds NAME:sub");
+
+/*
+ * A verified token.  Entries are cache_stride bytes apart: the sub and
+ * scopes follow, each in max_subject or max_scopes bytes and a NUL, so
+ * a hit passes on exactly what the first check did.
+ */
 struct cached {
 	unsigned char	 hash[32];	/* SHA-256 of the token */
 	int		 auth;		/* policy index + 1; 0: empty */
-	uint64_t	 serial;	/* key file it was checked against */
+	uint64_t	 generation;	/* of the key set it was checked with */
 	int64_t		 exp;
-	char		 sub[129];
-	char		 scope[256];
+	char		 str[];		/* sub, NUL, scopes, NUL */
 };
 
 static const struct config	*aconf;
 static struct keyfile_reader	*reader;
 static long long		 last_check;
-static struct cached		*cache;
-static size_t			 ncache;
+static char			*cache;
+static size_t			 ncache, cache_stride;
 static int			 bad_file_logged;
 
 
@@ -70,7 +78,9 @@ auth_init(const struct config *conf)
 	if ((reader = keyfile_reader_new(conf->key_file)) == NULL)
 		fatal("key file reader");
 	ncache = conf->token_cache;
-	if (ncache > 0 && (cache = calloc(ncache, sizeof(*cache))) == NULL)
+	cache_stride = (sizeof(struct cached) + conf->max_subject +
+	    conf->max_scopes + 2 + 7) & ~(size_t)7;
+	if (ncache > 0 && (cache = calloc(ncache, cache_stride)) == NULL)
 		fatal("token cache");
 	auth_refresh_keys(1);
 	token_prepare(keyfile_reader_current(reader));
@@ -98,9 +108,10 @@ auth_refresh_keys(int force)
 	rc = keyfile_reader_check(reader, why, sizeof(why));
 	if (rc == 1) {
 		bad_file_logged = 0;
-		log_debug("key file %s: serial %llu mapped", aconf->key_file,
-		    (unsigned long long)keyfile_serial(
-		    keyfile_reader_current(reader)));
+		log_debug("key file %s: serial %llu mapped, key set %016llx",
+		    aconf->key_file, (unsigned long long)keyfile_serial(
+		    keyfile_reader_current(reader)), (unsigned long long)
+		    keyfile_generation(keyfile_reader_current(reader)));
 	} else if (rc == -1 && !bad_file_logged) {
 		bad_file_logged = 1;
 		log_warnx("key file %s: %s%s", aconf->key_file, why,
@@ -342,26 +353,17 @@ bearer(const char *value)
 	return (*t ? t : NULL);
 }
 
+/* The cache entry a token hash maps to for a policy, or NULL. */
 static struct cached *
 cache_slot(const unsigned char *hash, int authidx)
 {
 	uint32_t	 h;
 
-	if (ncache == 0)
+	if (ncache == 0 || cache == NULL)
 		return (NULL);
 	memcpy(&h, hash, sizeof(h));
-	return (&cache[(h ^ (uint32_t)authidx * 2654435761u) % ncache]);
-}
-
-/* Copy s to out without control characters (for headers and logs). */
-static void
-clean_copy(char *out, size_t len, const char *s)
-{
-	size_t	 i;
-
-	for (i = 0; s[i] != '\0' && i + 1 < len; i++)
-		out[i] = (unsigned char)s[i] < 0x20 || s[i] == 0x7f ? '?' : s[i];
-	out[i] = '\0';
+	return ((struct cached *)(cache + ((h ^ (uint32_t)authidx *
+	    2654435761u) % ncache) * cache_stride));
 }
 
 /* Copy s as one log field: printable ASCII, no blanks, quotes or '='. */
@@ -376,25 +378,101 @@ log_field(char *out, size_t len, const char *s)
 	out[i] = '\0';
 }
 
+/* Two issuers or more among the server's policies. */
+static int
+server_issuers(const struct server *srv)
+{
+	const struct issuer	*first = NULL;
+	size_t			 i;
+
+	for (i = 0; srv != NULL && i < srv->nroutes; i++) {
+		if (srv->routes[i].auth == NULL)
+			continue;
+		if (first == NULL)
+			first = srv->routes[i].auth->iss;
+		else if (srv->routes[i].auth->iss != first)
+			return (2);
+	}
+	return (1);
+}
+
+/*
+ * Take a verified token's sub and scopes, whole (token.c refused any
+ * that cannot be passed so), the same from the check and from the
+ * cache.  With two issuers on the server the subject names its issuer.
+ */
 static void
 authed(struct exchange *x, const char *sub, const char *scope)
 {
+	const struct auth	*a = x->rt->auth;
+
 	x->authed = 1;
-	clean_copy(x->sub, sizeof(x->sub), sub);
-	clean_copy(x->scope, sizeof(x->scope), scope);
-	log_field(x->log.sub, sizeof(x->log.sub), sub);
+	if (server_issuers(x->srv) > 1)
+		snprintf(x->sub, sizeof(x->sub), "%s:%s", a->iss->name, sub);
+	else
+		snprintf(x->sub, sizeof(x->sub), "%s", sub);
+	snprintf(x->scope, sizeof(x->scope), "%s", scope);
+	log_field(x->log.sub, sizeof(x->log.sub), x->sub);
 }
 
-/* Check a token, waiting a bounded time for jwksd on an unknown kid. */
+/* iat + leeway < fetched, without overflow (iat is not verified). */
+static int
+issued_before(int64_t iat, int leeway, int64_t fetched)
+{
+	int64_t	 sum;
+
+	if (__builtin_add_overflow(iat, (int64_t)leeway, &sum))
+		return (0);
+	return (sum < fetched);
+}
+
+/*
+ * Take a place among the workers that wait for jwksd, within
+ * kid_wait_max at once and kid_wait_max_per_client for the peer.
+ * Returns 0, or -1 when the budget is spent.  The flag is set before
+ * counting, so two workers racing may both be refused, never both let
+ * past the bound.
+ */
+static int
+kid_wait_enter(struct exchange *x)
+{
+	struct slot	*s;
+	int		 n, from;
+
+	if (x->sb == NULL)
+		return (0);
+	s = &x->sb->slot[x->slot];
+	__atomic_store_n(&s->kid_wait, 1, __ATOMIC_SEQ_CST);
+	n = scoreboard_kid_waits(x->sb, &x->client, &from);
+	if (n > aconf->kid_wait_max || from > aconf->kid_wait_max_per_client) {
+		__atomic_store_n(&s->kid_wait, 0, __ATOMIC_RELEASE);
+		return (-1);
+	}
+	return (0);
+}
+
+/* Give back the place kid_wait_enter took. */
+static void
+kid_wait_leave(struct exchange *x)
+{
+	if (x->sb != NULL)
+		__atomic_store_n(&x->sb->slot[x->slot].kid_wait, 0,
+		    __ATOMIC_RELEASE);
+}
+
+/*
+ * Check a token, waiting a bounded time for jwksd on an unknown kid
+ * when the wait budget allows (else *busy).
+ */
 static enum token_status
 check_token(struct exchange *x, const char *tok, const struct token_policy *pol,
-    struct token_info *info, const char **why)
+    struct token_info *info, const char **why, int *busy)
 {
 	const struct auth		*a = x->rt->auth;
 	const struct keyfile		*kf = keyfile_reader_current(reader);
 	const struct keyfile_issuer	*ki;
 	enum token_status		 st;
-	long long			 deadline;
+	long long			 deadline, left;
 
 	st = token_check(tok, strlen(tok), kf, pol, time(NULL), info, why);
 	if (st != TOKEN_UNKNOWN_KID)
@@ -410,18 +488,25 @@ check_token(struct exchange *x, const char *tok, const struct token_policy *pol,
 	}
 	/* a token older than our last fetch cannot be signed by a new key */
 	ki = kf ? keyfile_issuer(kf, a->iss->url) : NULL;
-	if (ki != NULL && info->iat != 0 && info->iat + a->leeway <
-	    ki->fetched) {
+	if (ki != NULL && info->iat != 0 && issued_before(info->iat,
+	    a->leeway, ki->fetched)) {
 		*why = "unknown key id (token older than the last key fetch)";
+		return (st);
+	}
+	if (aconf->kid_wait > 0 && kid_wait_enter(x) == -1) {
+		*why = "unknown key id, too many requests wait for keys";
+		*busy = 1;
 		return (st);
 	}
 	if (keyfile_request_fetch(aconf->control_socket, a->iss->name,
 	    info->kid) == -1)
 		log_debug("cannot ask jwksd for a refetch: %s",
 		    aconf->control_socket);
+	if (aconf->kid_wait == 0)
+		return (st);
 	deadline = conn_now_ms() + aconf->kid_wait;
-	while (conn_now_ms() < deadline) {
-		poll(NULL, 0, 50);
+	while ((left = deadline - conn_now_ms()) > 0) {
+		poll(NULL, 0, left < 50 ? (int)left : 50);
 		auth_refresh_keys(1);
 		if (keyfile_reader_current(reader) == kf)
 			continue;
@@ -431,26 +516,104 @@ check_token(struct exchange *x, const char *tok, const struct token_policy *pol,
 		if (st != TOKEN_UNKNOWN_KID)
 			break;
 	}
+	kid_wait_leave(x);
 	return (st);
 }
 
 /*
+ * The authentication decision on the bearer token tok for x's route,
+ * without any I/O on the client: the token cache, the key file, the
+ * token check and the route's policy.  On TOKEN_OK sets x->authed,
+ * x->sub and x->scope; r says what happened, for the answer and log.
+ */
+void
+auth_decide(struct exchange *x, const char *tok, struct auth_result *r)
+{
+	const struct auth		*a = x->rt->auth;
+	const struct keyfile		*kf;
+	const struct keyfile_issuer	*ki;
+	struct token_policy		 pol;
+	struct token_info		 info;
+	struct cached			*c;
+	unsigned char			 hash[DIGEST_LEN];
+	const char			*why = NULL;
+
+	memset(r, 0, sizeof(*r));
+	x->authed = 0;
+	x->sub[0] = x->scope[0] = '\0';
+	auth_refresh_keys(0);
+	kf = keyfile_reader_current(reader);
+	(void)digest_sha256(tok, strlen(tok), hash);
+	digest_hex(hash, 8, r->hash);
+	if (kf != NULL && (c = cache_slot(hash, a->index)) != NULL &&
+	    c->auth == a->index + 1 &&
+	    c->generation == keyfile_generation(kf) &&
+	    c->exp > time(NULL) && CRYPTO_memcmp(c->hash, hash, 32) == 0 &&
+	    (ki = keyfile_issuer(kf, a->iss->url)) != NULL &&
+	    ki->expires > time(NULL)) {
+		authed(x, c->str, c->str + aconf->max_subject + 1);
+		r->status = TOKEN_OK;
+		r->why = "valid (cached)";
+		r->verified = r->cached = 1;
+		log_field(r->sub, sizeof(r->sub), c->str);
+		return;
+	}
+	memset(&pol, 0, sizeof(pol));
+	pol.issuer = a->iss->url;
+	pol.audiences = (const char *const *)a->audiences.v;
+	pol.naudiences = a->audiences.n;
+	pol.required_scopes = (const char *const *)a->required_scopes.v;
+	pol.nrequired = a->required_scopes.n;
+	pol.leeway = a->leeway;
+	pol.max_token = a->max_token;
+	pol.digest = hash;	/* hashed once, for the cache and the log */
+	pol.max_sub = aconf->max_subject;
+	pol.max_scope = aconf->max_scopes;
+	r->status = check_token(x, tok, &pol, &info, &why, &r->busy);
+	r->why = why;
+	r->verified = info.verified;
+	log_field(r->sub, sizeof(r->sub), info.verified ? info.pass_sub :
+	    info.sub);
+	if (r->status != TOKEN_OK)
+		return;
+	authed(x, info.pass_sub, info.pass_scope);
+	kf = keyfile_reader_current(reader);
+	if (kf != NULL && (c = cache_slot(hash, a->index)) != NULL) {
+		memcpy(c->hash, hash, 32);
+		c->auth = a->index + 1;
+		c->generation = keyfile_generation(kf);
+		c->exp = info.exp;
+		/* token.c held them to max_subject and max_scopes */
+		memcpy(c->str, info.pass_sub, strlen(info.pass_sub) + 1);
+		memcpy(c->str + aconf->max_subject + 1, info.pass_scope,
+		    strlen(info.pass_scope) + 1);
+	}
+}
+
+/* Answer 503 with Retry-After: the token may be good, keys may come. */
+static int
+busy(struct exchange *x)
+{
+	int	 secs = (aconf->kid_wait + 999) / 1000;
+
+	snprintf(x->extra, sizeof(x->extra), "Retry-After: %d\r\n",
+	    secs > 0 ? secs : 1);
+	request_error(x, 503, "too many requests wait for signing keys");
+	x->extra[0] = '\0';
+	return (x->keepalive);
+}
+
+/*
  * Apply the route's policy to the request.  Returns -1 when the
- * request may go on, else the keep-alive verdict of the 401/403 sent.
+ * request may go on, else the keep-alive verdict of the 401/403/503
+ * sent.
  */
 int
 auth_request(struct exchange *x)
 {
 	const struct auth	*a = x->rt->auth;
-	const struct keyfile	*kf;
-	struct token_policy	 pol;
-	struct token_info	 info;
-	const struct keyfile_issuer *ki;
-	struct cached		*c;
-	char			 sub[64];
-	unsigned char		 hash[DIGEST_LEN];
-	const char		*tok, *why, *hv;
-	enum token_status	 st;
+	struct auth_result	 r;
+	const char		*tok, *hv;
 	size_t			 i, nauth = 0;
 
 	x->authed = 0;
@@ -470,50 +633,21 @@ auth_request(struct exchange *x)
 		return (challenge(x, 400, "invalid_request",
 		    "expected one Authorization: Bearer header"));
 	}
-	auth_refresh_keys(0);
-	kf = keyfile_reader_current(reader);
-	(void)digest_sha256(tok, strlen(tok), hash);
-	if (kf != NULL && (c = cache_slot(hash, a->index)) != NULL &&
-	    c->auth == a->index + 1 && c->serial == keyfile_serial(kf) &&
-	    c->exp > time(NULL) && CRYPTO_memcmp(c->hash, hash, 32) == 0 &&
-	    (ki = keyfile_issuer(kf, a->iss->url)) != NULL &&
-	    ki->expires > time(NULL)) {
-		authed(x, c->sub, c->scope);
+	auth_decide(x, tok, &r);
+	if (r.status == TOKEN_OK)
 		return (-1);
-	}
-	memset(&pol, 0, sizeof(pol));
-	pol.issuer = a->iss->url;
-	pol.audiences = (const char *const *)a->audiences.v;
-	pol.naudiences = a->audiences.n;
-	pol.required_scopes = (const char *const *)a->required_scopes.v;
-	pol.nrequired = a->required_scopes.n;
-	pol.leeway = a->leeway;
-	pol.max_token = a->max_token;
-	pol.digest = hash;	/* hashed once, for the cache and the log */
-	st = check_token(x, tok, &pol, &info, &why);
-	if (st == TOKEN_OK) {
-		authed(x, info.sub, info.scope);
-		kf = keyfile_reader_current(reader);
-		if (kf != NULL && (c = cache_slot(hash, a->index)) != NULL) {
-			memcpy(c->hash, hash, 32);
-			c->auth = a->index + 1;
-			c->serial = keyfile_serial(kf);
-			c->exp = info.exp;
-			clean_copy(c->sub, sizeof(c->sub), info.sub);
-			clean_copy(c->scope, sizeof(c->scope), info.scope);
-		}
-		return (-1);
-	}
-	log_field(sub, sizeof(sub), info.sub);
-	log_info("%s: %s %s: token refused: %s (%s sub %s, token %s)%s",
-	    x->peertext, x->req.method, x->logpath, why,
-	    info.verified ? "verified" : "claimed", sub[0] ? sub : "-",
-	    info.hash,
+	log_info("%s: %s %s: token %s: %s (%s sub %s, token %s)%s",
+	    x->peertext, x->req.method, x->logpath, r.busy ? "not checked" :
+	    "refused", r.why, r.verified ? "verified" : "claimed",
+	    r.sub[0] ? r.sub : "-", r.hash,
 	    a->mode == AUTH_PERMISSIVE ? "; passing (permissive)" : "");
 	if (a->mode == AUTH_PERMISSIVE)
 		return (-1);
-	if (st == TOKEN_INSUFFICIENT_SCOPE)
+	if (r.busy)
+		return (busy(x));
+	if (r.status == TOKEN_INSUFFICIENT_SCOPE)
 		return (challenge(x, 403, "insufficient_scope",
 		    "the token lacks a required scope"));
-	return (challenge(x, 401, "invalid_token", token_status_text(st)));
+	return (challenge(x, 401, "invalid_token",
+	    token_status_text((enum token_status)r.status)));
 }

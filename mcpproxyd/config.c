@@ -370,6 +370,11 @@ static const struct intkey intkeys[] = {
 	{ "token_cache",		OFF(token_cache), 0, 65536, 0 },
 	{ "reload_grace",		OFF(reload_grace), 1, 86400, 0 },
 	{ "kid_wait_ms",		OFF(kid_wait), 0, 10000, 0 },
+	{ "kid_wait_max",		OFF(kid_wait_max), 1, MAX_WORKERS_CAP, 0 },
+	{ "kid_wait_max_per_client",	OFF(kid_wait_max_per_client), 1,
+					    MAX_WORKERS_CAP, 0 },
+	{ "max_subject",		OFF(max_subject), 1, MAX_SUBJECT_CAP, 0 },
+	{ "max_scopes",			OFF(max_scopes), 1, MAX_SCOPES_CAP, 0 },
 };
 
 /* Keys of [mcpproxyd] whose values are sizes in struct http_limits. */
@@ -911,10 +916,59 @@ config_defaults(struct config *conf)
 	conf->reload_grace = 300;
 	conf->pidfd = -1;
 	conf->kid_wait = 2000;
+	conf->kid_wait_max = 4;
+	conf->kid_wait_max_per_client = 1;
+	conf->max_subject = 256;
+	conf->max_scopes = 1024;
 	conf->lim.max_request_line = 8192;
 	conf->lim.max_head = 16384;
 	conf->lim.max_headers = 100;
 	conf->lim.max_body = 4 * 1024 * 1024;
+}
+
+/*
+ * A server whose routes use two issuers or more passes subjects on as
+ * ISSUER:sub (auth.c), so those issuers' names must not hold a ':' or
+ * anything a header value cannot: letters, digits, '.', '_', '-'.
+ */
+static int
+issuer_names(struct parse *p)
+{
+	const struct server	*srv;
+	const struct issuer	*first, *iss;
+	size_t			 i, j;
+
+	for (i = 0; i < p->conf->nservers; i++) {
+		srv = &p->conf->servers[i];
+		first = NULL;
+		for (j = 0; j < srv->nroutes; j++) {
+			if (srv->routes[j].auth == NULL)
+				continue;
+			iss = srv->routes[j].auth->iss;
+			if (first == NULL)
+				first = iss;
+			else if (iss != first)
+				break;
+		}
+		if (j == srv->nroutes)
+			continue;
+		for (j = 0; j < srv->nroutes; j++) {
+			if (srv->routes[j].auth == NULL)
+				continue;
+			iss = srv->routes[j].auth->iss;
+			if (strspn(iss->name, "abcdefghijklmnopqrstuvwxyz"
+			    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") !=
+			    strlen(iss->name)) {
+				p->line = iss->line;
+				perr(p, "[issuer %s]: [server %s] has two "
+				    "issuers, so it names them in subjects: "
+				    "use only letters, digits, '.', '_' and "
+				    "'-'", iss->name, srv->name);
+				return (-1);
+			}
+		}
+	}
+	return (0);
 }
 
 /* Resolve auth= and issuer= references; check each policy is whole. */
@@ -982,6 +1036,8 @@ config_auth(struct parse *p)
 				return (-1);
 			}
 		}
+	if (issuer_names(p) == -1)
+		return (-1);
 	if (conf->key_file == NULL)
 		conf->key_file = strdup(LOCALSTATEDIR "/lib/jwksd/keys");
 	if (conf->control_socket == NULL)

@@ -21,6 +21,8 @@
 #define MAX_WORKERS_CAP		4096
 #define MAX_ISSUERS		16
 #define MAX_AUTHS		16
+#define MAX_SUBJECT_CAP		1024	/* max_subject, TOKEN_SUB_CAP */
+#define MAX_SCOPES_CAP		8192	/* max_scopes, TOKEN_SCOPE_CAP */
 
 struct strlist {
 	char		*v[MAX_LIST];
@@ -146,6 +148,10 @@ struct config {
 	char		*control_socket;
 	int		 token_cache;	/* verified tokens kept per worker */
 	int		 kid_wait;	/* ms a request waits for a refetch */
+	int		 kid_wait_max;	/* workers waiting so at once */
+	int		 kid_wait_max_per_client;
+	int		 max_subject;	/* bytes of sub passed on whole */
+	int		 max_scopes;	/* bytes of scopes passed on whole */
 	struct issuer	 issuers[MAX_ISSUERS];
 	size_t		 nissuers;
 	struct auth	 auths[MAX_AUTHS];
@@ -195,6 +201,8 @@ struct slot {
 						   forwarded client behind
 						   a trusted proxy */
 	char			 what[64];	/* method and path, for ps */
+	volatile int		 kid_wait;	/* waiting for jwksd (unknown
+						   kid); cleared at STARTING */
 };
 
 struct scoreboard {
@@ -210,6 +218,8 @@ int	 scoreboard_streams_from(const struct scoreboard *sb,
 	    const struct sockaddr_storage *client);
 int	 scoreboard_conns_from(const struct scoreboard *sb,
 	    const struct sockaddr_storage *client);
+int	 scoreboard_kid_waits(const struct scoreboard *sb,
+	    const struct sockaddr_storage *client, int *from);
 const char *scoreboard_state_name(enum slot_state st);
 
 /* master.c */
@@ -267,8 +277,9 @@ struct exchange {
 	int			 linger;	/* close after draining input */
 	char			 extra[2048];	/* more headers for an error */
 	int			 authed;	/* a verified token came */
-	char			 sub[129];	/* its subject */
-	char			 scope[1024];	/* its scopes */
+	/* its subject (ISSUER:sub with two issuers on the server), whole */
+	char			 sub[64 + 1 + MAX_SUBJECT_CAP + 1];
+	char			 scope[MAX_SCOPES_CAP + 1];	/* its scopes */
 	struct logrec		 log;
 	char			 logpath[256];
 };
@@ -352,6 +363,18 @@ void	 auth_resource_url(const struct exchange *x, const struct route *rt,
 	    char *buf, size_t len);
 struct keyfile;
 const struct keyfile *auth_keyfile(void);
+/* What auth_decide found, for the caller's answer and log. */
+struct auth_result {
+	int		 status;	/* enum token_status */
+	const char	*why;		/* static reason, for the log */
+	int		 verified;	/* signature and claims checked */
+	int		 busy;		/* unknown kid, no wait budget: 503 */
+	int		 cached;	/* from the token cache */
+	char		 sub[48];	/* claimed or verified sub, for logs */
+	char		 hash[17];	/* of the token, for logs */
+};
+void	 auth_decide(struct exchange *x, const char *tok,
+	    struct auth_result *r);
 
 /* ident.c */
 enum hdr_verdict {

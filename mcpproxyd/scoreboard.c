@@ -32,6 +32,8 @@ void
 scoreboard_set(struct scoreboard *sb, int i, enum slot_state st)
 {
 	sb->slot[i].since = time(NULL);
+	if (st == SLOT_STARTING)	/* a worker killed while it waited */
+		__atomic_store_n(&sb->slot[i].kid_wait, 0, __ATOMIC_RELEASE);
 	__atomic_store_n(&sb->slot[i].state, (int)st, __ATOMIC_RELEASE);
 }
 
@@ -95,6 +97,29 @@ scoreboard_conns_from(const struct scoreboard *sb,
 		    st != SLOT_IDLE && st != SLOT_EXITING &&
 		    same_addr(&sb->slot[i].client, client))
 			n++;
+	}
+	return (n);
+}
+
+/*
+ * Count the workers waiting for jwksd on an unknown kid, and in *from
+ * those of them serving the client address (port ignored).
+ */
+int
+scoreboard_kid_waits(const struct scoreboard *sb,
+    const struct sockaddr_storage *client, int *from)
+{
+	int	 i, n = 0, st;
+
+	*from = 0;
+	for (i = 0; i < sb->nslots; i++) {
+		st = __atomic_load_n(&sb->slot[i].state, __ATOMIC_ACQUIRE);
+		if (st == SLOT_EMPTY || st == SLOT_STARTING ||
+		    !__atomic_load_n(&sb->slot[i].kid_wait, __ATOMIC_SEQ_CST))
+			continue;
+		n++;
+		if (same_addr(&sb->slot[i].client, client))
+			(*from)++;
 	}
 	return (n);
 }

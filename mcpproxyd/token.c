@@ -38,13 +38,20 @@
  *     twice the curve's size, RSA exactly the modulus' size;
  * and only now are the claims trusted:
  * 10. exp, nbf, iat numbers when present (integers or reals within
- *     +-9e15; reals are rounded towards refusal), scope a string, scp
+ *     +-9e15, so no sum with a leeway overflows; reals are rounded
+ *     towards refusal), scope a string, scp
  *     a string or an array of strings (MALFORMED);
  * 11. exp present (NO_EXP), now - leeway < exp (EXPIRED), nbf <= now +
  *     leeway (NOT_YET_VALID), iat <= now + leeway (ISSUED_IN_FUTURE);
  * 12. aud a string or an array of strings holding an accepted audience
  *     (BAD_AUDIENCE; a policy without audiences accepts no token);
- * 13. every required scope among the space-separated values of scope
+ * 13. the subject and scopes the policy passes on (max_sub, max_scope
+ *     set): sub a string (MALFORMED, always), within max_sub bytes,
+ *     printable ASCII without a blank at either end; the values of
+ *     scope and scp within max_scope bytes joined by single spaces,
+ *     printable ASCII, no space inside an scp array value (BAD_CLAIM):
+ *     whole or refused, never cut or cleaned;
+ * 14. every required scope among the space-separated values of scope
  *     and of scp (INSUFFICIENT_SCOPE, last: it means 403, not 401).
  *
  * JSON: duplicate names are refused everywhere (JSON_REJECT_DUPLICATES),
@@ -319,7 +326,14 @@ numeric_date(const json_t *obj, const char *name, int up, int64_t *out)
 
 	if ((v = json_object_get(obj, name)) == NULL)
 		return (0);
+	/*
+	 * Integers too stay within +-9e15, so that no sum of a date and a
+	 * leeway or a clock, verified or not, can overflow an int64_t.
+	 */
 	if (json_is_integer(v)) {
+		if (json_integer_value(v) <= -(json_int_t)NUMERIC_DATE_MAX ||
+		    json_integer_value(v) >= (json_int_t)NUMERIC_DATE_MAX)
+			return (-1);
 		*out = json_integer_value(v);
 		return (1);
 	}
@@ -751,10 +765,98 @@ check_aud(const json_t *p, const struct token_policy *pol, const char **why)
 	return (fail(why, TOKEN_BAD_AUDIENCE, "no accepted aud"));
 }
 
+/* A value passed on in a header: printable ASCII only (a space too). */
+static int
+printable(const char *s, size_t n)
+{
+	size_t	 i;
+
+	for (i = 0; i < n; i++)
+		if ((unsigned char)s[i] < 0x20 || (unsigned char)s[i] > 0x7e)
+			return (0);
+	return (1);
+}
+
+/* Append the space-separated values of s to out[*off..max]; -1: too long. */
+static int
+append_values(char *out, size_t *off, size_t max, const char *s)
+{
+	size_t	 k;
+
+	while (*s != '\0') {
+		while (*s == ' ')
+			s++;
+		if ((k = strcspn(s, " ")) == 0)
+			break;
+		if (*off + (*off > 0) + k > max)
+			return (-1);
+		if (*off > 0)
+			out[(*off)++] = ' ';
+		memcpy(out + *off, s, k);
+		*off += k;
+		out[*off] = '\0';
+		s += k;
+	}
+	return (0);
+}
+
+/*
+ * The subject and scopes to pass on, whole or not at all: a value too
+ * long for the policy, or holding anything but printable ASCII, refuses
+ * the token (a header value cut or cleaned would name someone else).
+ * The scopes are the values of scope, then of scp, one space apart.
+ */
+static enum token_status
+take_claims(const json_t *p, const struct token_policy *pol,
+    struct token_info *info, const char **why)
+{
+	const json_t	*v, *e;
+	const char	*s;
+	size_t		 n, i, off = 0;
+
+	if (pol->max_sub > 0 &&
+	    (v = json_object_get(p, "sub")) != NULL) {
+		s = json_string_value(v);
+		n = json_string_length(v);
+		if (n > pol->max_sub || n > TOKEN_SUB_CAP)
+			return (fail(why, TOKEN_BAD_CLAIM, "subject too long"));
+		if (!printable(s, n) || (n > 0 && (s[0] == ' ' ||
+		    s[n - 1] == ' ')))
+			return (fail(why, TOKEN_BAD_CLAIM,
+			    "subject not printable ascii"));
+		memcpy(info->pass_sub, s, n + 1);
+	}
+	if (pol->max_scope == 0)
+		return (TOKEN_OK);
+	n = pol->max_scope < TOKEN_SCOPE_CAP ? pol->max_scope :
+	    TOKEN_SCOPE_CAP;
+	if ((v = json_object_get(p, "scope")) != NULL) {
+		s = json_string_value(v);
+		if (!printable(s, json_string_length(v)))
+			return (fail(why, TOKEN_BAD_CLAIM,
+			    "scopes not printable ascii"));
+		if (append_values(info->pass_scope, &off, n, s) == -1)
+			return (fail(why, TOKEN_BAD_CLAIM, "scopes too long"));
+	}
+	v = json_object_get(p, "scp");
+	for (i = 0; v != NULL && i < (json_is_array(v) ?
+	    json_array_size(v) : 1); i++) {
+		e = json_is_array(v) ? json_array_get(v, i) : v;
+		s = json_string_value(e);
+		if (!printable(s, json_string_length(e)) ||
+		    (json_is_array(v) && strchr(s, ' ') != NULL))
+			return (fail(why, TOKEN_BAD_CLAIM,
+			    "scopes not printable ascii"));
+		if (append_values(info->pass_scope, &off, n, s) == -1)
+			return (fail(why, TOKEN_BAD_CLAIM, "scopes too long"));
+	}
+	return (TOKEN_OK);
+}
+
 /* The claims of a token whose signature verified. */
 static enum token_status
 check_claims(const json_t *p, const struct token_policy *pol, time_t now,
-    const char **why)
+    struct token_info *info, const char **why)
 {
 	int64_t			 exp = 0, nbf = 0, iat = 0;
 	int64_t			 lw = pol->leeway > 0 ? pol->leeway : 0;
@@ -771,8 +873,12 @@ check_claims(const json_t *p, const struct token_policy *pol, time_t now,
 	if (!scope_types_ok(p))
 		return (fail(why, TOKEN_MALFORMED,
 		    "scope or scp of the wrong type"));
+	if (json_object_get(p, "sub") != NULL &&
+	    !json_is_string(json_object_get(p, "sub")))
+		return (fail(why, TOKEN_MALFORMED, "sub is not a string"));
 	if (!hexp)
 		return (fail(why, TOKEN_NO_EXP, "no exp"));
+	/* dates are within +-9e15 (numeric_date), lw within an int */
 	if ((int64_t)now - lw >= exp)
 		return (fail(why, TOKEN_EXPIRED, "exp has passed"));
 	if (hnbf && nbf > (int64_t)now + lw)
@@ -781,6 +887,8 @@ check_claims(const json_t *p, const struct token_policy *pol, time_t now,
 		return (fail(why, TOKEN_ISSUED_IN_FUTURE,
 		    "iat is in the future"));
 	if ((st = check_aud(p, pol, why)) != TOKEN_OK)
+		return (st);
+	if ((st = take_claims(p, pol, info, why)) != TOKEN_OK)
 		return (st);
 	for (i = 0; i < pol->nrequired; i++)
 		if (pol->required_scopes[i] == NULL ||
@@ -835,7 +943,7 @@ check(struct tok *t, const char *token, size_t len, const struct keyfile *kf,
 	if (verify(a, key->pkey, (const unsigned char *)token, t->signed_len,
 	    t->sig, t->slen, why) == -1)
 		return (TOKEN_BAD_SIGNATURE);
-	return (check_claims(t->p, pol, now, why));
+	return (check_claims(t->p, pol, now, info, why));
 }
 
 /* Check a compact JWS access token against the key file and a policy. */
@@ -865,6 +973,8 @@ token_check(const char *token, size_t len, const struct keyfile *kf,
 	json_decref(t.p);
 	free(t.buf);
 	info->verified = st == TOKEN_OK || st == TOKEN_INSUFFICIENT_SCOPE;
+	if (!info->verified)
+		info->pass_sub[0] = info->pass_scope[0] = '\0';
 	if (why != NULL)
 		*why = reason;
 	return (st);
@@ -901,6 +1011,8 @@ token_status_text(enum token_status st)
 		return ("not yet valid");
 	case TOKEN_ISSUED_IN_FUTURE:
 		return ("issued in the future");
+	case TOKEN_BAD_CLAIM:
+		return ("subject or scopes not passable");
 	case TOKEN_INSUFFICIENT_SCOPE:
 		return ("insufficient scope");
 	}

@@ -14,6 +14,8 @@
 
 #define TOKEN_DEFAULT_MAX	8192	/* max_token when the policy says 0 */
 #define TOKEN_MAX_DEPTH		16	/* JSON nesting in header and payload */
+#define TOKEN_SUB_CAP		1024	/* largest max_sub a policy may give */
+#define TOKEN_SCOPE_CAP		8192	/* largest max_scope */
 
 struct token_policy {
 	const char	*issuer;	/* required iss, exact string match */
@@ -25,12 +27,19 @@ struct token_policy {
 	size_t		 max_token;	/* bytes; 0: TOKEN_DEFAULT_MAX */
 	const unsigned char *digest;	/* SHA-256 of the token if the caller
 					   has it already (info->hash), or NULL */
+	size_t		 max_sub;	/* bytes of sub passed on (at most
+					   TOKEN_SUB_CAP); 0: not passed on */
+	size_t		 max_scope;	/* bytes of the scopes passed on (at
+					   most TOKEN_SCOPE_CAP); 0: not */
 };
 
 /*
- * Filled as far as parsing got, even on failure.  Strings are
- * NUL-terminated, truncated at a UTF-8 character boundary and hold no
- * control characters.  UNLESS verified is 1, NOTHING here but hash may
+ * Filled as far as parsing got, even on failure.  The strings but
+ * pass_sub and pass_scope are for logs only: NUL-terminated,
+ * truncated at a UTF-8 character boundary, control characters left
+ * out.  pass_sub and pass_scope are the values to pass on, whole:
+ * set only for TOKEN_OK and TOKEN_INSUFFICIENT_SCOPE, and only when
+ * the policy's max_sub or max_scope is set ("" otherwise).  UNLESS verified is 1, NOTHING here but hash may
  * be trusted: it is whatever the presenter wrote (an attacker may claim
  * any sub).  verified is 1 exactly for TOKEN_OK and
  * TOKEN_INSUFFICIENT_SCOPE.  On TOKEN_UNKNOWN_KID the kid, iat, exp and
@@ -46,6 +55,9 @@ struct token_info {
 	int64_t		 exp, iat, nbf;	/* 0 if absent */
 	char		 hash[17];	/* 16 hex of SHA-256(token), loggable */
 	int		 verified;	/* 1: signature and claims checked */
+	char		 pass_sub[TOKEN_SUB_CAP + 1];	/* sub, exactly */
+	char		 pass_scope[TOKEN_SCOPE_CAP + 1]; /* scope and scp
+					   values, whole, one space apart */
 };
 
 enum token_status {
@@ -62,6 +74,7 @@ enum token_status {
 	TOKEN_EXPIRED,
 	TOKEN_NOT_YET_VALID,
 	TOKEN_ISSUED_IN_FUTURE,
+	TOKEN_BAD_CLAIM,	/* sub or scopes cannot be passed on whole */
 	TOKEN_INSUFFICIENT_SCOPE
 };
 

@@ -83,7 +83,7 @@ esac
 [ "$(curl -s -o /dev/null -w '%{http_code}' "$BASE/mcp")" = 401 ] ||
     fail "/mcp without a token is not 401"
 
-: "${ROWS_SPOOF:=}"
+: "${ROWS_SPOOF:=--spoof}"
 bad=0
 python3 "$TOP/tests/mcp/path-rows.py" $ROWS_SPOOF "$BASE" "$op" "$bp" differential \
     "$TOOLS" "$ADMIN" /mcp= /admin=admin >"$T/rows.out" 2>&1 || bad=1

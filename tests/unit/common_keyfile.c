@@ -438,6 +438,79 @@ test_version1(void)
 	keyfile_close(kf);
 }
 
+/* The key-set generation of a file of keys k[0..n) and issuer url. */
+static uint64_t
+generation_of(const struct keyfile_wkey *k, size_t n, const char *url,
+    uint64_t serial, int64_t t, const char *meta)
+{
+	const struct keyfile_wissuer iss[] = {
+		{ "realm", url, t - 10, t + 100, meta },
+		{ "old", "https://old.example", t - 1000, t - 1, NULL },
+	};
+	struct keyfile	*kf;
+	unsigned char	*buf;
+	const char	*why = NULL;
+	char		 path[256], err[256];
+	size_t		 len;
+	uint64_t	 g = 0;
+
+	snprintf(path, sizeof(path), "%s/gen", dir);
+	if (keyfile_build(serial, t, iss, 2, k, n, &buf, &len, &why) == -1) {
+		CHECK(0, "build: %s", why);
+		return (0);
+	}
+	CHECK(keyfile_write(path, (gid_t)-1, buf, len) == 0, "write");
+	free(buf);
+	if (keyfile_open(path, &kf, err, sizeof(err)) == -1) {
+		CHECK(0, "open: %s", err);
+		return (0);
+	}
+	g = keyfile_generation(kf);
+	keyfile_close(kf);
+	return (g);
+}
+
+/*
+ * The generation changes with the keys (issuer, kid, alg, material, a
+ * key more or less) and with nothing else (serial, times, metadata).
+ */
+static void
+test_generation(void)
+{
+	const char	*url = "http://127.0.0.1:1/realms/my-realm";
+	struct keyfile_wkey keys[] = {
+		{ 0, "rsa-1", "RS256", rsa, rsa_len },
+		{ 0, "ec-1", "ES256", ec256, ec256_len },
+		{ 1, "rsa-1", "PS256", rsa2, rsa2_len },
+	};
+	struct keyfile_wkey k2[3];
+	int64_t		 now = time(NULL);
+	uint64_t	 g, h;
+	size_t		 i;
+
+	g = generation_of(keys, 3, url, 1, now, NULL);
+	CHECK(g != 0, "generation 0");
+	CHECK(generation_of(keys, 3, url, 2, now + 3600, META) == g,
+	    "same keys, new serial, times and metadata: generation changed");
+	CHECK(generation_of(keys, 3, url, 3, now - 50, NULL) == g,
+	    "same keys, older times: generation changed");
+	for (i = 0; i < 6; i++) {
+		memcpy(k2, keys, sizeof(k2));
+		switch (i) {
+		case 0: k2[0].kid = "rsa-2"; break;
+		case 1: k2[2].alg = "RS256"; break;
+		case 2: k2[0].der = rsa2; k2[0].der_len = rsa2_len; break;
+		case 3: k2[1].issuer = 1; break;
+		case 4: k2[1].alg = "ES256"; k2[1].kid = "ec-1x"; break;
+		case 5: break;
+		}
+		h = generation_of(k2, i == 5 ? 2 : 3, url, 4, now, NULL);
+		CHECK(h != 0 && h != g, "key change %zu: same generation", i);
+	}
+	CHECK(generation_of(keys, 3, "http://127.0.0.1:1/realms/other", 5,
+	    now, NULL) != g, "issuer URL changed: same generation");
+}
+
 static void
 test_reader(void)
 {
@@ -552,6 +625,7 @@ main(void)
 	test_hostile();
 	test_version1();
 	test_reader();
+	test_generation();
 	test_request();
 	free(rsa);
 	free(rsa2);

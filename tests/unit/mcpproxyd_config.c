@@ -57,6 +57,39 @@ static const struct {
 	{ OKHEAD "trusted_proxies = 10.0.0.1\ntrusted_proxies = 10.0.0.2\n", "t.conf:5: \"trusted_proxies\" given twice in [server s]" },
 	{ OKHEAD "underscores_in_headers = maybe\n", "t.conf:4: underscores_in_headers: \"maybe\" is not yes or no" },
 	{ OKHEAD "[auth a]\ntrust_forwarded = yes\n", "t.conf:5: trust_forwarded: replaced by trusted_proxies in [server NAME] (the proxies' addresses)" },
+	{ "[mcpproxyd]\nkid_wait_max = 1\nkid_wait_max_per_client = 4096\n"
+	    "max_subject = 1024\nmax_scopes = 8192\n" OKHEAD, NULL },
+	{ OKHEAD "route = /a http://127.0.0.1:8000/a auth=a\n"
+	    "route = /b http://127.0.0.1:8000/b auth=b\n"
+	    "[auth a]\nissuer = kc.main_1\naudiences = x\n"
+	    "[auth b]\nissuer = other\naudiences = x\n"
+	    "[issuer kc.main_1]\nissuer = https://a\n"
+	    "[issuer other]\nissuer = https://b\n", NULL },
+	/* bad */
+	{ "[mcpproxyd]\nkid_wait_max = 0\n" OKHEAD, "t.conf:2: kid_wait_max: \"0\" is not a number from 1 to 4096" },
+	{ "[mcpproxyd]\nkid_wait_max = 4097\n" OKHEAD, "t.conf:2: kid_wait_max: \"4097\" is not a number from 1 to 4096" },
+	{ "[mcpproxyd]\nkid_wait_max_per_client = 0\n" OKHEAD, "t.conf:2: kid_wait_max_per_client: \"0\" is not a number from 1 to 4096" },
+	{ "[mcpproxyd]\nkid_wait_max_per_client = -1\n" OKHEAD, "t.conf:2: kid_wait_max_per_client: \"-1\" is not a number from 1 to 4096" },
+	{ "[mcpproxyd]\nmax_subject = 0\n" OKHEAD, "t.conf:2: max_subject: \"0\" is not a number from 1 to 1024" },
+	{ "[mcpproxyd]\nmax_subject = 1025\n" OKHEAD, "t.conf:2: max_subject: \"1025\" is not a number from 1 to 1024" },
+	{ "[mcpproxyd]\nmax_subject = 2k\n" OKHEAD, "t.conf:2: max_subject: \"2k\" is not a number from 1 to 1024" },
+	{ "[mcpproxyd]\nmax_scopes = 0\n" OKHEAD, "t.conf:2: max_scopes: \"0\" is not a number from 1 to 8192" },
+	{ "[mcpproxyd]\nmax_scopes = 8193\n" OKHEAD, "t.conf:2: max_scopes: \"8193\" is not a number from 1 to 8192" },
+	{ "[mcpproxyd]\nmax_scopes = 1024\nmax_scopes = 1024\n" OKHEAD, "t.conf:3: \"max_scopes\" given twice in [mcpproxyd]" },
+	{ OKHEAD "route = /a http://127.0.0.1:8000/a auth=a\n"
+	    "route = /b http://127.0.0.1:8000/b auth=b\n"
+	    "[auth a]\nissuer = k:c\naudiences = x\n"
+	    "[auth b]\nissuer = other\naudiences = x\n"
+	    "[issuer k:c]\nissuer = https://a\n"
+	    "[issuer other]\nissuer = https://b\n",
+	    "t.conf:12: [issuer k:c]: [server s] has two issuers, so it names them in subjects: use only letters, digits, '.', '_' and '-'" },
+	{ OKHEAD "route = /a http://127.0.0.1:8000/a auth=a\n"
+	    "route = /b http://127.0.0.1:8000/b auth=b\n"
+	    "[auth a]\nissuer = \xc3\xa9\naudiences = x\n"
+	    "[auth b]\nissuer = other\naudiences = x\n"
+	    "[issuer \xc3\xa9]\nissuer = https://a\n"
+	    "[issuer other]\nissuer = https://b\n",
+	    "t.conf:12: [issuer \xc3\xa9]: [server s] has two issuers, so it names them in subjects: use only letters, digits, '.', '_' and '-'" },
 	{ OKHEAD "route = /p http://127.0.0.1:8000/p auth=nope\n", "t.conf:1: [server s]: route /p: no [auth nope]" },
 	{ OKHEAD "route = /p http://127.0.0.1:8000/p auth=\n", "t.conf:4: route: auth= needs the name of an [auth NAME] section" },
 	{ OKHEAD "route = /p http://127.0.0.1:8000/p auth=a extra\n", "t.conf:4: route: expected \"PREFIX URL [auth=NAME] [semicolons=allow]\"" },

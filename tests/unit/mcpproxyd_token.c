@@ -909,6 +909,155 @@ test_info(const struct keyfile *kf, time_t now)
 	free(tok);
 }
 
+/*
+ * Claim rows: the subject and scopes passed on are whole or the token
+ * is refused (TOKEN_BAD_CLAIM), never cut or cleaned; dates out of
+ * +-9e15 are refused, so no sum with a leeway overflows; S256 stands for
+ * a long value built below.
+ */
+struct crow {
+	const char		*name;
+	const char		*claims;	/* sub, scope, scp (JSON) */
+	size_t			 max_sub, max_scope;
+	enum token_status	 want;
+	const char		*sub, *scope;	/* TOKEN_OK: passed on */
+};
+
+#define SCOPE_600	"openid profile email offline_access roles web-origins " \
+	"acr basic address phone microprofile-jwt organization " \
+	"service_account a:1 b:2 c:3 d:4 e:5 f:6 g:7 h:8 i:9 j:10 k:11 " \
+	"l:12 m:13 n:14 o:15 p:16 q:17 r:18 s:19 t:20 u:21 v:22 w:23 x:24 " \
+	"y:25 z:26 aa:27 bb:28 cc:29 dd:30 ee:31 ff:32 gg:33 hh:34 ii:35 " \
+	"jj:36 kk:37 ll:38 mm:39 nn:40 oo:41 pp:42 qq:43 rr:44 ss:45 tt:46 " \
+	"uu:47 vv:48 ww:49 xx:50 yy:51 zz:52 aaa:53 bbb:54 ccc:55 ddd:56 " \
+	"eee:57 fff:58 ggg:59 hhh:60 iii:61 jjj:62 kkk:63 mcp:tools " \
+	"mcp:tools:readonly"
+#define S16	"0123456789abcdef"
+#define S64	S16 S16 S16 S16
+#define S256	S64 S64 S64 S64
+
+static const struct crow crows[] = {
+	{ "plain", "\"sub\":\"alice\",\"scope\":\"mcp:tools "
+	    "mcp:tools:readonly\"", 256, 1024, TOKEN_OK, "alice",
+	    "mcp:tools mcp:tools:readonly" },
+	{ "scope of 600 bytes whole", "\"sub\":\"alice\",\"scope\":\""
+	    SCOPE_600 "\"", 256, 1024, TOKEN_OK, "alice", SCOPE_600 },
+	{ "sub of max_subject bytes", "\"sub\":\"" S256 "\",\"scope\":"
+	    "\"mcp:tools\"", 256, 1024, TOKEN_OK, S256, "mcp:tools" },
+	{ "sub with inner space and punctuation", "\"sub\":\"auth0|a b=c;d"
+	    "\",\"scope\":\"mcp:tools\"", 256, 1024, TOKEN_OK, "auth0|a b=c;d",
+	    "mcp:tools" },
+	{ "scope and scp joined", "\"sub\":\"x\",\"scope\":\" mcp:tools  a \","
+	    "\"scp\":[\"b\",\"c:d\"]", 256, 1024, TOKEN_OK, "x",
+	    "mcp:tools a b c:d" },
+	{ "no sub", "\"scope\":\"mcp:tools\"", 256, 1024, TOKEN_OK, "",
+	    "mcp:tools" },
+	{ "scopes exactly max", "\"sub\":\"x\",\"scope\":\"mcp:tools "
+	    "abcdef\"", 256, 16, TOKEN_OK, "x", "mcp:tools abcdef" },
+
+	{ "sub one byte over", "\"sub\":\"" S256 "x\",\"scope\":"
+	    "\"mcp:tools\"", 256, 1024, TOKEN_BAD_CLAIM, NULL, NULL },
+	{ "sub with bell", "\"sub\":\"ad\\u0007min\",\"scope\":\"mcp:tools\"",
+	    256, 1024, TOKEN_BAD_CLAIM, NULL, NULL },
+	{ "sub with newline", "\"sub\":\"a\\nb\",\"scope\":\"mcp:tools\"",
+	    256, 1024, TOKEN_BAD_CLAIM, NULL, NULL },
+	{ "sub with tab", "\"sub\":\"a\\tb\",\"scope\":\"mcp:tools\"",
+	    256, 1024, TOKEN_BAD_CLAIM, NULL, NULL },
+	{ "sub with del", "\"sub\":\"a\\u007fb\",\"scope\":\"mcp:tools\"",
+	    256, 1024, TOKEN_BAD_CLAIM, NULL, NULL },
+	{ "sub with c1 control", "\"sub\":\"a\\u0085b\",\"scope\":"
+	    "\"mcp:tools\"", 256, 1024, TOKEN_BAD_CLAIM, NULL, NULL },
+	{ "sub non-ascii", "\"sub\":\"\\u00e9lise\",\"scope\":\"mcp:tools\"",
+	    256, 1024, TOKEN_BAD_CLAIM, NULL, NULL },
+	{ "sub leading space", "\"sub\":\" admin\",\"scope\":\"mcp:tools\"",
+	    256, 1024, TOKEN_BAD_CLAIM, NULL, NULL },
+	{ "sub trailing space", "\"sub\":\"admin \",\"scope\":\"mcp:tools\"",
+	    256, 1024, TOKEN_BAD_CLAIM, NULL, NULL },
+	{ "sub a number", "\"sub\":7,\"scope\":\"mcp:tools\"", 256, 1024,
+	    TOKEN_MALFORMED, NULL, NULL },
+	{ "sub an object", "\"sub\":{},\"scope\":\"mcp:tools\"", 256, 1024,
+	    TOKEN_MALFORMED, NULL, NULL },
+	{ "scopes one byte over", "\"sub\":\"x\",\"scope\":\"mcp:tools "
+	    "abcdefg\"", 256, 16, TOKEN_BAD_CLAIM, NULL, NULL },
+	{ "scope of 600 bytes, max 256", "\"sub\":\"x\",\"scope\":\""
+	    SCOPE_600 "\"", 256, 256, TOKEN_BAD_CLAIM, NULL, NULL },
+	{ "scope with bell", "\"scope\":\"mcp:tools a\\u0007b\"", 256, 1024,
+	    TOKEN_BAD_CLAIM, NULL, NULL },
+	{ "scope with tab", "\"scope\":\"mcp:tools\\ta\"", 256, 1024,
+	    TOKEN_BAD_CLAIM, NULL, NULL },
+	{ "scope non-ascii", "\"scope\":\"mcp:tools \\u00e9\"", 256, 1024,
+	    TOKEN_BAD_CLAIM, NULL, NULL },
+	{ "scp value with a space", "\"scope\":\"mcp:tools\",\"scp\":[\"a b\"]",
+	    256, 1024, TOKEN_BAD_CLAIM, NULL, NULL },
+	{ "scp string with newline", "\"scope\":\"mcp:tools\",\"scp\":\"a\\nb\"",
+	    256, 1024, TOKEN_BAD_CLAIM, NULL, NULL },
+	{ "scp over max with scope", "\"scope\":\"mcp:tools\",\"scp\":"
+	    "[\"abcdef\",\"g\"]", 256, 16, TOKEN_BAD_CLAIM, NULL, NULL },
+	{ "iat int64 max", "\"scope\":\"mcp:tools\",\"iat\":"
+	    "9223372036854775807", 256, 1024, TOKEN_MALFORMED, NULL, NULL },
+	{ "nbf int64 max", "\"scope\":\"mcp:tools\",\"nbf\":"
+	    "9223372036854775807", 256, 1024, TOKEN_MALFORMED, NULL, NULL },
+	{ "iat int64 min", "\"scope\":\"mcp:tools\",\"iat\":"
+	    "-9223372036854775808", 256, 1024, TOKEN_MALFORMED, NULL, NULL },
+	{ "iat 9e15", "\"scope\":\"mcp:tools\",\"iat\":9000000000000000", 256,
+	    1024, TOKEN_MALFORMED, NULL, NULL },
+	{ "iat real 1e300", "\"scope\":\"mcp:tools\",\"iat\":1e300", 256,
+	    1024, TOKEN_MALFORMED, NULL, NULL },
+	{ "nbf -9e15", "\"scope\":\"mcp:tools\",\"nbf\":-9000000000000000", 256,
+	    1024, TOKEN_MALFORMED, NULL, NULL },
+};
+
+static void
+test_claims(const struct keyfile *kf, time_t now)
+{
+	struct token_policy	 pol = policy(P_DEF);
+	struct token_info	 info;
+	const struct crow	*c;
+	const char		*why;
+	enum token_status	 st;
+	char			 pay[4096], *tok;
+	size_t			 i, len, good = 0, bad = 0;
+
+	for (i = 0; i < NITEMS(crows); i++) {
+		c = &crows[i];
+		snprintf(pay, sizeof(pay), "{" C_ISS "," C_AUD "," C_EXP
+		    ",%s}", c->claims);
+		tok = make(HRS, pay, now, &len);
+		pol.max_sub = c->max_sub;
+		pol.max_scope = c->max_scope;
+		st = check_exact(tok, len, kf, &pol, now, &info, &why);
+		CHECK(st == c->want, "claims %s: got %s (%s), want %s",
+		    c->name, token_status_text(st), why ? why : "-",
+		    token_status_text(c->want));
+		CHECK(why_ok(why), "claims %s: reason \"%s\"", c->name, why);
+		if (c->want == TOKEN_OK) {
+			good++;
+			CHECK(strcmp(info.pass_sub, c->sub) == 0,
+			    "claims %s: sub \"%s\"", c->name, info.pass_sub);
+			CHECK(strcmp(info.pass_scope, c->scope) == 0,
+			    "claims %s: scope \"%s\"", c->name,
+			    info.pass_scope);
+		} else {
+			bad++;
+			CHECK(info.pass_sub[0] == '\0' &&
+			    info.pass_scope[0] == '\0', "claims %s: passed",
+			    c->name);
+		}
+		free(tok);
+	}
+	/* nothing passed on unless the policy asks for it */
+	pol.max_sub = pol.max_scope = 0;
+	snprintf(pay, sizeof(pay), "{" C_ISS "," C_AUD "," C_EXP ",%s}",
+	    crows[0].claims);
+	tok = make(HRS, pay, now, &len);
+	CHECK(check_exact(tok, len, kf, &pol, now, &info, &why) == TOKEN_OK &&
+	    info.pass_sub[0] == '\0' && info.pass_scope[0] == '\0',
+	    "claims without max: %s", why);
+	free(tok);
+	printf("claim table: %zu good, %zu bad\n", good, bad);
+	CHECK(bad > good, "%zu good, %zu bad", good, bad);
+}
+
 /* Every prefix of a good token is refused and reads only its bytes. */
 static void
 test_prefixes(const struct keyfile *kf, time_t now)
@@ -1044,6 +1193,7 @@ main(void)
 	if (setup(now, &kf) == 0) {
 		test_table(kf, now);
 		test_info(kf, now);
+		test_claims(kf, now);
 		test_prefixes(kf, now);
 	}
 	test_texts();
