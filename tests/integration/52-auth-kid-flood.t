@@ -1,5 +1,5 @@
 #!/bin/sh
-# 58-auth-kid-flood.t: the unknown-kid wait has a budget.  A pool of 12
+# 52-auth-kid-flood.t: the unknown-kid wait has a budget.  A pool of 12
 # workers (max_workers = 12); 24 tokens with made-up kids and a fresh iat
 # (each one worth a refetch) sent at once from 12 client addresses
 # (127.0.0.2 to .13, two each); meanwhile a valid token from 127.0.0.1.
