@@ -239,7 +239,9 @@ maintain(struct config *conf, struct scoreboard *sb, int *rate)
 		return;
 	}
 	*rate = 1;
-	if (idle > conf->max_spare)
+	/* not below what the rule above would fork again (it flapped) */
+	if (idle > conf->max_spare && (total - 1 >= conf->start_workers ||
+	    idle - 1 >= conf->start_workers))
 		for (i = nslots - 1; i >= 0; i--)
 			if (children[i].pid != 0 &&
 			    children[i].generation == generation &&
