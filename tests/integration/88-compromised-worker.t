@@ -130,6 +130,7 @@ plant() {
 	_n=0
 	while :; do
 		w=$(pgrep -P "$MASTER" | head -n 1)
+		# shellcheck disable=SC2086
 		[ -n "$w" ] && python3 "$T/plant.py" "$w" "$NSLOTS" "$1" "$2" \
 		    $LAYOUT >>"$T/plant.log" 2>&1 && return 0
 		_n=$((_n + 1))
