@@ -50,8 +50,8 @@ static int			 bad_file_logged;
  * Set up the key file reader and the token cache, in the master before
  * it forks (again after a reload).  The master (root) does not open the
  * key file, which the jwksd user writes: each worker maps it after it
- * dropped its privileges (auth_refresh_keys(1) at its start).  Only
- * SHA-256's set-up is done here, to be shared by every worker.
+ * dropped its privileges (auth_refresh_keys(1) at its start).  SHA-256's
+ * and OpenSSL's set-up (warmup.c) are done here, shared by every worker.
  */
 void
 auth_init(const struct config *conf)
@@ -73,6 +73,7 @@ auth_init(const struct config *conf)
 	ncache = conf->token_cache;
 	if (ncache > 0 && (cache = calloc(ncache, sizeof(*cache))) == NULL)
 		fatal("token cache");
+	openssl_warm_up();	/* with keys of its own, not the key file's */
 }
 
 /*

@@ -332,6 +332,9 @@ void	 auth_resource_url(const struct exchange *x, const struct route *rt,
 struct keyfile;
 const struct keyfile *auth_keyfile(void);
 
+/* warmup.c */
+void	 openssl_warm_up(void);
+
 /* path.c */
 int	 path_normalize(char *target, const char **why);
 
