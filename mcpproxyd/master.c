@@ -188,7 +188,7 @@ slot_state(const struct scoreboard *sb, int i)
 /*
  * Count the live workers of the current generation, and the idle ones
  * (a worker's word: at worst a lying one makes the pool grow to
- * max_workers, or be the one retired).
+ * max_workers, or not grow, or is the one retired).
  */
 static int
 current_workers(const struct scoreboard *sb, int *idle)
