@@ -18,41 +18,72 @@
 #define CONTROL_BURST	64	/* datagrams read per wakeup */
 
 /*
- * Create the socket at path (replacing a stale one), owned by uid and
- * gid (unless -1), writable by that group.  Returns the fd or -1.
+ * Create the socket at path (replacing a stale socket, refusing
+ * anything else), owned by uid and gid (unless -1), writable by that
+ * group.  It is bound in a private directory made beside path (mode
+ * 0700: no one else can put a link there), made with its final mode
+ * (umask) and owner (lchown), then renamed over path: rename replaces
+ * whatever a link at path is, not what it points to, and nothing is
+ * ever changed by path.  Returns the fd or -1.
  */
 int
 control_open(const char *path, uid_t uid, gid_t gid)
 {
 	struct sockaddr_un	 sun;
 	struct stat		 st;
-	int			 fd;
+	char			 dir[sizeof(sun.sun_path)];
+	const char		*slash;
+	mode_t			 mask;
+	int			 fd, rc, saved;
 
 	memset(&sun, 0, sizeof(sun));
 	sun.sun_family = AF_UNIX;
-	if (snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", path) >=
+	if (strlen(path) >= sizeof(sun.sun_path)) {
+		errno = ENAMETOOLONG;
+		return (-1);
+	}
+	if (lstat(path, &st) == 0 && !S_ISSOCK(st.st_mode)) {
+		errno = EEXIST;
+		return (-1);
+	}
+	/* the private directory: "DIR/.ctl.XXXXXX/s" must fit too */
+	slash = strrchr(path, '/');
+	if (snprintf(dir, sizeof(dir), "%.*s.ctl.XXXXXX",
+	    slash ? (int)(slash - path + 1) : 0, path) >= (int)sizeof(dir) ||
+	    snprintf(sun.sun_path, sizeof(sun.sun_path), "%s/s", dir) >=
 	    (int)sizeof(sun.sun_path)) {
 		errno = ENAMETOOLONG;
 		return (-1);
 	}
-	if (lstat(path, &st) == 0) {
-		if (!S_ISSOCK(st.st_mode)) {
-			errno = EEXIST;
-			return (-1);
-		}
-		unlink(path);
+	if (mkdtemp(dir) == NULL)
+		return (-1);
+	fd = -1;
+	if (snprintf(sun.sun_path, sizeof(sun.sun_path), "%s/s", dir) >=
+	    (int)sizeof(sun.sun_path)) {
+		errno = ENAMETOOLONG;	/* not reached: checked above */
+		goto fail;
 	}
 	if ((fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
 	    0)) == -1)
-		return (-1);
-	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1 ||
-	    chmod(path, gid != (gid_t)-1 ? 0660 : 0666) == -1 ||
+		goto fail;
+	mask = umask(gid != (gid_t)-1 ? 0117 : 0111);	/* 0660 or 0666 */
+	rc = bind(fd, (struct sockaddr *)&sun, sizeof(sun));
+	umask(mask);
+	if (rc == -1 ||
 	    ((uid != (uid_t)-1 || gid != (gid_t)-1) &&
-	    chown(path, uid, gid) == -1)) {
-		close(fd);
-		return (-1);
-	}
+	    lchown(sun.sun_path, uid, gid) == -1) ||
+	    rename(sun.sun_path, path) == -1)
+		goto fail;
+	rmdir(dir);
 	return (fd);
+fail:
+	saved = errno;
+	if (fd != -1)
+		close(fd);
+	(void)unlink(sun.sun_path);
+	(void)rmdir(dir);
+	errno = saved;
+	return (-1);
 }
 
 /* A copy of s fit for a log line. */
@@ -136,9 +167,13 @@ control_read(int fd, struct config *conf, time_t now)
 	return (due);
 }
 
+/* Close the socket and remove it (a socket only: unlink takes no link). */
 void
 control_close(int fd, const char *path)
 {
+	struct stat	 st;
+
 	close(fd);
-	(void)unlink(path);
+	if (lstat(path, &st) == 0 && S_ISSOCK(st.st_mode))
+		(void)unlink(path);
 }

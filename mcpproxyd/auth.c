@@ -56,9 +56,10 @@ static int			 bad_file_logged;
 
 /*
  * Set up the key file reader and the token cache, in the master before
- * it forks (again after a reload): the key file's mapping, its keys and
- * OpenSSL's own set-up (some 190 KiB a process) are then shared by
- * every worker instead of built in each.
+ * it forks (again after a reload).  The master (root) does not open the
+ * key file, which the jwksd user writes: each worker maps it after it
+ * dropped its privileges (auth_refresh_keys(1) at its start).  SHA-256's
+ * and OpenSSL's set-up (warmup.c) are done here, shared by every worker.
  */
 void
 auth_init(const struct config *conf)
@@ -82,8 +83,7 @@ auth_init(const struct config *conf)
 	    conf->max_scopes + 2 + 7) & ~(size_t)7;
 	if (ncache > 0 && (cache = calloc(ncache, cache_stride)) == NULL)
 		fatal("token cache");
-	auth_refresh_keys(1);
-	token_prepare(keyfile_reader_current(reader));
+	openssl_warm_up();	/* with keys of its own, not the key file's */
 }
 
 /*

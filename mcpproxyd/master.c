@@ -8,6 +8,13 @@
  * configuration on the same listening sockets, and tells the old
  * generation to finish what it holds (open streams included) within
  * reload_grace seconds, as Apache's graceful restart does.
+ *
+ * Every worker can write the whole scoreboard, so the master (root)
+ * trusts none of it: it keeps its own table of the workers it forked
+ * (pid, generation, slot), signals and reaps only those, takes the
+ * number of slots from its own copy, and reads the shared memory only
+ * for a worker's state, checked to be one of the known ones (Apache
+ * prefork's CVE-2007-3304 was a master killing pids read from there).
  */
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -33,6 +40,21 @@
 static volatile sig_atomic_t	 got_chld, got_hup, got_usr1, got_quit;
 static volatile sig_atomic_t	 got_term;
 static int			 sigpipe[2] = { -1, -1 };
+
+/* A worker as the master knows it: never read from shared memory. */
+struct child {
+	pid_t		 pid;		/* 0: slot free */
+	unsigned int	 generation;
+	time_t		 born;
+	int		 retiring;	/* told to finish (USR2 or TERM) */
+};
+
+static struct child	*children;	/* one per slot */
+static int		 nslots;	/* the master's own count */
+static unsigned int	 generation;	/* the master's own current one */
+static pid_t		 self;
+
+static void	 signal_child(int, int);
 
 static void
 master_sig(int sig)
@@ -76,10 +98,9 @@ spawn(struct config *conf, struct scoreboard *sb, int i)
 {
 	struct slot	*s = &sb->slot[i];
 	pid_t		 pid;
-	pid_t		 master = getpid();
 
 	memset(s, 0, sizeof(*s));
-	s->generation = sb->generation;
+	s->generation = generation;
 	s->born = time(NULL);
 	scoreboard_set(sb, i, SLOT_STARTING);
 	switch ((pid = fork())) {
@@ -92,69 +113,97 @@ spawn(struct config *conf, struct scoreboard *sb, int i)
 		if (conf->pidfd != -1)
 			close(conf->pidfd);	/* the lock is the master's */
 		s->pid = getpid();
-		worker_main(conf, sb, i, sigpipe[1], master);
+		worker_main(conf, sb, i, sigpipe[1], self);
 	}
 	s->pid = pid;
+	children[i].pid = pid;
+	children[i].generation = generation;
+	children[i].born = s->born;
+	children[i].retiring = 0;
 	return (0);
 }
 
-/* Reap dead workers; returns how many died at birth (throttle). */
+/*
+ * Reap dead workers, found in the master's table (not the scoreboard);
+ * returns how many died at birth (throttle).
+ */
 static int
 reap(struct scoreboard *sb, int stopping)
 {
-	pid_t	 pid;
-	int	 status, i, young = 0;
+	pid_t		 pid;
+	int		 status, i, young = 0;
+	struct child	*c;
 
 	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
-		struct slot *s = NULL;
-
-		for (i = 0; i < sb->nslots; i++)
-			if (sb->slot[i].pid == pid)
-				s = &sb->slot[i];
-		if (s == NULL)
+		for (i = 0; i < nslots; i++)
+			if (children[i].pid == pid)
+				break;
+		if (i == nslots)
 			continue;
+		c = &children[i];
 		if (WIFSIGNALED(status) || (WIFEXITED(status) &&
 		    WEXITSTATUS(status) != 0)) {
-			/* a crash before serving anyone; not an admin's kill */
-			int died_young = time(NULL) - s->born < BIRTH_WINDOW &&
-			    s->requests == 0 && !(WIFSIGNALED(status) &&
+			/*
+			 * A crash before serving anyone; not an admin's kill.
+			 * The request count is the worker's word: at worst a
+			 * worker that lies changes the pace of forking.
+			 */
+			int died_young = time(NULL) - c->born < BIRTH_WINDOW &&
+			    sb->slot[i].requests == 0 && !(WIFSIGNALED(status) &&
 			    (WTERMSIG(status) == SIGKILL ||
 			    WTERMSIG(status) == SIGTERM));
 
 			young += died_young;
 			if (WIFSIGNALED(status))
 				log_warnx("worker %ld (gen %u) killed by "
-				    "signal %d%s", (long)pid, s->generation,
+				    "signal %d%s", (long)pid, c->generation,
 				    WTERMSIG(status), stopping ||
-				    s->generation != sb->generation ? "" :
+				    c->generation != generation ? "" :
 				    "; respawning");
 			else
 				log_warnx("worker %ld (gen %u) exited with "
-				    "status %d%s", (long)pid, s->generation,
+				    "status %d%s", (long)pid, c->generation,
 				    WEXITSTATUS(status),
 				    died_young ? " at birth" : "");
 		} else
 			log_debug("worker %ld (gen %u) exited", (long)pid,
-			    s->generation);
-		memset(s, 0, sizeof(*s));
+			    c->generation);
+		memset(c, 0, sizeof(*c));
+		memset(&sb->slot[i], 0, sizeof(sb->slot[i]));
 	}
 	return (young);
 }
 
-/* Count the live workers of the current generation, and the idle ones. */
+/* The state a worker shows in its slot, or -1 when not a known one. */
+static int
+slot_state(const struct scoreboard *sb, int i)
+{
+	int	 st = __atomic_load_n(&sb->slot[i].state, __ATOMIC_ACQUIRE);
+
+	if (st < SLOT_EMPTY || st > SLOT_EXITING)
+		return (-1);
+	return (st);
+}
+
+/*
+ * Count the live workers of the current generation, and the idle ones
+ * (a worker's word: at worst a lying one makes the pool grow to
+ * max_workers, or not grow, or is the one retired).
+ */
 static int
 current_workers(const struct scoreboard *sb, int *idle)
 {
 	int	 i, n = 0, st;
 
 	*idle = 0;
-	for (i = 0; i < sb->nslots; i++) {
-		if (sb->slot[i].pid == 0 ||
-		    sb->slot[i].generation != sb->generation)
+	for (i = 0; i < nslots; i++) {
+		if (children[i].pid == 0 ||
+		    children[i].generation != generation)
 			continue;
 		n++;
-		st = __atomic_load_n(&sb->slot[i].state, __ATOMIC_ACQUIRE);
-		*idle += st == SLOT_IDLE || st == SLOT_STARTING;
+		st = slot_state(sb, i);
+		*idle += !children[i].retiring &&
+		    (st == SLOT_IDLE || st == SLOT_STARTING);
 	}
 	return (n);
 }
@@ -179,8 +228,8 @@ maintain(struct config *conf, struct scoreboard *sb, int *rate)
 			want = *rate;
 		if (want > conf->max_workers - total)
 			want = conf->max_workers - total;
-		for (i = 0; i < sb->nslots && n < want; i++)
-			if (sb->slot[i].pid == 0 && spawn(conf, sb, i) == 0)
+		for (i = 0; i < nslots && n < want; i++)
+			if (children[i].pid == 0 && spawn(conf, sb, i) == 0)
 				n++;
 		if (*rate < SPAWN_RATE_MAX)
 			*rate *= 2;
@@ -190,27 +239,52 @@ maintain(struct config *conf, struct scoreboard *sb, int *rate)
 		return;
 	}
 	*rate = 1;
-	if (idle > conf->max_spare)
-		for (i = sb->nslots - 1; i >= 0; i--)
-			if (sb->slot[i].pid != 0 &&
-			    sb->slot[i].generation == sb->generation &&
-			    sb->slot[i].state == SLOT_IDLE) {
+	/* not below what the rule above would fork again (it flapped) */
+	if (idle > conf->max_spare && (total - 1 >= conf->start_workers ||
+	    idle - 1 >= conf->start_workers))
+		for (i = nslots - 1; i >= 0; i--)
+			if (children[i].pid != 0 &&
+			    children[i].generation == generation &&
+			    !children[i].retiring &&
+			    slot_state(sb, i) == SLOT_IDLE) {
 				scoreboard_set(sb, i, SLOT_EXITING);
-				kill(sb->slot[i].pid, SIGUSR2);
+				signal_child(i, SIGUSR2);
 				break;
 			}
 }
 
-/* Send sig to the workers of older generations (or to all). */
+/*
+ * Send sig to the worker the master forked into slot i: a pid from its
+ * own table, a child not yet reaped (so not a pid reused by another
+ * process), checked once more not to be one kill() reads as a group.
+ */
+static void
+signal_child(int i, int sig)
+{
+	pid_t	 pid = children[i].pid;
+
+	if (pid <= 1 || pid == self)
+		return;
+	if (sig == SIGUSR2 || sig == SIGTERM || sig == SIGKILL)
+		children[i].retiring = 1;
+	if (kill(pid, sig) == -1 && errno != ESRCH)
+		log_warn("kill %ld", (long)pid);
+}
+
+/*
+ * Send sig to the workers of older generations (or to all); returns
+ * how many there are.
+ */
 static int
-signal_workers(struct scoreboard *sb, int sig, int old_only)
+signal_workers(int sig, int old_only)
 {
 	int	 i, n = 0;
 
-	for (i = 0; i < sb->nslots; i++)
-		if (sb->slot[i].pid != 0 && (!old_only ||
-		    sb->slot[i].generation != sb->generation)) {
-			kill(sb->slot[i].pid, sig);
+	for (i = 0; i < nslots; i++)
+		if (children[i].pid != 0 && (!old_only ||
+		    children[i].generation != generation)) {
+			if (sig != 0)
+				signal_child(i, sig);
 			n++;
 		}
 	return (n);
@@ -226,30 +300,30 @@ stop_workers(struct config *conf, struct scoreboard *sb, int graceful)
 	time_t	 deadline, now;
 	int	 termed = !graceful;
 
-	signal_workers(sb, graceful ? SIGUSR2 : SIGTERM, 0);
+	signal_workers(graceful ? SIGUSR2 : SIGTERM, 0);
 	deadline = time(NULL) + (graceful ? conf->reload_grace : KILL_GRACE);
 	for (;;) {
 		reap(sb, 1);
-		if (signal_workers(sb, 0, 0) == 0)
+		if (signal_workers(0, 0) == 0)
 			return;
 		if ((now = time(NULL)) >= deadline) {
 			if (termed)
 				break;
 			log_warnx("workers still busy after %ds; telling "
 			    "them to stop now", conf->reload_grace);
-			signal_workers(sb, SIGTERM, 0);
+			signal_workers(SIGTERM, 0);
 			termed = 1;
 			deadline = now + KILL_GRACE;
 		}
 		if (got_term && !termed) {	/* TERM during a QUIT */
-			signal_workers(sb, SIGTERM, 0);
+			signal_workers(SIGTERM, 0);
 			termed = 1;
 			deadline = now + KILL_GRACE;
 		}
 		poll(NULL, 0, 50);
 	}
 	log_warnx("workers still busy after %ds; killing them", KILL_GRACE);
-	signal_workers(sb, SIGKILL, 0);
+	signal_workers(SIGKILL, 0);
 	while (waitpid(-1, NULL, 0) > 0)
 		;
 }
@@ -271,9 +345,9 @@ reload(struct config *conf, struct scoreboard *sb)
 	if (config_load(conf->file, nc, err, sizeof(err)) == -1 ||
 	    resolve_user(nc, err, sizeof(err)) == -1)
 		goto fail;
-	if (nc->max_workers > sb->nslots / 2) {
+	if (nc->max_workers > nslots / 2) {
 		snprintf(err, sizeof(err), "max_workers cannot grow beyond "
-		    "%d without a restart", sb->nslots / 2);
+		    "%d without a restart", nslots / 2);
 		goto fail;
 	}
 	if ((nc->pid_file == NULL) != (conf->pid_file == NULL) ||
@@ -304,10 +378,10 @@ reload(struct config *conf, struct scoreboard *sb)
 	auth_init(nc);
 	config_free(conf);
 	free(conf);
-	sb->generation++;
+	sb->generation = ++generation;	/* for display only */
 	log_info("reloaded %s: generation %u starts; the old one finishes "
-	    "within %ds", nc->file, sb->generation, nc->reload_grace);
-	signal_workers(sb, SIGUSR2, 1);
+	    "within %ds", nc->file, generation, nc->reload_grace);
+	signal_workers(SIGUSR2, 1);
 	return (nc);
 fail:
 	log_warnx("reload failed: %s; keeping the running configuration", err);
@@ -318,7 +392,7 @@ fail:
 
 /* Reopen the access log (USR1 after a rotation), then the workers'. */
 static void
-reopen_logs(struct config *conf, struct scoreboard *sb)
+reopen_logs(struct config *conf)
 {
 	if (strcmp(conf->access_log, "syslog") == 0 ||
 	    strcmp(conf->access_log, "stderr") == 0)
@@ -329,7 +403,7 @@ reopen_logs(struct config *conf, struct scoreboard *sb)
 	}
 	if (conf->drop)
 		accesslog_chown(conf->uid);
-	signal_workers(sb, SIGUSR1, 0);
+	signal_workers(SIGUSR1, 0);
 	log_info("access log %s reopened", conf->access_log);
 }
 
@@ -349,7 +423,12 @@ master_run(struct config *conf, struct scoreboard *sb)
 	log_procname("master");
 	if (conf->drop)
 		accesslog_chown(conf->uid);
-	sb->generation = 1;
+	/* no worker yet: the scoreboard's size is still the one made */
+	self = getpid();
+	nslots = sb->nslots;
+	if ((children = calloc(nslots, sizeof(*children))) == NULL)
+		fatal("worker table");
+	sb->generation = generation = 1;
 	auth_init(conf);
 	rate = conf->start_workers;	/* the first round forks them all */
 	maintain(conf, sb, &rate);
@@ -383,18 +462,18 @@ master_run(struct config *conf, struct scoreboard *sb)
 		}
 		if (got_usr1) {
 			got_usr1 = 0;
-			reopen_logs(conf, sb);
+			reopen_logs(conf);
 		}
 		now = time(NULL);
 		/* an old generation past its grace: end its streams now */
 		if (old_deadline != 0 && now >= old_deadline && !old_termed) {
-			if (signal_workers(sb, SIGTERM, 1) > 0)
+			if (signal_workers(SIGTERM, 1) > 0)
 				log_warnx("old workers still busy after %ds; "
 				    "telling them to stop now",
 				    conf->reload_grace);
 			old_termed = 1;
 		} else if (old_termed && now >= old_deadline + KILL_GRACE) {
-			signal_workers(sb, SIGKILL, 1);
+			signal_workers(SIGKILL, 1);
 			old_deadline = 0;
 			old_termed = 0;
 		}
@@ -411,5 +490,7 @@ master_run(struct config *conf, struct scoreboard *sb)
 	stop_workers(conf, sb, got_quit && !got_term);
 	config_free(conf);
 	free(conf);
+	free(children);
+	children = NULL;
 	return (0);
 }

@@ -394,6 +394,9 @@ int	 cidr_match(const struct cidr *c, size_t n,
 	    const struct sockaddr_storage *ss);
 void	 ident_client(struct exchange *x);
 
+/* warmup.c */
+void	 openssl_warm_up(void);
+
 /* path.c */
 #define PATH_SEMICOLONS	0x01	/* accept ';' and %3B in the path */
 int	 path_normalize(char *target, int flags, const char **why);

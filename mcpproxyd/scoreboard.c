@@ -10,6 +10,12 @@
 #include "log.h"
 #include "mcpproxyd.h"
 
+/*
+ * The number of slots as made, kept out of the shared memory that any
+ * worker can write (inherited by every worker at its fork).
+ */
+static int	 made_nslots;
+
 /* Map a zeroed scoreboard of nslots slots shared with future children. */
 struct scoreboard *
 scoreboard_create(int nslots)
@@ -24,6 +30,7 @@ scoreboard_create(int nslots)
 		fatal("scoreboard: mmap %zu bytes", len);
 	memset(sb, 0, len);
 	sb->nslots = nslots;
+	made_nslots = nslots;
 	return (sb);
 }
 
@@ -43,7 +50,7 @@ scoreboard_count(const struct scoreboard *sb, enum slot_state st)
 {
 	int	 i, n = 0;
 
-	for (i = 0; i < sb->nslots; i++)
+	for (i = 0; i < made_nslots; i++)
 		if (__atomic_load_n(&sb->slot[i].state, __ATOMIC_ACQUIRE) ==
 		    (int)st)
 			n++;
