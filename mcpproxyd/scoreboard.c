@@ -84,7 +84,7 @@ scoreboard_streams_from(const struct scoreboard *sb,
 {
 	int	 i, n = 0;
 
-	for (i = 0; i < sb->nslots; i++)
+	for (i = 0; i < made_nslots; i++)
 		if (__atomic_load_n(&sb->slot[i].state, __ATOMIC_ACQUIRE) ==
 		    SLOT_STREAM && same_addr(&sb->slot[i].client, client))
 			n++;
@@ -98,7 +98,7 @@ scoreboard_conns_from(const struct scoreboard *sb,
 {
 	int	 i, n = 0, st;
 
-	for (i = 0; i < sb->nslots; i++) {
+	for (i = 0; i < made_nslots; i++) {
 		st = __atomic_load_n(&sb->slot[i].state, __ATOMIC_ACQUIRE);
 		if (st != SLOT_EMPTY && st != SLOT_STARTING &&
 		    st != SLOT_IDLE && st != SLOT_EXITING &&
@@ -119,7 +119,7 @@ scoreboard_kid_waits(const struct scoreboard *sb,
 	int	 i, n = 0, st;
 
 	*from = 0;
-	for (i = 0; i < sb->nslots; i++) {
+	for (i = 0; i < made_nslots; i++) {
 		st = __atomic_load_n(&sb->slot[i].state, __ATOMIC_ACQUIRE);
 		if (st == SLOT_EMPTY || st == SLOT_STARTING ||
 		    !__atomic_load_n(&sb->slot[i].kid_wait, __ATOMIC_SEQ_CST))
