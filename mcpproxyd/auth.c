@@ -78,8 +78,9 @@ auth_init(const struct config *conf)
 }
 
 /*
- * Look for a new key file: always when force (an unknown kid), else at most once a second, so that a connection per
- * request does not cost a stat() each (a key withdrawn by jwksd is
+ * Look for a new key file: always when force (an unknown kid), else at
+ * most once a second, so that a connection per request does not cost a
+ * stat() each (a key withdrawn by jwksd is
  * refused within that second).  A bad new file keeps the old keys in use.
  */
 void

@@ -605,7 +605,8 @@ static const unsigned char o_rsa[] = {
 	0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x01 };
 static const unsigned char o_pss[] = {
 	0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x0a };
-static const unsigned char o_ec[] = { 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01 };
+static const unsigned char o_ec[] = {
+	0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01 };
 static const unsigned char o_p256[] = {
 	0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07 };
 static const unsigned char o_k256[] = { 0x2b, 0x81, 0x04, 0x00, 0x0a };
@@ -619,18 +620,19 @@ struct spki_row {
 	int		 outertag;	/* 0: SEQUENCE */
 	const unsigned char *oid;	/* NULL: the right one */
 	size_t		 oidlen;
-	int		 params;	/* RSA: 0 NULL, 1 none, 2 NULL with content,
-					   3 NULL and more; EC: 0 the curve,
-					   1 none, 2 explicit (SEQUENCE),
+	int		 params;	/* RSA: 0 NULL, 1 none, 2 NULL with
+					   content, 3 NULL and more; EC: 0 the
+					   curve, 1 none, 2 explicit (SEQUENCE),
 					   3 secp256k1, 4 curve and more */
 	int		 unused;	/* BIT STRING unused-bits byte */
 	int		 nobits;	/* empty BIT STRING */
 	int		 key;		/* RSA: 0 good, 1 n negative, 2 needless
-					   00, 3 n = 0, 4 1024 bits, 5 16392 bits,
-					   6 e even, 7 e = 1, 8 e 9 bytes, 9 no e,
-					   10 a third INTEGER, 11 byte after the
-					   SEQUENCE; EC: 0 good, 1 compressed,
-					   2 short, 3 off the curve, 4 long */
+					   00, 3 n = 0, 4 1024 bits, 5 16391
+					   bits, 6 e even, 7 e = 1, 8 e 9 bytes,
+					   9 no e, 10 a third INTEGER, 11 a byte
+					   after the SEQUENCE; EC: 0 good,
+					   1 compressed, 2 short, 3 off the
+					   curve, 4 long */
 	int		 trail;		/* bytes after the whole */
 	int		 cut;		/* bytes cut off the end */
 };
@@ -892,15 +894,15 @@ test_spki(void)
 	if ((o = calloc(1, sizeof(*o))) == NULL)
 		abort();
 	/* the builder itself: unchanged rows are the fixtures' DER */
-	spki_of(&(struct spki_row){ .desc = "RSA", .alg = "RS256" }, n, nlen, e, elen,
-	    pt, ptlen, o);
+	spki_of(&(struct spki_row){ .desc = "RSA", .alg = "RS256" }, n, nlen,
+	    e, elen, pt, ptlen, o);
 	CHECK(o->n == rsa_len && memcmp(o->b, rsa, rsa_len) == 0,
 	    "RSA rebuilt");
 	mine = keyfile_spki(o->b, o->n, "RS256", &why);
 	CHECK(mine != NULL, "RSA rebuilt refused: %s", why);
 	EVP_PKEY_free(mine);
-	spki_of(&(struct spki_row){ .desc = "EC", .alg = "ES256", .ec = 1 }, n, nlen, e, elen,
-	    pt, ptlen, o);
+	spki_of(&(struct spki_row){ .desc = "EC", .alg = "ES256", .ec = 1 },
+	    n, nlen, e, elen, pt, ptlen, o);
 	CHECK(o->n == ec256_len && memcmp(o->b, ec256, ec256_len) == 0,
 	    "EC rebuilt");
 	CHECK(sizeof(bad) / sizeof(bad[0]) > sizeof(good) / sizeof(good[0]),
