@@ -16,9 +16,11 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <openssl/bn.h>
+#include <openssl/core_names.h>
 #include <openssl/ec.h>
 #include <openssl/evp.h>
-#include <openssl/x509.h>
+#include <openssl/param_build.h>
 
 #include "digest.h"
 #include "keyfile.h"
@@ -591,42 +593,241 @@ keyfile_check(const void *buf, size_t len, const char **why)
 	return (0);
 }
 
-/* Build k->pkey from its DER and check that it matches kty and alg. */
+/*
+ * SubjectPublicKeyInfo, read by hand: OpenSSL's decoder framework
+ * (d2i_PUBKEY) costs every worker some 100 KiB of heap it never gives
+ * back, and the master, which could have paid it once before forking,
+ * does not read the key file.  Only what jwksd writes is taken: DER
+ * with minimal lengths, rsaEncryption with NULL parameters and a
+ * 2048 to 16384-bit modulus, or id-ecPublicKey on a named P-256, P-384
+ * or P-521 curve with an uncompressed point; nothing may follow.
+ */
+struct der {
+	const unsigned char	*p;
+	size_t			 len;
+};
+
+static const unsigned char oid_rsa[] = {
+	0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x01 };
+static const unsigned char oid_ec[] = {
+	0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01 };
+static const unsigned char oid_p256[] = {
+	0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07 };
+static const unsigned char oid_p384[] = { 0x2b, 0x81, 0x04, 0x00, 0x22 };
+static const unsigned char oid_p521[] = { 0x2b, 0x81, 0x04, 0x00, 0x23 };
+
+static const struct {
+	const unsigned char	*oid;
+	size_t			 oidlen;
+	int			 nid;
+	const char		*group;
+	size_t			 flen;		/* field element bytes */
+} curves[] = {
+	{ oid_p256, sizeof(oid_p256), NID_X9_62_prime256v1, "prime256v1", 32 },
+	{ oid_p384, sizeof(oid_p384), NID_secp384r1, "secp384r1", 48 },
+	{ oid_p521, sizeof(oid_p521), NID_secp521r1, "secp521r1", 66 },
+};
+#define NCURVES	(sizeof(curves) / sizeof(curves[0]))
+
+/* Take the next element of in, which must have tag; DER lengths only. */
+static int
+der_next(struct der *in, unsigned char tag, struct der *out)
+{
+	size_t	 len, hdr, n, i;
+
+	if (in->len < 2 || in->p[0] != tag)
+		return (-1);
+	len = in->p[1];
+	hdr = 2;
+	if (len & 0x80) {
+		n = len & 0x7f;
+		/* no indefinite form; 2 bytes cover KEYFILE_DER_MAX */
+		if (n == 0 || n > 2 || in->len - 2 < n || in->p[2] == 0)
+			return (-1);
+		for (len = 0, i = 0; i < n; i++)
+			len = len << 8 | in->p[2 + i];
+		if (len < 0x80)		/* the short form was required */
+			return (-1);
+		hdr += n;
+	}
+	if (len > in->len - hdr)
+		return (-1);
+	out->p = in->p + hdr;
+	out->len = len;
+	in->p += hdr + len;
+	in->len -= hdr + len;
+	return (0);
+}
+
+/* Take an OBJECT IDENTIFIER and say whether it is oid. */
+static int
+der_oid(struct der *in, const unsigned char *oid, size_t len)
+{
+	struct der	 o;
+
+	if (der_next(in, 0x06, &o) == -1)
+		return (-1);
+	return (o.len == len && memcmp(o.p, oid, len) == 0 ? 0 : -1);
+}
+
+/* Take a positive INTEGER in minimal form; out holds its magnitude. */
+static int
+der_uint(struct der *in, struct der *out)
+{
+	if (der_next(in, 0x02, out) == -1 || out->len == 0 ||
+	    (out->p[0] & 0x80) != 0)
+		return (-1);
+	if (out->p[0] == 0) {
+		if (out->len == 1 || (out->p[1] & 0x80) == 0)
+			return (-1);	/* zero, or a needless 00 */
+		out->p++;
+		out->len--;
+	}
+	return (0);
+}
+
+/* Build a public EVP_PKEY of type name from params. */
+static EVP_PKEY *
+pkey_fromdata(const char *name, OSSL_PARAM *params)
+{
+	EVP_PKEY_CTX	*ctx;
+	EVP_PKEY	*pkey = NULL;
+
+	if ((ctx = EVP_PKEY_CTX_new_from_name(NULL, name, NULL)) == NULL)
+		return (NULL);
+	if (EVP_PKEY_fromdata_init(ctx) <= 0 ||
+	    EVP_PKEY_fromdata(ctx, &pkey, EVP_PKEY_PUBLIC_KEY, params) <= 0)
+		pkey = NULL;
+	EVP_PKEY_CTX_free(ctx);
+	return (pkey);
+}
+
+/* RSAPublicKey (in the BIT STRING) to an EVP_PKEY. */
+static EVP_PKEY *
+spki_rsa(struct der *bits, const char **why)
+{
+	OSSL_PARAM_BLD	*bld = NULL;
+	OSSL_PARAM	*params = NULL;
+	BIGNUM		*n = NULL, *e = NULL;
+	EVP_PKEY	*pkey = NULL;
+	struct der	 seq, nd, ed;
+	unsigned char	 top;
+	int		 nbits;
+
+	*why = "key DER does not parse";
+	if (der_next(bits, 0x30, &seq) == -1 || bits->len != 0 ||
+	    der_uint(&seq, &nd) == -1 || der_uint(&seq, &ed) == -1 ||
+	    seq.len != 0)
+		return (NULL);
+	nbits = (int)nd.len * 8;	/* at most 8 * KEYFILE_DER_MAX */
+	for (top = nd.p[0]; (top & 0x80) == 0; top <<= 1)
+		nbits--;		/* top != 0: minimal */
+	if (nbits < 2048 || nbits > 16384) {
+		*why = "key is not RSA of at least 2048 bits";
+		return (NULL);
+	}
+	/* as jwksd takes them: odd, above 1, at most 64 bits */
+	if (ed.len > 8 || (ed.p[ed.len - 1] & 1) == 0 ||
+	    (ed.len == 1 && ed.p[0] == 1)) {
+		*why = "bad RSA exponent";
+		return (NULL);
+	}
+	*why = "OpenSSL refused the key";
+	if ((n = BN_bin2bn(nd.p, (int)nd.len, NULL)) == NULL ||
+	    (e = BN_bin2bn(ed.p, (int)ed.len, NULL)) == NULL ||
+	    (bld = OSSL_PARAM_BLD_new()) == NULL ||
+	    !OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_N, n) ||
+	    !OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_E, e) ||
+	    (params = OSSL_PARAM_BLD_to_param(bld)) == NULL)
+		goto done;
+	pkey = pkey_fromdata("RSA", params);
+ done:
+	OSSL_PARAM_free(params);
+	OSSL_PARAM_BLD_free(bld);
+	BN_free(n);
+	BN_free(e);
+	return (pkey);
+}
+
+/* An uncompressed point on curve c to an EVP_PKEY (checked on curve). */
+static EVP_PKEY *
+spki_ec(struct der *bits, size_t c, const char **why)
+{
+	OSSL_PARAM	 params[3];
+	EVP_PKEY	*pkey;
+
+	if (bits->len != 1 + 2 * curves[c].flen || bits->p[0] != 0x04) {
+		*why = "key DER does not parse";
+		return (NULL);
+	}
+	params[0] = OSSL_PARAM_construct_utf8_string(
+	    OSSL_PKEY_PARAM_GROUP_NAME, (char *)curves[c].group, 0);
+	params[1] = OSSL_PARAM_construct_octet_string(
+	    OSSL_PKEY_PARAM_PUB_KEY, (void *)bits->p, bits->len);
+	params[2] = OSSL_PARAM_construct_end();
+	if ((pkey = pkey_fromdata("EC", params)) == NULL)
+		*why = "point not on the curve";
+	return (pkey);
+}
+
+EVP_PKEY *
+keyfile_spki(const unsigned char *der, size_t len, const char *alg,
+    const char **why)
+{
+	struct der	 in = { der, len }, spki, algid, bits, null;
+	size_t		 c;
+	int		 a;
+
+	if ((a = alg_index(alg)) == -1) {
+		*why = "unknown algorithm";
+		return (NULL);
+	}
+	*why = "key DER does not parse";
+	if (len > KEYFILE_DER_MAX || der_next(&in, 0x30, &spki) == -1 ||
+	    in.len != 0 || der_next(&spki, 0x30, &algid) == -1 ||
+	    der_next(&spki, 0x03, &bits) == -1 || spki.len != 0 ||
+	    bits.len < 1 || bits.p[0] != 0)	/* whole bytes only */
+		return (NULL);
+	bits.p++;
+	bits.len--;
+	if (algs[a].kty == KTY_RSA) {
+		if (der_oid(&algid, oid_rsa, sizeof(oid_rsa)) == -1 ||
+		    der_next(&algid, 0x05, &null) == -1 || null.len != 0 ||
+		    algid.len != 0) {
+			*why = "key is not RSA of at least 2048 bits";
+			return (NULL);
+		}
+		return (spki_rsa(&bits, why));
+	}
+	if (der_oid(&algid, oid_ec, sizeof(oid_ec)) == -1) {
+		*why = "key curve does not match its algorithm";
+		return (NULL);
+	}
+	for (c = 0; c < NCURVES; c++)
+		if (curves[c].nid == algs[a].nid)
+			break;
+	if (c == NCURVES || der_oid(&algid, curves[c].oid,
+	    curves[c].oidlen) == -1 || algid.len != 0) {
+		*why = "key curve does not match its algorithm";
+		return (NULL);
+	}
+	return (spki_ec(&bits, c, why));
+}
+
+/* Build k->pkey from its DER, which must match kty and alg. */
 static int
 key_build(struct keyfile_key *k, int alg, const char **why)
 {
-	const unsigned char	*p = k->der;
 	unsigned char		 fp[KEYFILE_FP_LEN];
-	char			 curve[64];
-	int			 nid;
 
 	if (sha256(k->der, k->der_len, fp) == -1 ||
 	    memcmp(fp, k->fp, sizeof(fp)) != 0) {
 		*why = "key fingerprint mismatch";
 		return (-1);
 	}
-	k->pkey = d2i_PUBKEY(NULL, &p, (long)k->der_len);
-	if (k->pkey == NULL || p != k->der + k->der_len) {
-		*why = "key DER does not parse";
+	if ((k->pkey = keyfile_spki(k->der, k->der_len, algs[alg].name,
+	    why)) == NULL)
 		return (-1);
-	}
-	if (algs[alg].kty == KTY_RSA) {
-		if (!EVP_PKEY_is_a(k->pkey, "RSA") ||
-		    EVP_PKEY_get_bits(k->pkey) < 2048) {
-			*why = "key is not RSA of at least 2048 bits";
-			return (-1);
-		}
-		return (0);
-	}
-	nid = NID_undef;
-	if (EVP_PKEY_is_a(k->pkey, "EC") &&
-	    EVP_PKEY_get_utf8_string_param(k->pkey, "group", curve,
-	    sizeof(curve), NULL))
-		nid = OBJ_sn2nid(curve);
-	if (nid == NID_undef || nid != algs[alg].nid) {
-		*why = "key curve does not match its algorithm";
-		return (-1);
-	}
 	return (0);
 }
 

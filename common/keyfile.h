@@ -114,6 +114,14 @@ int	keyfile_check(const void *, size_t, const char **why);
 /* Reader side (workers, jwksd -l, jwksd at start). */
 
 /*
+ * Build the public key of a SubjectPublicKeyInfo DER for algorithm alg
+ * (RS256 ... ES512) without OpenSSL's decoders; strict DER, nothing
+ * trailing.  Returns the key, or NULL with a reason in *why.
+ */
+EVP_PKEY *keyfile_spki(const unsigned char *der, size_t len,
+	    const char *alg, const char **why);
+
+/*
  * Map and validate the file at path and build every key's EVP_PKEY.
  * Returns 0 and the mapping in *kfp, or -1 with a reason in why.
  */

@@ -11,10 +11,16 @@
  * then checked and opened again.  That reaches the issuer, key and
  * DER checks and the EVP_PKEY building with hostile contents.
  *
+ * The input is also given as it is to keyfile_spki(), the DER reader
+ * that builds the keys, for each algorithm family (RS256, ES256, ES384,
+ * ES512); seeds spki-* are bare SubjectPublicKeyInfo DER.
+ *
  * Invariants: a file keyfile_open() accepts passes keyfile_check();
  * every key and issuer of an open mapping is usable (strings in the
  * mapping, alg consistent with kty, an EVP_PKEY, keyfile_find() gives
- * back the same key while its issuer has not expired).
+ * back the same key while its issuer has not expired); a DER that
+ * keyfile_spki() accepts is one OpenSSL's own decoder (d2i_PUBKEY)
+ * accepts too, whole, as the same key of the asked type.
  *
  * FUZZ_WRITE_SEEDS=DIR writes seed images into DIR and exits (the
  * keys come from tests/fixtures; run from the top of the tree).
@@ -204,6 +210,33 @@ one(const unsigned char *b, size_t len)
 	}
 }
 
+/* The DER reader alone: stricter than OpenSSL's, never different. */
+static void
+spki(const unsigned char *b, size_t len)
+{
+	static const char	*alg[] = { "RS256", "ES256", "ES384", "ES512" };
+	const unsigned char	*p;
+	const char		*why;
+	EVP_PKEY		*mine, *theirs;
+	size_t			 i;
+
+	for (i = 0; i < sizeof(alg) / sizeof(alg[0]); i++) {
+		why = NULL;
+		if ((mine = keyfile_spki(b, len, alg[i], &why)) == NULL) {
+			REQUIRE(why != NULL);
+			continue;
+		}
+		REQUIRE(len <= KEYFILE_DER_MAX);
+		REQUIRE(EVP_PKEY_is_a(mine, i == 0 ? "RSA" : "EC"));
+		p = b;
+		theirs = d2i_PUBKEY(NULL, &p, (long)len);
+		REQUIRE(theirs != NULL && p == b + len);
+		REQUIRE(EVP_PKEY_eq(mine, theirs) == 1);
+		EVP_PKEY_free(theirs);
+		EVP_PKEY_free(mine);
+	}
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -214,6 +247,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if ((b = malloc(size == 0 ? 1 : size)) == NULL)
 		abort();
 	memcpy(b, data, size);
+	if (size <= KEYFILE_DER_MAX + 1)
+		spki(b, size);
 	one(b, size);
 	if (size >= HDR) {
 		fixup(b, size);
@@ -303,6 +338,9 @@ write_seeds(const char *dir)
 	keys[2].der = der_of("rfc7520-3.1-ec.pem", &keys[2].der_len);
 	keys[3].der = der_of("keycloak-sig.pem", &keys[3].der_len);
 	mkdir(dir, 0755);
+	write_seed(dir, "spki-rsa", keys[0].der, keys[0].der_len);
+	write_seed(dir, "spki-p256", keys[1].der, keys[1].der_len);
+	write_seed(dir, "spki-p521", keys[2].der, keys[2].der_len);
 	if (keyfile_build(7, 1750000000, iss, 2, keys, 4, &b, &len, &why) ==
 	    -1)
 		goto fail;

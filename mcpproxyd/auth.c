@@ -57,9 +57,10 @@ static int			 bad_file_logged;
 /*
  * Set up the key file reader and the token cache, in the master before
  * it forks (again after a reload).  The master (root) does not open the
- * key file, which the jwksd user writes: each worker maps it after it
- * dropped its privileges (auth_refresh_keys(1) at its start).  SHA-256's
- * and OpenSSL's set-up (warmup.c) are done here, shared by every worker.
+ * key file, which the jwksd user writes: a worker maps it, long after
+ * it dropped its privileges, when a request first needs a key.
+ * SHA-256's and OpenSSL's set-up (warmup.c) are done here, shared by
+ * every worker.
  */
 void
 auth_init(const struct config *conf)
@@ -87,9 +88,9 @@ auth_init(const struct config *conf)
 }
 
 /*
- * Look for a new key file: always when force (a worker's start, an
- * unknown kid), else at most once a second, so that a connection per
- * request does not cost a stat() each (a key withdrawn by jwksd is
+ * Look for a new key file: always when force (an unknown kid), else at
+ * most once a second, so that a connection per request does not cost a
+ * stat() each (a key withdrawn by jwksd is
  * refused within that second).  A bad new file keeps the old keys in use.
  */
 void

@@ -562,65 +562,6 @@ vcache_get(const struct alginfo *a, EVP_PKEY *pkey)
 	return (NULL);
 }
 
-/*
- * Run one verification that fails (signature 1, or r = s = 1) with pkey:
- * OpenSSL builds what it keeps per key (the Montgomery form of the
- * modulus, the curve's tables) on the first use, and done here in the
- * master it is shared by every worker instead of built in each one on
- * its first token: a worker holding a stream went from 148 to 140 KiB
- * of its own memory (bench/streams).
- */
-static void
-warm_up(const struct alginfo *a, EVP_PKEY *pkey)
-{
-	unsigned char	 sig[1024];
-	const char	*why;
-	size_t		 n;
-
-	memset(sig, 0, sizeof(sig));
-	if (a->kind == SIG_ECDSA) {
-		n = 2 * a->ecsize;
-		if (n > sizeof(sig))
-			return;
-		sig[a->ecsize - 1] = 1;
-		sig[n - 1] = 1;
-	} else {
-		n = (size_t)EVP_PKEY_get_size(pkey);
-		if (n == 0 || n > sizeof(sig))
-			return;
-		sig[n - 1] = 1;
-	}
-	(void)verify(a, pkey, (const unsigned char *)"warm-up", 7, sig, n,
-	    &why);
-}
-
-/*
- * Prepare the verification contexts of every key of kf now (the master
- * does it before forking, so that workers share them).
- */
-void
-token_prepare(const struct keyfile *kf)
-{
-	const struct keyfile_key	*k;
-	const struct alginfo		*a;
-	size_t				 i;
-
-	if (kf == NULL)
-		return;
-	if (keyfile_serial(kf) != vcache_serial) {
-		vcache_clear();
-		vcache_serial = keyfile_serial(kf);
-	}
-	for (i = 0; i < keyfile_nkeys(kf) && i < VCACHE_SIZE; i++) {
-		k = keyfile_key(kf, i);
-		if ((a = alg_lookup(k->alg)) != NULL && k->pkey != NULL) {
-			(void)vcache_get(a, k->pkey);
-			warm_up(a, k->pkey);
-		}
-	}
-	ERR_clear_error();
-}
-
 /* The signature over msg: 0 when it verifies, -1 with *why otherwise. */
 static int
 verify(const struct alginfo *a, EVP_PKEY *pkey, const unsigned char *msg,

@@ -90,9 +90,6 @@ enum token_status token_check(const char *token, size_t len,
 	    const struct keyfile *kf, const struct token_policy *pol,
 	    time_t now, struct token_info *info, const char **why);
 
-/* Set up the verification of kf's keys ahead of the first token. */
-void		 token_prepare(const struct keyfile *kf);
-
 /* A short lowercase text for a status ("expired", "wrong audience"). */
 const char	*token_status_text(enum token_status);
 

@@ -1,18 +1,19 @@
 /*
  * OpenSSL's set-up for verifying tokens, done in the master before it
- * forks so that every worker shares it: decoding a public key and a
- * verification fetch OpenSSL's decoders, key management and signature
- * methods and cache them (well over 100 KiB a process).  The master
- * does not open the key file, which the jwksd user writes (workers map
- * it after dropping root), so it warms up with keys of its own: public
- * keys made for this and used for nothing else.
+ * forks so that every worker shares it: building a public key and a
+ * verification fetch OpenSSL's key management, signature and digest
+ * methods and cache them.  The master does not open the key file, which
+ * the jwksd user writes (workers map it after dropping root), so it
+ * warms up with keys of its own, public keys made for this and used for
+ * nothing else, built as the workers build theirs (keyfile_spki(), no
+ * decoders).
  */
 #include <openssl/err.h>
 #include <openssl/evp.h>
-#include <openssl/x509.h>
 
 #include <string.h>
 
+#include "keyfile.h"
 #include "mcpproxyd.h"
 
 /* SubjectPublicKeyInfo DER of an RSA 2048-bit and a P-256 public key. */
@@ -56,14 +57,14 @@ static const unsigned char warm_ec[] = {
 
 /* Decode one key and try a verification with it (it fails: no matter). */
 static void
-warm_key(const unsigned char *der, long len)
+warm_key(const unsigned char *der, size_t len, const char *alg)
 {
-	const unsigned char	*p = der;
 	unsigned char		 sig[256];
+	const char		*why;
 	EVP_PKEY		*pkey;
 	EVP_MD_CTX		*ctx;
 
-	if ((pkey = d2i_PUBKEY(NULL, &p, len)) == NULL)
+	if ((pkey = keyfile_spki(der, len, alg, &why)) == NULL)
 		return;
 	memset(sig, 1, sizeof(sig));
 	if ((ctx = EVP_MD_CTX_new()) != NULL) {
@@ -82,7 +83,7 @@ warm_key(const unsigned char *der, long len)
 void
 openssl_warm_up(void)
 {
-	warm_key(warm_rsa, (long)sizeof(warm_rsa));
-	warm_key(warm_ec, (long)sizeof(warm_ec));
+	warm_key(warm_rsa, sizeof(warm_rsa), "RS256");
+	warm_key(warm_ec, sizeof(warm_ec), "ES256");
 	ERR_clear_error();
 }

@@ -178,7 +178,11 @@ worker_main(struct config *conf, struct scoreboard *sb, int slot, int wakefd,
 		if (sched_setscheduler(0, SCHED_BATCH, &sp) == -1)
 			log_warn("SCHED_BATCH");
 	}
-	auth_refresh_keys(1);	/* the key file, mapped here: never by root */
+	/*
+	 * The key file is mapped by the first request that needs a key
+	 * (auth_refresh_keys()), never by root: a spare worker, or one
+	 * serving routes without a policy, never builds keys (40 KiB).
+	 */
 	if ((epfd = epoll_create1(EPOLL_CLOEXEC)) == -1)
 		fatal("epoll_create1");
 	for (i = 0; i < conf->nlisteners; i++) {

@@ -4,7 +4,8 @@
 #   - the key file is written by the jwksd user: under strace -f -e
 #     trace=openat, the root master of mcpproxyd never opens it, neither
 #     at start nor on a reload (HUP); the workers do, after dropping
-#     root (the positive control: strace sees the key file's openat);
+#     root, when a request with a token first needs a key (the positive
+#     control: strace sees the key file's openat);
 #   - jwksd's control socket: a symlink planted at its path before the
 #     start makes jwksd refuse (the link's target is left alone, the link
 #     is not removed); a symlink swapped in while jwksd is inside bind()
@@ -72,6 +73,9 @@ B=http://127.0.0.1:$P
 c=$(curl -s -m 10 -o /dev/null -w '%{http_code}' "$B/mcp")
 [ "$c" = 401 ] || fail "protected route without token: $c (want 401)"
 curl -sf -m 10 "$B/open" >/dev/null || fail "open route"
+# a token (a bad one will do) makes the worker map the key file
+c=$(curl -s -m 10 -o /dev/null -w '%{http_code}' -H 'Authorization: Bearer a.b.c' "$B/mcp")
+[ "$c" = 401 ] || fail "protected route with a bad token: $c (want 401)"
 
 # opens NAME: the key file's openat lines of the master, and of the others
 opens() {
@@ -97,6 +101,7 @@ wait_grep "$T/mcpproxyd.log" 10 -q "generation 2 starts" || fail "no reload"
 n=0
 while opens "reload" && [ "$worker_opens" -le "$before" ]; do
 	n=$((n + 1)); [ $n -gt 100 ] && fail "reload: no new worker opened the key file"
+	curl -s -m 10 -o /dev/null -H 'Authorization: Bearer a.b.c' "$B/mcp"
 	sleep 0.1
 done
 c=$(curl -s -m 10 -o /dev/null -w '%{http_code}' "$B/mcp")

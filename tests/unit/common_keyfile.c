@@ -2,7 +2,8 @@
  * The key file: build, publish, map and look up; then the reader
  * against truncated, corrupted, oversized and hostile files (hostile:
  * a valid checksum over bad offsets, counts, lengths and keys); the
- * change detection of a reader; the kid-miss datagram.
+ * change detection of a reader; the kid-miss datagram; the
+ * SubjectPublicKeyInfo reader against deformed DER.
  */
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -15,6 +16,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <openssl/bn.h>
+#include <openssl/ec.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
@@ -602,6 +605,397 @@ test_request(void)
 	    kid, sizeof(kid)) == -1, "NUL parsed");
 }
 
+/* A DER buffer for the SubjectPublicKeyInfo rows. */
+struct dbuf {
+	unsigned char	 b[6000];
+	size_t		 n;
+};
+
+#define DER_MIN		0	/* length forms: DER */
+#define DER_LONG	1	/* one length byte too many */
+#define DER_INDEF	2	/* indefinite (BER only) */
+
+static void
+dcat(struct dbuf *o, const void *p, size_t n)
+{
+	if (n == 0)
+		return;
+	if (n > sizeof(o->b) - o->n)
+		abort();
+	memcpy(o->b + o->n, p, n);
+	o->n += n;
+}
+
+/* Append tag, a length in the given form, and content c. */
+static void
+dtlv(struct dbuf *o, int tag, const struct dbuf *c, int form)
+{
+	unsigned char	 h[6];
+	size_t		 hn = 0;
+
+	h[hn++] = tag;
+	if (form == DER_INDEF)
+		h[hn++] = 0x80;
+	else if (c->n < 0x80 && form == DER_MIN)
+		h[hn++] = c->n;
+	else if (c->n < 0x100 && form == DER_MIN) {
+		h[hn++] = 0x81;
+		h[hn++] = c->n;
+	} else if (c->n < 0x100) {
+		h[hn++] = 0x82;
+		h[hn++] = 0;
+		h[hn++] = c->n;
+	} else if (form == DER_MIN) {
+		h[hn++] = 0x82;
+		h[hn++] = c->n >> 8;
+		h[hn++] = c->n;
+	} else {
+		h[hn++] = 0x83;
+		h[hn++] = 0;
+		h[hn++] = c->n >> 8;
+		h[hn++] = c->n;
+	}
+	dcat(o, h, hn);
+	dcat(o, c->b, c->n);
+	if (form == DER_INDEF)
+		dcat(o, "\0", 2);
+}
+
+/* Append an element given as raw content bytes. */
+static void
+draw(struct dbuf *o, int tag, const void *p, size_t n, int form)
+{
+	struct dbuf	*c;
+
+	if ((c = calloc(1, sizeof(*c))) == NULL)
+		abort();
+	dcat(c, p, n);
+	dtlv(o, tag, c, form);
+	free(c);
+}
+
+static const unsigned char o_rsa[] = {
+	0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x01 };
+static const unsigned char o_pss[] = {
+	0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x0a };
+static const unsigned char o_ec[] = {
+	0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01 };
+static const unsigned char o_p256[] = {
+	0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07 };
+static const unsigned char o_k256[] = { 0x2b, 0x81, 0x04, 0x00, 0x0a };
+
+/* What a row changes in an otherwise good SubjectPublicKeyInfo. */
+struct spki_row {
+	const char	*desc;
+	const char	*alg;		/* asked for */
+	int		 ec;		/* 1: the P-256 key, else RSA */
+	int		 outer, algform, bitsform; /* length forms */
+	int		 outertag;	/* 0: SEQUENCE */
+	const unsigned char *oid;	/* NULL: the right one */
+	size_t		 oidlen;
+	int		 params;	/* RSA: 0 NULL, 1 none, 2 NULL with
+					   content, 3 NULL and more; EC: 0 the
+					   curve, 1 none, 2 explicit (SEQUENCE),
+					   3 secp256k1, 4 curve and more */
+	int		 unused;	/* BIT STRING unused-bits byte */
+	int		 nobits;	/* empty BIT STRING */
+	int		 key;		/* RSA: 0 good, 1 n negative, 2 needless
+					   00, 3 n = 0, 4 1024 bits, 5 16391
+					   bits, 6 e even, 7 e = 1, 8 e 9 bytes,
+					   9 no e, 10 a third INTEGER, 11 a byte
+					   after the SEQUENCE; EC: 0 good,
+					   1 compressed, 2 short, 3 off the
+					   curve, 4 long */
+	int		 trail;		/* bytes after the whole */
+	int		 cut;		/* bytes cut off the end */
+};
+
+/* Build the DER of row r from the RSA key (n, e) or the P-256 point. */
+static void
+spki_of(const struct spki_row *r, const unsigned char *n, size_t nlen,
+    const unsigned char *e, size_t elen, const unsigned char *pt,
+    size_t ptlen, struct dbuf *o)
+{
+	struct dbuf	*algid, *key, *seq, *bits, *top;
+	unsigned char	 big[2050], tmp[200];
+	int		 i;
+
+	algid = calloc(1, sizeof(*algid));
+	key = calloc(1, sizeof(*key));
+	seq = calloc(1, sizeof(*seq));
+	bits = calloc(1, sizeof(*bits));
+	top = calloc(1, sizeof(*top));
+	if (!algid || !key || !seq || !bits || !top)
+		abort();
+	/* AlgorithmIdentifier */
+	if (r->oid != NULL)
+		draw(algid, 0x06, r->oid, r->oidlen, DER_MIN);
+	else if (r->ec)
+		draw(algid, 0x06, o_ec, sizeof(o_ec), DER_MIN);
+	else
+		draw(algid, 0x06, o_rsa, sizeof(o_rsa), DER_MIN);
+	if (!r->ec) {
+		if (r->params == 0 || r->params == 3)
+			draw(algid, 0x05, NULL, 0, DER_MIN);
+		if (r->params == 2)
+			draw(algid, 0x05, "\0", 1, DER_MIN);
+		if (r->params == 3)
+			draw(algid, 0x05, NULL, 0, DER_MIN);
+	} else {
+		if (r->params == 0 || r->params == 4)
+			draw(algid, 0x06, o_p256, sizeof(o_p256), DER_MIN);
+		if (r->params == 2)
+			draw(algid, 0x30, "\x02\x01\x01", 3, DER_MIN);
+		if (r->params == 3)
+			draw(algid, 0x06, o_k256, sizeof(o_k256), DER_MIN);
+		if (r->params == 4)
+			draw(algid, 0x05, NULL, 0, DER_MIN);
+	}
+	/* the key */
+	if (!r->nobits)
+		dcat(key, (unsigned char []){ r->unused }, 1);
+	if (r->ec) {
+		memcpy(tmp, pt, ptlen);
+		switch (r->key) {
+		case 1:
+			tmp[0] = 0x02 | (pt[ptlen - 1] & 1);
+			dcat(key, tmp, 33);
+			break;
+		case 2:
+			dcat(key, tmp, ptlen - 1);
+			break;
+		case 3:
+			tmp[ptlen - 1] ^= 1;
+			dcat(key, tmp, ptlen);
+			break;
+		case 4:
+			dcat(key, tmp, ptlen);
+			dcat(key, "\0", 1);
+			break;
+		default:
+			if (!r->nobits)
+				dcat(key, tmp, ptlen);
+		}
+	} else if (!r->nobits) {
+		big[0] = 0;
+		memcpy(big + 1, n, nlen);
+		switch (r->key) {
+		case 1:
+			draw(seq, 0x02, n, nlen, DER_MIN);
+			break;
+		case 2:
+			big[0] = 0;
+			big[1] = 0;
+			memcpy(big + 2, n, nlen);
+			draw(seq, 0x02, big, nlen + 2, DER_MIN);
+			break;
+		case 3:
+			draw(seq, 0x02, "\0", 1, DER_MIN);
+			break;
+		case 4:
+			draw(seq, 0x02, big, 1 + 128, DER_MIN);
+			break;
+		case 5:
+			for (i = 0; i < 2049; i++)
+				big[i] = 0x5a;
+			big[0] = 0x7f;	/* 16383 bits + 8 more */
+			draw(seq, 0x02, big, 2049, DER_MIN);
+			break;
+		default:
+			draw(seq, 0x02, big, nlen + 1, DER_MIN);
+		}
+		switch (r->key) {
+		case 6:
+			draw(seq, 0x02, "\x01\x00\x00", 3, DER_MIN);
+			break;
+		case 7:
+			draw(seq, 0x02, "\x01", 1, DER_MIN);
+			break;
+		case 8:
+			draw(seq, 0x02, "\x01\x00\x00\x00\x00\x00\x00\x00\x01",
+			    9, DER_MIN);
+			break;
+		case 9:
+			break;
+		default:
+			draw(seq, 0x02, e, elen, DER_MIN);
+		}
+		if (r->key == 10)
+			draw(seq, 0x02, "\x01", 1, DER_MIN);
+		dtlv(key, 0x30, seq, DER_MIN);
+		if (r->key == 11)
+			dcat(key, "\0", 1);
+	}
+	dtlv(bits, 0x30, algid, r->algform);
+	dtlv(bits, 0x03, key, r->bitsform);
+	dtlv(top, r->outertag ? r->outertag : 0x30, bits, r->outer);
+	o->n = 0;
+	dcat(o, top->b, top->n);
+	for (i = 0; i < r->trail; i++)
+		dcat(o, "\0", 1);
+	o->n -= (size_t)r->cut <= o->n ? (size_t)r->cut : o->n;
+	free(algid);
+	free(key);
+	free(seq);
+	free(bits);
+	free(top);
+}
+
+/*
+ * keyfile_spki(): the fixtures' keys come out equal to what OpenSSL's
+ * own decoder makes of them; every row of a deformed DER (built from
+ * a good RSA or P-256 key with one thing changed) is refused.
+ */
+static void
+test_spki(void)
+{
+	static const struct spki_row bad[] = {
+		{ "outer SET", "RS256", .outertag = 0x31 },
+		{ "outer long length", "RS256", .outer = DER_LONG },
+		{ "outer indefinite", "RS256", .outer = DER_INDEF },
+		{ "algid long length", "RS256", .algform = DER_LONG },
+		{ "algid indefinite", "RS256", .algform = DER_INDEF },
+		{ "bits long length", "RS256", .bitsform = DER_LONG },
+		{ "bits indefinite", "ES256", .ec = 1, .bitsform = DER_INDEF },
+		{ "EC bits long length", "ES256", .ec = 1,
+		    .bitsform = DER_LONG },
+		{ "RSA-PSS OID", "PS256", .oid = o_pss,
+		    .oidlen = sizeof(o_pss) },
+		{ "EC OID for RSA", "RS256", .oid = o_ec,
+		    .oidlen = sizeof(o_ec) },
+		{ "RSA OID for EC", "ES256", .ec = 1, .oid = o_rsa,
+		    .oidlen = sizeof(o_rsa) },
+		{ "RSA without NULL", "RS256", .params = 1 },
+		{ "RSA NULL with content", "RS256", .params = 2 },
+		{ "RSA NULL and more", "RS256", .params = 3 },
+		{ "EC without curve", "ES256", .ec = 1, .params = 1 },
+		{ "EC explicit curve", "ES256", .ec = 1, .params = 2 },
+		{ "EC secp256k1", "ES256", .ec = 1, .params = 3 },
+		{ "EC curve and more", "ES256", .ec = 1, .params = 4 },
+		{ "RSA unused bits", "RS256", .unused = 1 },
+		{ "EC unused bits", "ES256", .ec = 1, .unused = 4 },
+		{ "RSA empty BIT STRING", "RS256", .nobits = 1 },
+		{ "EC empty BIT STRING", "ES256", .ec = 1, .nobits = 1 },
+		{ "n negative", "RS256", .key = 1 },
+		{ "n needless 00", "RS256", .key = 2 },
+		{ "n zero", "RS256", .key = 3 },
+		{ "n 1024 bits", "RS256", .key = 4 },
+		{ "n 16391 bits", "RS256", .key = 5 },
+		{ "e even", "RS256", .key = 6 },
+		{ "e one", "RS256", .key = 7 },
+		{ "e 9 bytes", "RS256", .key = 8 },
+		{ "no e", "RS256", .key = 9 },
+		{ "third INTEGER", "RS256", .key = 10 },
+		{ "byte after RSAPublicKey", "RS256", .key = 11 },
+		{ "compressed point", "ES256", .ec = 1, .key = 1 },
+		{ "short point", "ES256", .ec = 1, .key = 2 },
+		{ "point off the curve", "ES256", .ec = 1, .key = 3 },
+		{ "long point", "ES256", .ec = 1, .key = 4 },
+		{ "RSA trailing byte", "RS256", .trail = 1 },
+		{ "EC trailing byte", "ES256", .ec = 1, .trail = 1 },
+		{ "RSA cut by one", "RS256", .cut = 1 },
+		{ "EC cut by one", "ES256", .ec = 1, .cut = 1 },
+		{ "RSA cut to its tag", "RS256", .cut = 293 },
+		{ "RSA key for ES256", "ES256", .ec = 0 },
+		{ "P-256 key for RS256", "RS256", .ec = 1 },
+		{ "P-256 key for ES384", "ES384", .ec = 1 },
+		{ "P-256 key for ES512", "ES512", .ec = 1 },
+		{ "P-256 key for HS256", "HS256", .ec = 1 },
+		{ "RSA key for none", "none", .ec = 0 },
+	};
+	static const struct {
+		const char	*pem, *alg;
+	} good[] = {
+		{ "rfc7520-3.3-rsa.pem", "RS256" },
+		{ "rfc7517-a1-rsa.pem", "PS512" },
+		{ "rfc7517-a1-ec.pem", "ES256" },
+		{ "rfc7520-3.1-ec.pem", "ES512" },
+		{ NULL, "ES384" },	/* made here */
+	};
+	struct dbuf		*o;
+	const unsigned char	*p;
+	unsigned char		*der, n[600], e[8], pt[65];
+	size_t			 i, len, nlen, elen, ptlen, ngood = 0;
+	const char		*why;
+	EVP_PKEY		*mine, *theirs, *rk = NULL, *ek = NULL;
+	BIGNUM			*bn = NULL;
+
+	for (i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		if (good[i].pem != NULL)
+			der = der_of(good[i].pem, &len);
+		else {
+			theirs = EVP_EC_gen("P-384");
+			der = NULL;
+			len = theirs ? (size_t)i2d_PUBKEY(theirs, &der) : 0;
+			EVP_PKEY_free(theirs);
+		}
+		CHECK(der != NULL, "%s", good[i].alg);
+		if (der == NULL)
+			continue;
+		p = der;
+		theirs = d2i_PUBKEY(NULL, &p, (long)len);
+		mine = keyfile_spki(der, len, good[i].alg, &why);
+		CHECK(mine != NULL, "good %zu refused: %s", i, why);
+		CHECK(mine && theirs && EVP_PKEY_eq(mine, theirs) == 1,
+		    "good %zu differs from d2i_PUBKEY's", i);
+		ngood += mine != NULL;
+		if (i == 0)
+			rk = theirs;
+		else if (i == 2)
+			ek = theirs;
+		else
+			EVP_PKEY_free(theirs);
+		EVP_PKEY_free(mine);
+		OPENSSL_free(der);
+	}
+	CHECK(ngood == 5, "good keys: %zu", ngood);
+	nlen = elen = ptlen = 0;
+	if (rk != NULL && EVP_PKEY_get_bn_param(rk, "n", &bn)) {
+		nlen = BN_bn2bin(bn, n);
+		BN_free(bn);
+		bn = NULL;
+	}
+	if (rk != NULL && EVP_PKEY_get_bn_param(rk, "e", &bn)) {
+		elen = BN_bn2bin(bn, e);
+		BN_free(bn);
+	}
+	if (ek == NULL || !EVP_PKEY_get_octet_string_param(ek, "pub", pt,
+	    sizeof(pt), &ptlen))
+		ptlen = 0;
+	CHECK(nlen == 256 && elen == 3 && ptlen == 65,
+	    "fixture parts %zu %zu %zu", nlen, elen, ptlen);
+	if ((o = calloc(1, sizeof(*o))) == NULL)
+		abort();
+	/* the builder itself: unchanged rows are the fixtures' DER */
+	spki_of(&(struct spki_row){ .desc = "RSA", .alg = "RS256" }, n, nlen,
+	    e, elen, pt, ptlen, o);
+	CHECK(o->n == rsa_len && memcmp(o->b, rsa, rsa_len) == 0,
+	    "RSA rebuilt");
+	mine = keyfile_spki(o->b, o->n, "RS256", &why);
+	CHECK(mine != NULL, "RSA rebuilt refused: %s", why);
+	EVP_PKEY_free(mine);
+	spki_of(&(struct spki_row){ .desc = "EC", .alg = "ES256", .ec = 1 },
+	    n, nlen, e, elen, pt, ptlen, o);
+	CHECK(o->n == ec256_len && memcmp(o->b, ec256, ec256_len) == 0,
+	    "EC rebuilt");
+	CHECK(sizeof(bad) / sizeof(bad[0]) > sizeof(good) / sizeof(good[0]),
+	    "fewer bad rows than good");
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		spki_of(&bad[i], n, nlen, e, elen, pt, ptlen, o);
+		why = NULL;
+		mine = keyfile_spki(o->b, o->n, bad[i].alg, &why);
+		CHECK(mine == NULL && why != NULL, "bad row %zu (%s) taken",
+		    i, bad[i].desc);
+		EVP_PKEY_free(mine);
+	}
+	CHECK(keyfile_spki(rsa, KEYFILE_DER_MAX + 1, "RS256", &why) == NULL,
+	    "over KEYFILE_DER_MAX");
+	CHECK(keyfile_spki(rsa, 0, "RS256", &why) == NULL, "empty");
+	EVP_PKEY_free(rk);
+	EVP_PKEY_free(ek);
+	free(o);
+}
+
 int
 main(void)
 {
@@ -627,6 +1021,7 @@ main(void)
 	test_reader();
 	test_generation();
 	test_request();
+	test_spki();
 	free(rsa);
 	free(rsa2);
 	free(ec256);
