@@ -82,6 +82,14 @@ as_token() {
 #   proxy_global LINE...    add LINEs to the [mcpproxyd] section of $PROXY_CONF
 #   mint ARGS...            tests/mcp/mint-token.mjs with the AS's keys
 #   token_hash TOKEN        the SHA-256 prefix mcpproxyd logs for a token
+#   need_as [TOOL...]       need node_modules proxy jwksd curl TOOLs;
+#                           skip when oidc-provider is not installed
+#   start_echo_upstream     tests/mcp/echo-upstream.mjs on a free port,
+#                           log $T/echo-upstream.log.  Sets ep.
+#   issuer_local [REFRESH]  print an [issuer local] section for
+#                           $AS_ISSUER, then jwksd_section REFRESH (1h)
+#   start_auth_proxy        mcpproxyd -n on $PROXY_CONF, then start_jwksd
+#                           and start_proxy on it
 tools_auth() {
 	_say "[auth $1]"
 	_say "issuer = local"
@@ -142,4 +150,31 @@ mint() {
 
 token_hash() {
 	printf '%s' "$1" | sha256sum | cut -c1-16
+}
+
+need_as() {
+	need node_modules proxy jwksd curl "$@"
+	[ -f "$NM/oidc-provider/package.json" ] ||
+	    skip "oidc-provider missing (run: npm ci --prefix tests)"
+}
+
+start_echo_upstream() {
+	ep=$(free_port) || fail "no free port"
+	spawn "$T/echo-upstream.log" "$NODE" "$TOP/tests/mcp/echo-upstream.mjs" \
+	    "$ep"
+	wait_port 127.0.0.1 "$ep" 10 || fail "echo-upstream did not start"
+}
+
+issuer_local() {
+	_say "[issuer local]"
+	_say "issuer = $AS_ISSUER"
+	_say
+	jwksd_section "${1:-1h}"
+}
+
+start_auth_proxy() {
+	_out=$("$MCPPROXYD" -n -f "$PROXY_CONF" 2>&1) ||
+	    fail "mcpproxyd -n: $_out"
+	start_jwksd "$PROXY_CONF"
+	start_proxy "$PROXY_CONF"
 }

@@ -1,6 +1,6 @@
 #!/bin/bash
 # 12-headers-identity.t: what a backend that reads headers as WSGI does
-# (tests/mcp/wsgi-headers.py: "_" read as "-", case ignored, lines joined)
+# (tests/mcp/wsgi-echo.py: "_" read as "-", case ignored, lines joined)
 # learns from a client, and who the client is.
 #
 #   - rows of forged identity and forwarding headers ("-" and "_"
@@ -25,16 +25,14 @@
 # out of the configuration, to count the rows an older mcpproxyd fails.
 . "${TOP:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib.sh"
 . "$TOP/tests/as/as.sh"
-need node_modules proxy jwksd curl python3 jq
-[ -f "$NM/oidc-provider/package.json" ] ||
-    skip "oidc-provider missing (run: npm ci --prefix tests)"
+need_as python3 jq
 NEW=1
 [ -n "$OLD_BUILD" ] && NEW=
 
 start_as "$T/as"
 UP=$(free_port) || fail "no free port"
-spawn "$T/wsgi.log" python3 "$TOP/tests/mcp/wsgi-headers.py" "$UP"
-wait_port 127.0.0.1 "$UP" 10 || fail "wsgi-headers did not start"
+spawn "$T/wsgi.log" python3 "$TOP/tests/mcp/wsgi-echo.py" "$UP"
+wait_port 127.0.0.1 "$UP" 10 || fail "wsgi-echo did not start"
 
 P=$(free_port) || fail "no free port"
 PU=$(free_port) || fail "no free port"
@@ -76,9 +74,6 @@ issuer = local
 audiences = $URL
 mode = strict
 
-[issuer local]
-issuer = $AS_ISSUER
-
 [server under]
 listen = 127.0.0.1:$PU
 route = /open http://127.0.0.1:$UP/open
@@ -95,13 +90,11 @@ listen = 127.0.0.1:$PN
 route = /open http://127.0.0.1:$UP/open
 allowed_hosts = evil.example.com
 
-$(jwksd_section 1h)
+$(issuer_local)
 EOC
-out=$("$MCPPROXYD" -n -f "$PROXY_CONF" 2>&1) || fail "mcpproxyd -n: $out"
-start_jwksd "$PROXY_CONF"
-start_proxy "$PROXY_CONF"
+start_auth_proxy
 wait_port 127.0.0.3 "$PW" 10 || fail "127.0.0.3:$PW not listening"
-pass "AS, jwksd, mcpproxyd on $BASE (and :$PU, 127.0.0.3:$PW, :$PN), wsgi-headers on $UP"
+pass "AS, jwksd, mcpproxyd on $BASE (and :$PU, 127.0.0.3:$PW, :$PN), wsgi-echo on $UP"
 
 TOK=$(mint --iss "$AS_ISSUER" --aud "$URL" --sub alice --scope mcp:tools) ||
     fail "mint"

@@ -12,16 +12,12 @@
 #     (tests/RESULTS.md), not asserted.
 . "${TOP:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib.sh"
 . "$TOP/tests/as/as.sh"
-need node_modules proxy jwksd curl
-[ -f "$NM/oidc-provider/package.json" ] ||
-    skip "oidc-provider missing (run: npm ci --prefix tests)"
+need_as
 curl -s -m 5 -o /dev/null --interface 127.0.0.2 http://127.0.0.1:1/ 2>/dev/null
 [ $? = 45 ] && skip "cannot send from 127.0.0.2 (no 127.0.0.0/8 on lo)"
 
 start_as "$T/as"
-ep=$(free_port) || fail "no free port"
-spawn "$T/echo-upstream.log" "$NODE" "$TOP/tests/mcp/echo-upstream.mjs" "$ep"
-wait_port 127.0.0.1 "$ep" 10 || fail "echo-upstream did not start"
+start_echo_upstream
 
 pp=$(free_port) || fail "no free port"
 URL=http://127.0.0.1:$pp/mcp
@@ -34,13 +30,9 @@ cat >>"$PROXY_CONF" <<EOC
 
 $(tools_auth strict "subject_header = X-Auth-Subject")
 
-[issuer local]
-issuer = $AS_ISSUER
-
-$(jwksd_section 1h)
+$(issuer_local)
 EOC
-start_jwksd "$PROXY_CONF"
-start_proxy "$PROXY_CONF"
+start_auth_proxy
 pass "AS, jwksd, mcpproxyd on :$pp (12 workers, kid_wait_max 4, per client 1)"
 M="--iss $AS_ISSUER --aud $URL"
 

@@ -24,9 +24,7 @@
 # and fails a row where the backend sees them (issue 11 item 2, headers).
 . "${TOP:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib.sh"
 . "$TOP/tests/as/as.sh"
-need node_modules proxy jwksd curl python3
-[ -f "$NM/oidc-provider/package.json" ] ||
-    skip "oidc-provider missing (run: npm ci --prefix tests)"
+need_as python3
 
 start_as "$T/as"
 op=$(free_port) || fail "no free port"
@@ -54,14 +52,9 @@ required_scopes = mcp:tools, admin
 subject_header = X-Auth-Subject
 scopes_header = X-Auth-Scopes
 
-[issuer local]
-issuer = $AS_ISSUER
-
-$(jwksd_section 1h)
+$(issuer_local)
 EOC
-out=$("$MCPPROXYD" -n -f "$PROXY_CONF" 2>&1) || fail "mcpproxyd -n: $out"
-start_jwksd "$PROXY_CONF"
-start_proxy "$PROXY_CONF"
+start_auth_proxy
 pass "mcpproxyd :$pp: / -> wsgi :$op, /mcp (mcp:tools) and /admin (admin) -> wsgi :$bp"
 
 M="--iss $AS_ISSUER --aud $URL --sub differential"

@@ -15,14 +15,10 @@
 #     nothing.
 . "${TOP:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib.sh"
 . "$TOP/tests/as/as.sh"
-need node_modules proxy jwksd curl
-[ -f "$NM/oidc-provider/package.json" ] ||
-    skip "oidc-provider missing (run: npm ci --prefix tests)"
+need_as
 
 start_as "$T/as"
-ep=$(free_port) || fail "no free port"
-spawn "$T/echo-upstream.log" "$NODE" "$TOP/tests/mcp/echo-upstream.mjs" "$ep"
-wait_port 127.0.0.1 "$ep" 10 || fail "echo-upstream did not start"
+start_echo_upstream
 
 pp=$(free_port) || fail "no free port"
 URL=http://127.0.0.1:$pp/mcp
@@ -33,13 +29,9 @@ cat >>"$PROXY_CONF" <<EOC
 $(tools_auth strict "subject_header = X-Auth-Subject" \
     "scopes_header = X-Auth-Scopes")
 
-[issuer local]
-issuer = $AS_ISSUER
-
-$(jwksd_section 1h)
+$(issuer_local)
 EOC
-start_jwksd "$PROXY_CONF"
-start_proxy "$PROXY_CONF"
+start_auth_proxy
 pass "AS $AS_ISSUER, jwksd, mcpproxyd on :$pp, echo-upstream on $ep"
 M="--iss $AS_ISSUER --aud $URL"
 

@@ -8,11 +8,17 @@
 # authorization} for any request: the port it was reached on, the
 # request target as sent, PATH_INFO, QUERY_STRING and the identity
 # headers as the application sees them, so a test can tell which route
-# and policy a request came through and what the application served.
+# and policy a request came through and what the application served
+# (tests/integration/54-canonical-differential.t).  The same object also
+# holds every HTTP_* variable (several header lines joined with ","),
+# PATH_INFO and REMOTE_ADDR, under those names
+# (tests/integration/12-headers-identity.t); a path ending in /slow
+# waits 3 s first (threads: one per request).
 # Usage: wsgi-echo.py PORT...  (one listener per port, 127.0.0.1)
 import json
 import sys
 import threading
+import time
 from socketserver import ThreadingMixIn
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
@@ -32,7 +38,9 @@ class Handler(WSGIRequestHandler):
 
 
 def app(env, start):
-    body = json.dumps({
+    if env['PATH_INFO'].endswith('/slow'):
+        time.sleep(3)
+    seen = {
         'port': int(env['SERVER_PORT']),
         'raw': env['echo.raw'],
         'path': env['PATH_INFO'],
@@ -40,7 +48,11 @@ def app(env, start):
         'subject': env.get('HTTP_X_AUTH_SUBJECT'),
         'scopes': env.get('HTTP_X_AUTH_SCOPES'),
         'authorization': 'HTTP_AUTHORIZATION' in env,
-    }).encode()
+    }
+    seen.update({k: v for k, v in env.items() if k.startswith('HTTP_')})
+    seen['PATH_INFO'] = env['PATH_INFO']
+    seen['REMOTE_ADDR'] = env['REMOTE_ADDR']
+    body = (json.dumps(seen) + '\n').encode()
     start('200 OK', [('Content-Type', 'application/json'),
                      ('Content-Length', str(len(body)))])
     return [body]
