@@ -72,6 +72,8 @@ as_token() {
 #   tools_auth NAME [LINE...]  print an [auth NAME] section: issuer local,
 #                           audience and resource $URL, mcp:tools offered
 #                           and required; then LINEs
+#   auth_section NAME [LINE...]  print an [auth NAME] section: issuer
+#                           local, audience $URL; then LINEs
 #   jwksd_section [REFRESH]  print a [jwksd] section for $T (user/group
 #                           nobody/its group when root: the proxy's workers,
 #                           user nobody, must read the key file)
@@ -97,6 +99,14 @@ tools_auth() {
 	_say "resource = $URL"
 	_say "scopes_supported = mcp:tools"
 	_say "required_scopes = mcp:tools"
+	shift
+	for _l in "$@"; do _say "$_l"; done
+}
+
+auth_section() {
+	_say "[auth $1]"
+	_say "issuer = local"
+	_say "audiences = $URL"
 	shift
 	for _l in "$@"; do _say "$_l"; done
 }

@@ -50,29 +50,16 @@ proxy_global "max_conns_per_client = 2" "max_streams_per_client = 1" \
     "start_workers = 8"
 cat >>"$PROXY_CONF" <<EOC
 
-$(tools_auth strict "mode = strict")
-subject_header = X-Auth-Subject
-scopes_header = X-Auth-Scopes
+$(tools_auth strict "mode = strict" "subject_header = X-Auth-Subject" \
+    "scopes_header = X-Auth-Scopes")
 
-[auth opt]
-issuer = local
-audiences = $URL
-resource = $BASE/opt
-mode = optional
-subject_header = X-Auth-Subject
-scopes_header = X-Auth-Scopes
+$(auth_section opt "resource = $BASE/opt" "mode = optional" \
+    "subject_header = X-Auth-Subject" "scopes_header = X-Auth-Scopes")
 
-[auth perm]
-issuer = local
-audiences = $URL
-resource = $BASE/perm
-mode = permissive
-subject_header = X-Auth-Subject
+$(auth_section perm "resource = $BASE/perm" "mode = permissive" \
+    "subject_header = X-Auth-Subject")
 
-[auth bare]
-issuer = local
-audiences = $URL
-mode = strict
+$(auth_section bare "mode = strict")
 
 [server under]
 listen = 127.0.0.1:$PU

@@ -44,13 +44,9 @@ cat >>"$PROXY_CONF" <<EOC
 $(tools_auth tools "subject_header = X-Auth-Subject" \
     "scopes_header = X-Auth-Scopes")
 
-[auth admin]
-issuer = local
-audiences = $URL
-resource = $BASE/admin
-required_scopes = mcp:tools, admin
-subject_header = X-Auth-Subject
-scopes_header = X-Auth-Scopes
+$(auth_section admin "resource = $BASE/admin" \
+    "required_scopes = mcp:tools, admin" \
+    "subject_header = X-Auth-Subject" "scopes_header = X-Auth-Scopes")
 
 $(issuer_local)
 EOC
