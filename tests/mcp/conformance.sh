@@ -13,6 +13,17 @@
 #                           (the caller decides when to fail)
 #   proxied_posts NAME      the access log ($ACCESS_LOG) has a POST line at
 #                           least per scenario of run NAME; empties it
+#   tutorial_conf [SED ARG...]
+#                           etc/mcpproxyd.conf to $PROXY_CONF
+#                           ($T/mcpproxyd.conf) with user nobody, pid_file
+#                           and access_log ($ACCESS_LOG) in $T, and the
+#                           SED ARGs; prints it; sets CONF_DIFF (how many
+#                           lines differ); fails if it lost
+#                           cors_allow_origins = * or sets allowed_*
+#   conformance_direct UP   conformance direct against server-everything
+#                           on UP; empties $ACCESS_LOG
+#   proxy_survived          mcpproxyd ($PROXY_PID) still runs, its log
+#                           shows no worker dying or all busy
 CONFORMANCE=$NM/@modelcontextprotocol/conformance/dist/index.js
 VERDICTS=$TOP/tests/mcp/conformance-verdicts.mjs
 
@@ -87,4 +98,41 @@ proxied_posts() {
 	    fail "access log has $_n POST lines for $_s scenarios of run $1"
 	pass "$1: access log has $_n POST lines for $_s scenarios"
 	: >"$ACCESS_LOG"
+}
+
+# tutorial_conf [SED ARG...]: the tutorial's configuration for a test
+tutorial_conf() {
+	PROXY_CONF=$T/mcpproxyd.conf
+	ACCESS_LOG=$T/access.log
+	sed -e 's/^user = .*/user = nobody/' \
+	    -e "s|^pid_file = .*|pid_file = $T/mcpproxyd.pid|" \
+	    -e "s|^access_log = .*|access_log = $ACCESS_LOG|" \
+	    "$@" "$TOP/etc/mcpproxyd.conf" >"$PROXY_CONF" ||
+	    fail "sed etc/mcpproxyd.conf"
+	chmod 644 "$PROXY_CONF"
+	grep -v '^;' "$PROXY_CONF" | grep . | sed 's/^/    conf: /'
+	CONF_DIFF=$(diff "$TOP/etc/mcpproxyd.conf" "$PROXY_CONF" |
+	    grep -c '^[<>]')
+	grep -qx 'cors_allow_origins = \*' "$PROXY_CONF" ||
+	    fail "etc/mcpproxyd.conf lost the tutorial's cors_allow_origins = *"
+	grep -q '^[[:space:]]*allowed_' "$PROXY_CONF" &&
+	    fail "etc/mcpproxyd.conf sets allowed_hosts or allowed_origins: the tutorial leaves them to their defaults"
+}
+
+# conformance_direct UP: the run every proxied one is compared with
+conformance_direct() {
+	conformance direct "http://127.0.0.1:$1/mcp"
+	pass "conformance suite against server-everything: $(wc -l <"$T/verdicts-direct") checks"
+	: >"$ACCESS_LOG"
+}
+
+# proxy_survived: the suite killed no worker and left the proxy up
+proxy_survived() {
+	kill -0 "$PROXY_PID" 2>/dev/null ||
+	    fail "mcpproxyd is gone after the suite"
+	if grep -E 'killed by|exited with|die at birth|all [0-9]+ workers busy' \
+	    "$T/mcpproxyd.log"; then
+		fail "mcpproxyd's log shows workers dying or all busy"
+	fi
+	pass "mcpproxyd still running, no worker died or ran out"
 }
