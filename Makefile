@@ -213,7 +213,7 @@ $(BUILD)/fuzz/fuzz_token: mcpproxyd/token.c common/keyfile.c common/digest.c
 # the whole decision: auth.c with every object a worker links
 $(BUILD)/fuzz/fuzz_auth: $(PROXY_SRCS) $(COMMON_SRCS)
 $(FUZZ_BINS): $(BUILD)/fuzz/fuzz_%: fuzz/fuzz_%.c \
-    $(wildcard common/*.h mcpproxyd/*.h jwksd/*.h)
+    $(wildcard common/*.h mcpproxyd/*.h jwksd/*.h fuzz/*.h)
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $(filter %.c,$^) $(PKG_LIBS)
 

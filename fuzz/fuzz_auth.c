@@ -44,6 +44,8 @@
 #include "../mcpproxyd/mcpproxyd.h"
 #include "../mcpproxyd/token.h"
 
+#include "b64url.h"
+
 #define REQUIRE(c) do {							\
 	if (!(c)) {							\
 		fprintf(stderr, "invariant failed: %s (%s:%d)\n", #c,	\
@@ -65,38 +67,6 @@ static EVP_PKEY		*key, *other;
 static struct config	 conf;
 static struct scoreboard *sb;
 static char		 dir[] = "/tmp/fuzz-auth.XXXXXX";
-
-static const char b64a[] =
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-
-/* base64url without padding into out (n * 4 / 3 + 4 bytes); its length. */
-static size_t
-b64url(const unsigned char *p, size_t n, char *out)
-{
-	char		*o = out;
-	uint32_t	 v;
-	size_t		 i;
-
-	for (i = 0; i + 2 < n; i += 3) {
-		v = (uint32_t)p[i] << 16 | (uint32_t)p[i + 1] << 8 | p[i + 2];
-		*o++ = b64a[v >> 18];
-		*o++ = b64a[(v >> 12) & 63];
-		*o++ = b64a[(v >> 6) & 63];
-		*o++ = b64a[v & 63];
-	}
-	if (n - i == 1) {
-		v = (uint32_t)p[i] << 16;
-		*o++ = b64a[v >> 18];
-		*o++ = b64a[(v >> 12) & 63];
-	} else if (n - i == 2) {
-		v = (uint32_t)p[i] << 16 | (uint32_t)p[i + 1] << 8;
-		*o++ = b64a[v >> 18];
-		*o++ = b64a[(v >> 12) & 63];
-		*o++ = b64a[(v >> 6) & 63];
-	}
-	*o = '\0';
-	return ((size_t)(o - out));
-}
 
 /* header.payload signed ES256 with k: a malloc'd NUL-terminated token. */
 static char *

@@ -43,6 +43,8 @@
 #include "keyfile.h"
 #include "../mcpproxyd/token.h"
 
+#include "b64url.h"
+
 #define REQUIRE(c) do {							\
 	if (!(c)) {							\
 		fprintf(stderr, "invariant failed: %s (%s:%d)\n", #c,	\
@@ -114,38 +116,6 @@ size_t	LLVMFuzzerMutate(uint8_t *, size_t, size_t);
 int	LLVMFuzzerInitialize(int *, char ***);
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 size_t	LLVMFuzzerCustomMutator(uint8_t *, size_t, size_t, unsigned int);
-
-static const char b64a[] =
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-
-/* base64url without padding into out (n * 4 / 3 + 4 bytes); its length. */
-static size_t
-b64url(const unsigned char *p, size_t n, char *out)
-{
-	char		*o = out;
-	uint32_t	 v;
-	size_t		 i;
-
-	for (i = 0; i + 2 < n; i += 3) {
-		v = (uint32_t)p[i] << 16 | (uint32_t)p[i + 1] << 8 | p[i + 2];
-		*o++ = b64a[v >> 18];
-		*o++ = b64a[(v >> 12) & 63];
-		*o++ = b64a[(v >> 6) & 63];
-		*o++ = b64a[v & 63];
-	}
-	if (n - i == 1) {
-		v = (uint32_t)p[i] << 16;
-		*o++ = b64a[v >> 18];
-		*o++ = b64a[(v >> 12) & 63];
-	} else if (n - i == 2) {
-		v = (uint32_t)p[i] << 16 | (uint32_t)p[i + 1] << 8;
-		*o++ = b64a[v >> 18];
-		*o++ = b64a[(v >> 12) & 63];
-		*o++ = b64a[(v >> 6) & 63];
-	}
-	*o = '\0';
-	return ((size_t)(o - out));
-}
 
 /* Lenient base64url decode (stops at the first other byte). */
 static size_t
