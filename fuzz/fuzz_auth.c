@@ -45,14 +45,7 @@
 #include "../mcpproxyd/token.h"
 
 #include "b64url.h"
-
-#define REQUIRE(c) do {							\
-	if (!(c)) {							\
-		fprintf(stderr, "invariant failed: %s (%s:%d)\n", #c,	\
-		    __FILE__, __LINE__);				\
-		abort();						\
-	}								\
-} while (0)
+#include "require.h"
 
 #define ISS_A		"https://auth.example/realms/test"
 #define ISS_B		"https://other.example"

@@ -17,13 +17,7 @@
 
 #include "../mcpproxyd/http.h"
 
-#define REQUIRE(c) do {							\
-	if (!(c)) {							\
-		fprintf(stderr, "invariant failed: %s (%s:%d)\n", #c,	\
-		    __FILE__, __LINE__);				\
-		abort();						\
-	}								\
-} while (0)
+#include "require.h"
 
 struct result {
 	int	 rv;

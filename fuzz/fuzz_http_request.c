@@ -17,13 +17,7 @@
 
 #include "../mcpproxyd/http.h"
 
-#define REQUIRE(c) do {							\
-	if (!(c)) {							\
-		fprintf(stderr, "invariant failed: %s (%s:%d)\n", #c,	\
-		    __FILE__, __LINE__);				\
-		abort();						\
-	}								\
-} while (0)
+#include "require.h"
 
 static const struct http_limits lims[] = {
 	{ 8192, 65536, 100, 1000000 },	/* like the configuration's */

@@ -14,13 +14,7 @@
 
 #include "../mcpproxyd/http.h"
 
-#define REQUIRE(c) do {							\
-	if (!(c)) {							\
-		fprintf(stderr, "invariant failed: %s (%s:%d)\n", #c,	\
-		    __FILE__, __LINE__);				\
-		abort();						\
-	}								\
-} while (0)
+#include "require.h"
 
 static int
 inside(const char *p, const char *buf, size_t len)

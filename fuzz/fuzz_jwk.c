@@ -32,13 +32,7 @@
 #include "log.h"
 #include "../jwksd/jwksd.h"
 
-#define REQUIRE(c) do {							\
-	if (!(c)) {							\
-		fprintf(stderr, "invariant failed: %s (%s:%d)\n", #c,	\
-		    __FILE__, __LINE__);				\
-		abort();						\
-	}								\
-} while (0)
+#include "require.h"
 
 #define ISSUER	"https://auth.example/realms/test"
 

@@ -40,13 +40,7 @@
 
 #include "keyfile.h"
 
-#define REQUIRE(c) do {							\
-	if (!(c)) {							\
-		fprintf(stderr, "invariant failed: %s (%s:%d)\n", #c,	\
-		    __FILE__, __LINE__);				\
-		abort();						\
-	}								\
-} while (0)
+#include "require.h"
 
 /* The version 2 layout, restated from keyfile.h (as the unit test). */
 #define HDR		128

@@ -33,13 +33,7 @@
 
 #include "../mcpproxyd/mcpproxyd.h"
 
-#define REQUIRE(c) do {							\
-	if (!(c)) {							\
-		fprintf(stderr, "invariant failed: %s (%s:%d)\n", #c,	\
-		    __FILE__, __LINE__);				\
-		abort();						\
-	}								\
-} while (0)
+#include "require.h"
 
 static struct auth policy;
 static const struct {

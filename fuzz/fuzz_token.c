@@ -44,14 +44,7 @@
 #include "../mcpproxyd/token.h"
 
 #include "b64url.h"
-
-#define REQUIRE(c) do {							\
-	if (!(c)) {							\
-		fprintf(stderr, "invariant failed: %s (%s:%d)\n", #c,	\
-		    __FILE__, __LINE__);				\
-		abort();						\
-	}								\
-} while (0)
+#include "require.h"
 
 #define NOW	((time_t)1750000000)
 #define ISS	"https://auth.example/realms/test"
