@@ -18,14 +18,10 @@
 #     mode = permissive: a bad token passes, logged, with no subject.
 . "${TOP:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib.sh"
 . "$TOP/tests/as/as.sh"
-need node_modules proxy jwksd curl
-[ -f "$NM/oidc-provider/package.json" ] ||
-    skip "oidc-provider missing (run: npm ci --prefix tests)"
+need_as
 
 start_as "$T/as"
-ep=$(free_port) || fail "no free port"
-spawn "$T/echo-upstream.log" "$NODE" "$TOP/tests/mcp/echo-upstream.mjs" "$ep"
-wait_port 127.0.0.1 "$ep" 10 || fail "echo-upstream did not start"
+start_echo_upstream
 
 pp=$(free_port) || fail "no free port"
 BASE=http://127.0.0.1:$pp
@@ -63,10 +59,7 @@ resource = $BASE/perm
 mode = permissive
 subject_header = X-Auth-Subject
 
-[issuer local]
-issuer = $AS_ISSUER
-
-$(jwksd_section 1h)
+$(issuer_local)
 EOC
 out=$("$MCPPROXYD" -n -f "$PROXY_CONF" 2>&1) || fail "mcpproxyd -n: $out"
 start_jwksd "$PROXY_CONF"

@@ -15,14 +15,10 @@
 #     the "accepted on its first request" check can fail.
 . "${TOP:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib.sh"
 . "$TOP/tests/as/as.sh"
-need node_modules proxy jwksd curl
-[ -f "$NM/oidc-provider/package.json" ] ||
-    skip "oidc-provider missing (run: npm ci --prefix tests)"
+need_as
 
 start_as "$T/as"
-ep=$(free_port) || fail "no free port"
-spawn "$T/echo-upstream.log" "$NODE" "$TOP/tests/mcp/echo-upstream.mjs" "$ep"
-wait_port 127.0.0.1 "$ep" 10 || fail "echo-upstream did not start"
+start_echo_upstream
 
 pp=$(free_port) || fail "no free port"
 URL=http://127.0.0.1:$pp/mcp
@@ -32,10 +28,7 @@ cat >>"$PROXY_CONF" <<EOC
 
 $(tools_auth tutorial "subject_header = X-Auth-Subject")
 
-[issuer local]
-issuer = $AS_ISSUER
-
-$(jwksd_section 1h)
+$(issuer_local)
 EOC
 # proxy B: the same file, its own port, no waiting for jwksd (and the
 # audience of the resource as seen on proxy A: tokens are for $URL)

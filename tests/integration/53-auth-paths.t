@@ -15,9 +15,7 @@
 # protected endpoint for these paths (so the checks can see a bypass).
 . "${TOP:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib.sh"
 . "$TOP/tests/as/as.sh"
-need node_modules proxy jwksd curl
-[ -f "$NM/oidc-provider/package.json" ] ||
-    skip "oidc-provider missing (run: npm ci --prefix tests)"
+need_as
 
 start_as "$T/as"
 np=$(free_port) || fail "no free port"
@@ -44,10 +42,7 @@ resource = $BASE/mcp
 scopes_supported = mcp:tools
 subject_header = X-Auth-Subject
 
-[issuer local]
-issuer = $AS_ISSUER
-
-$(jwksd_section 1h)
+$(issuer_local)
 EOC
 EP=$(sed -n '/^\[server everything\]/,/^$/s/^listen = 127.0.0.1:\([0-9]*\)$/\1/p' "$PROXY_CONF")
 out=$("$MCPPROXYD" -n -f "$PROXY_CONF" 2>&1) || fail "mcpproxyd -n: $out"
