@@ -20,6 +20,8 @@
 
 #include "log.h"
 #include "mcpproxyd.h"
+#include "issuerkeys.h"
+#include "parse.h"
 
 #define CONF_MAX_LINE	199	/* inih's INI_MAX_LINE less its NUL */
 
@@ -53,47 +55,6 @@ perr(struct parse *p, const char *fmt, ...)
 	vsnprintf(p->err, sizeof(p->err), fmt, ap);
 	va_end(ap);
 	p->errline = p->line;
-}
-
-/* Parse a decimal integer in [min, max]; returns 0 or -1. */
-static int
-parse_int(const char *s, long long min, long long max, long long *out)
-{
-	char		*end;
-	long long	 v;
-
-	if (*s == '\0' || isspace((unsigned char)*s))
-		return (-1);
-	errno = 0;
-	v = strtoll(s, &end, 10);
-	if (errno != 0 || *end != '\0' || v < min || v > max)
-		return (-1);
-	*out = v;
-	return (0);
-}
-
-/* Parse a size with an optional k/m suffix (powers of 1024). */
-static int
-parse_size(const char *s, long long min, long long max, long long *out)
-{
-	char		 num[32];
-	size_t		 n = strlen(s);
-	long long	 mul = 1, v;
-
-	if (n == 0 || n >= sizeof(num))
-		return (-1);
-	memcpy(num, s, n + 1);
-	switch (num[n - 1]) {
-	case 'k': case 'K': mul = 1024; num[n - 1] = '\0'; break;
-	case 'm': case 'M': mul = 1024 * 1024; num[n - 1] = '\0'; break;
-	}
-	if (parse_int(num, 0, LLONG_MAX / mul, &v) == -1)
-		return (-1);
-	v *= mul;
-	if (v < min || v > max)
-		return (-1);
-	*out = v;
-	return (0);
 }
 
 static int
@@ -619,9 +580,8 @@ issuer_key(struct parse *p, const char *name, const char *val)
 		}
 		return (set_str(p, &iss->provider, name, val));
 	}
-	/* jwksd's: where the keys come from */
-	if (!strcmp(name, "jwks_url") || !strcmp(name, "jwks_file") ||
-	    !strcmp(name, "jwks"))
+	/* jwksd's: accepted, ignored */
+	if (issuer_key_users(name) != 0)
 		return (1);
 	perr(p, "unknown key \"%s\" in [issuer %s]", name, iss->name);
 	return (0);
