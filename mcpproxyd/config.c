@@ -22,6 +22,7 @@
 #include "mcpproxyd.h"
 #include "issuerkeys.h"
 #include "parse.h"
+#include "url.h"
 
 #define CONF_MAX_LINE	199	/* inih's INI_MAX_LINE less its NUL */
 
@@ -187,13 +188,10 @@ route_prefix_bad(const char *prefix)
 static int
 parse_route(struct parse *p, const char *val, struct route *rt)
 {
-	char		 prefix[256], url[512], opt[2][128];
-	const char	*h, *hend, *slash, *auth = NULL;
-	char		 hostbuf[256];
-	long long	 pn;
+	char		 prefix[256], url[512], opt[2][128], extra[2];
+	const char	*why, *auth = NULL;
+	struct url	 u;
 	int		 n, i, semi = 0;
-
-	char		 extra[2];
 
 	n = sscanf(val, "%255s %511s %127s %127s", prefix, url, opt[0],
 	    opt[1]);
@@ -237,57 +235,18 @@ parse_route(struct parse *p, const char *val, struct route *rt)
 		perr(p, "route: upstream \"%s\" must be an http:// URL", url);
 		return (-1);
 	}
-	h = url + 7;
-	slash = strchr(h, '/');
-	hend = slash ? slash : h + strlen(h);
 	if (strpbrk(url, "?#@") != NULL) {
 		perr(p, "route: upstream URL may not hold ?, # or userinfo");
 		return (-1);
 	}
-	if (*h == '[') {	/* [v6]:port */
-		const char *rb = memchr(h, ']', hend - h);
-		if (rb == NULL || rb - h - 1 <= 0 ||
-		    (size_t)(rb - h - 1) >= sizeof(hostbuf)) {
-			perr(p, "route: bad IPv6 address in \"%s\"", url);
-			return (-1);
-		}
-		memcpy(hostbuf, h + 1, rb - h - 1);
-		hostbuf[rb - h - 1] = '\0';
-		h = rb + 1;
-	} else {
-		const char *c = memchr(h, ':', hend - h);
-		const char *e = c ? c : hend;
-		if (e == h || (size_t)(e - h) >= sizeof(hostbuf)) {
-			perr(p, "route: no host in \"%s\"", url);
-			return (-1);
-		}
-		memcpy(hostbuf, h, e - h);
-		hostbuf[e - h] = '\0';
-		h = e;
-	}
-	if (h < hend && *h == ':') {
-		char portbuf[8];
-		size_t pl = hend - h - 1;
-		if (pl == 0 || pl >= sizeof(portbuf)) {
-			perr(p, "route: bad port in \"%s\"", url);
-			return (-1);
-		}
-		memcpy(portbuf, h + 1, pl);
-		portbuf[pl] = '\0';
-		if (parse_int(portbuf, 1, 65535, &pn) == -1) {
-			perr(p, "route: bad port in \"%s\"", url);
-			return (-1);
-		}
-		rt->port = strdup(portbuf);
-	} else if (h == hend)
-		rt->port = strdup("80");
-	else {
-		perr(p, "route: bad host in \"%s\"", url);
+	if (url_split(url, &u, &why) == -1) {
+		perr(p, "route: %s in \"%s\"", why, url);
 		return (-1);
 	}
-	rt->host = strdup(hostbuf);
-	rt->authority = strndup(url + 7, hend - (url + 7));
-	rt->path = strdup(slash ? slash : "/");
+	rt->port = strdup(u.port);
+	rt->host = strdup(u.host);
+	rt->authority = strndup(u.authority, u.authority_len);
+	rt->path = strdup(*u.path != '\0' ? u.path : "/");
 	rt->prefix = strdup(prefix);
 	rt->url = strdup(url);
 	if (auth != NULL && (rt->auth_name = strdup(auth)) == NULL)
