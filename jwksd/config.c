@@ -1,9 +1,10 @@
 /*
  * The configuration: jwksd's part of the INI file shared with
- * mcpproxyd (the only inih user).  jwksd owns [jwksd] and
- * [issuer NAME]; [mcpproxyd] and [server NAME] belong to mcpproxyd and
- * are skipped whole.  Anything else is an error reported as
- * "file:line: why".
+ * mcpproxyd.  jwksd owns [jwksd] and shares [issuer NAME], whose keys
+ * both readers take from common/issuerkeys.c (mcpproxyd's are accepted
+ * and ignored); [mcpproxyd], [server NAME] and [auth NAME] belong to
+ * mcpproxyd and are skipped whole.  Anything else is an error reported
+ * as "file:line: why".
  */
 #include <ctype.h>
 #include <errno.h>
