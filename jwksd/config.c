@@ -1,9 +1,10 @@
 /*
  * The configuration: jwksd's part of the INI file shared with
- * mcpproxyd (the only inih user).  jwksd owns [jwksd] and
- * [issuer NAME]; [mcpproxyd] and [server NAME] belong to mcpproxyd and
- * are skipped whole.  Anything else is an error reported as
- * "file:line: why".
+ * mcpproxyd.  jwksd owns [jwksd] and shares [issuer NAME], whose keys
+ * both readers take from common/issuerkeys.c (mcpproxyd's are accepted
+ * and ignored); [mcpproxyd], [server NAME] and [auth NAME] belong to
+ * mcpproxyd and are skipped whole.  Anything else is an error reported
+ * as "file:line: why".
  */
 #include <ctype.h>
 #include <errno.h>
@@ -17,6 +18,8 @@
 #include <ini.h>
 
 #include "jwksd.h"
+#include "issuerkeys.h"
+#include "parse.h"
 
 #ifndef SYSCONFDIR
 #define SYSCONFDIR	"/etc"
@@ -41,17 +44,6 @@ struct parse {
 	size_t		 errlen;
 };
 
-/*
- * Keys of [issuer NAME] that jwksd does not use but mcpproxyd does:
- * accepted and ignored.  Any other unknown key is an error, in both
- * daemons alike (the policy keys live in mcpproxyd's [auth NAME]).
- */
-static const char *const ignored_issuer_keys[] = {
-	"audiences",		/* accepted aud values (agentgateway) */
-	"audience",
-	NULL
-};
-
 static void	 perr(struct parse *, const char *, ...)
 		    __attribute__((format(printf, 2, 3)));
 
@@ -68,17 +60,6 @@ perr(struct parse *p, const char *fmt, ...)
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	snprintf(p->err, p->errlen, "%s:%d: %s", p->conf->path, p->line, msg);
-}
-
-int
-config_is_ignored_key(const char *key)
-{
-	size_t	 i;
-
-	for (i = 0; ignored_issuer_keys[i] != NULL; i++)
-		if (strcmp(ignored_issuer_keys[i], key) == 0)
-			return (1);
-	return (0);
 }
 
 static int
@@ -183,55 +164,6 @@ reader(char *str, int num, void *stream)
 	return (str);
 }
 
-/* Parse a duration: seconds, or a number with s, m, h or d. */
-static int
-parse_duration(const char *v, long *out)
-{
-	char	*end;
-	long	 n, mul = 1;
-
-	errno = 0;
-	n = strtol(v, &end, 10);
-	if (end == v || errno != 0 || n < 0)
-		return (-1);
-	if (*end != '\0') {
-		switch (*end) {
-		case 's': mul = 1; break;
-		case 'm': mul = 60; break;
-		case 'h': mul = 3600; break;
-		case 'd': mul = 86400; break;
-		default: return (-1);
-		}
-		if (end[1] != '\0')
-			return (-1);
-	}
-	if (n > LONG_MAX / mul || n * mul > 365L * 86400)
-		return (-1);
-	*out = n * mul;
-	return (0);
-}
-
-/* Parse a size: bytes, or a number with k or m. */
-static int
-parse_size(const char *v, long *out)
-{
-	char	*end;
-	long	 n, mul = 1;
-
-	errno = 0;
-	n = strtol(v, &end, 10);
-	if (end == v || errno != 0 || n < 0)
-		return (-1);
-	if (*end == 'k' || *end == 'K')
-		mul = 1024, end++;
-	else if (*end == 'm' || *end == 'M')
-		mul = 1024 * 1024, end++;
-	if (*end != '\0' || n > LONG_MAX / mul)
-		return (-1);
-	*out = n * mul;
-	return (0);
-}
-
 static int
 parse_bool(const char *v, int *out)
 {
@@ -293,7 +225,7 @@ jwksd_key(struct parse *p, const char *name, const char *v)
 {
 	const struct jwksd_key	*k = NULL;
 	char			*base = (char *)p->conf;
-	long			 n;
+	long long		 n;
 	int			 b;
 	size_t			 i;
 
@@ -329,15 +261,15 @@ jwksd_key(struct parse *p, const char *name, const char *v)
 	case V_TIME:
 	case V_SIZE:
 	case V_INT:
-		if ((k->type == V_SIZE ? parse_size(v, &n) :
-		    parse_duration(v, &n)) == -1 ||
-		    (k->type == V_INT && strspn(v, "0123456789") !=
-		    strlen(v))) {
+		/* a duration is at most a year */
+		if ((k->type == V_SIZE ? parse_size(v, 0, LONG_MAX, &n) :
+		    k->type == V_TIME ? parse_duration(v, 0, 365L * 86400, &n) :
+		    parse_int(v, 0, LONG_MAX, &n)) == -1) {
 			perr(p, "%s: bad value \"%s\"", name, v);
 			return (0);
 		}
 		if (n < k->min || n > k->max) {
-			perr(p, "%s: %ld out of range %ld..%ld", name, n,
+			perr(p, "%s: %lld out of range %ld..%ld", name, n,
 			    k->min, k->max);
 			return (0);
 		}
@@ -376,8 +308,8 @@ issuer_key(struct parse *p, const char *name, const char *v)
 		if (strcmp(used[i], key) == 0)
 			break;
 	if (used[i] == NULL) {
-		if (config_is_ignored_key(name))
-			return (1);
+		if (issuer_key_users(name) != 0)
+			return (1);	/* mcpproxyd's */
 		perr(p, "unknown key \"%s\" in [issuer %s]", name, iss->name);
 		return (0);
 	}

@@ -12,6 +12,7 @@
 
 #include "log.h"
 #include "jwksd.h"
+#include "url.h"
 
 #define WK_OAUTH	"/.well-known/oauth-authorization-server"
 #define WK_OIDC		"/.well-known/openid-configuration"
@@ -50,8 +51,8 @@ discovery_urls(const char *issuer, char **urls, size_t max)
 	host = trimmed + (host - issuer) + 3;
 	if (*host == '\0' || *host == '/')
 		return (-1);
-	if ((path = strchr(host, '/')) == NULL)
-		path = host + strlen(host);
+	/* no ? or #: the authority ends at the first / */
+	path = trimmed + url_origin_len(trimmed);
 	olen = path - trimmed;
 	urls[n++] = join(trimmed, olen, WK_OAUTH, path);
 	urls[n++] = join(trimmed, olen, WK_OIDC, path);

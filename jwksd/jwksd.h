@@ -91,7 +91,6 @@ struct fetch_reply {
 int		 config_load(const char *, struct config **, char *, size_t);
 void		 config_free(struct config *);
 struct issuer	*config_find_issuer(const struct config *, const char *);
-int		 config_is_ignored_key(const char *);
 
 /* fetch.c */
 void		 fetch_init(void);

@@ -3,7 +3,6 @@
  * drop), signals and the main loop.  Signals only set flags; the loop
  * acts on them.
  */
-#include <sys/file.h>
 #include <sys/stat.h>
 
 #include <err.h>
@@ -21,6 +20,8 @@
 
 #include "log.h"
 #include "jwksd.h"
+#include "pidfile.h"
+#include "privdrop.h"
 
 #ifndef SYSCONFDIR
 #define SYSCONFDIR	"/etc"
@@ -82,38 +83,6 @@ signals_init(void)
 	signal(SIGXFSZ, SIG_IGN);
 }
 
-/* Lock the pid file (another jwksd running is fatal); returns its fd. */
-static int
-pidfile_lock(const char *path)
-{
-	char	 buf[32];
-	ssize_t	 n;
-	int	 fd;
-
-	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644)) == -1)
-		err(1, "%s", path);
-	if (flock(fd, LOCK_EX | LOCK_NB) == -1) {
-		if (errno != EWOULDBLOCK)
-			err(1, "%s: flock", path);
-		n = read(fd, buf, sizeof(buf) - 1);
-		buf[n > 0 ? n : 0] = '\0';
-		buf[strcspn(buf, "\n")] = '\0';
-		errx(1, "already running (pid %s, %s locked)", buf, path);
-	}
-	return (fd);
-}
-
-static void
-pidfile_write(int fd)
-{
-	char	 buf[32];
-	int	 n;
-
-	n = snprintf(buf, sizeof(buf), "%ld\n", (long)getpid());
-	if (ftruncate(fd, 0) == -1 || pwrite(fd, buf, n, 0) != n)
-		log_warn("pid file");
-}
-
 /* Create the key file's directory when missing, owned by uid. */
 static void
 keydir_make(const char *key_file, uid_t uid, gid_t gid)
@@ -134,19 +103,12 @@ keydir_make(const char *key_file, uid_t uid, gid_t gid)
 		err(1, "%s: chown", dir);
 }
 
-/* Become user (keeping the workers' group to set on the key file). */
+/* Become user, keeping the workers' group to set on the key file. */
 static void
 drop_privileges(const struct passwd *pw, gid_t group)
 {
-	gid_t	 groups[1];
-
-	groups[0] = group;
-	if (setgroups(group != (gid_t)-1 ? 1 : 0, groups) == -1 ||
-	    setresgid(pw->pw_gid, pw->pw_gid, pw->pw_gid) == -1 ||
-	    setresuid(pw->pw_uid, pw->pw_uid, pw->pw_uid) == -1)
-		fatal("cannot drop privileges to %s", pw->pw_name);
-	if (setuid(0) != -1)
-		fatalx("privileges could be regained after the drop");
+	privdrop(pw->pw_name, pw->pw_uid, pw->pw_gid, &group,
+	    group != (gid_t)-1 ? 1 : 0);
 }
 
 /* Carry the state of the issuers that stayed the same over a reload. */
@@ -369,7 +331,9 @@ main(int argc, char *argv[])
 	if (geteuid() == 0 && conf->user[0] != '\0' &&
 	    (pw = getpwnam(conf->user)) == NULL)
 		errx(1, "user %s: no such user", conf->user);
-	pidfd = pidfile_lock(conf->pid_file);
+	if ((pidfd = pidfile_open(conf->pid_file, "jwksd", errbuf,
+	    sizeof(errbuf))) == -1)
+		errx(1, "%s", errbuf);
 	keydir_make(conf->key_file, pw ? pw->pw_uid : (uid_t)-1,
 	    pw ? pw->pw_gid : (gid_t)-1);
 	if ((ctl = control_open(conf->control_socket,
@@ -379,7 +343,8 @@ main(int argc, char *argv[])
 	if (!debug && daemon(0, 0) == -1)
 		err(1, "daemon");
 	log_init("jwksd", debug, verbose);
-	pidfile_write(pidfd);
+	if (pidfile_write(pidfd) == -1)
+		log_warn("pid file %s", conf->pid_file);
 	if (pw != NULL)
 		drop_privileges(pw, gid);
 	else if (geteuid() == 0)

@@ -26,6 +26,7 @@
 #include "log.h"
 #include "mcpproxyd.h"
 #include "token.h"
+#include "url.h"
 
 #define PRM_PATH	"/.well-known/oauth-protected-resource"
 
@@ -119,19 +120,6 @@ auth_refresh_keys(int force)
 		    keyfile_reader_current(reader) ? "; keeping the keys in use"
 		    : "; no keys: protected routes answer 401");
 	}
-}
-
-/* The part of an http(s) URL after its authority ("" if none). */
-static const char *
-url_path(const char *url)
-{
-	const char	*p = strstr(url, "://");
-	const char	*slash;
-
-	if (p == NULL)
-		return ("");
-	slash = strchr(p + 3, '/');
-	return (slash ? slash : "");
 }
 
 /*

@@ -20,6 +20,9 @@
 
 #include "log.h"
 #include "mcpproxyd.h"
+#include "issuerkeys.h"
+#include "parse.h"
+#include "url.h"
 
 #define CONF_MAX_LINE	199	/* inih's INI_MAX_LINE less its NUL */
 
@@ -53,47 +56,6 @@ perr(struct parse *p, const char *fmt, ...)
 	vsnprintf(p->err, sizeof(p->err), fmt, ap);
 	va_end(ap);
 	p->errline = p->line;
-}
-
-/* Parse a decimal integer in [min, max]; returns 0 or -1. */
-static int
-parse_int(const char *s, long long min, long long max, long long *out)
-{
-	char		*end;
-	long long	 v;
-
-	if (*s == '\0' || isspace((unsigned char)*s))
-		return (-1);
-	errno = 0;
-	v = strtoll(s, &end, 10);
-	if (errno != 0 || *end != '\0' || v < min || v > max)
-		return (-1);
-	*out = v;
-	return (0);
-}
-
-/* Parse a size with an optional k/m suffix (powers of 1024). */
-static int
-parse_size(const char *s, long long min, long long max, long long *out)
-{
-	char		 num[32];
-	size_t		 n = strlen(s);
-	long long	 mul = 1, v;
-
-	if (n == 0 || n >= sizeof(num))
-		return (-1);
-	memcpy(num, s, n + 1);
-	switch (num[n - 1]) {
-	case 'k': case 'K': mul = 1024; num[n - 1] = '\0'; break;
-	case 'm': case 'M': mul = 1024 * 1024; num[n - 1] = '\0'; break;
-	}
-	if (parse_int(num, 0, LLONG_MAX / mul, &v) == -1)
-		return (-1);
-	v *= mul;
-	if (v < min || v > max)
-		return (-1);
-	*out = v;
-	return (0);
 }
 
 static int
@@ -226,13 +188,10 @@ route_prefix_bad(const char *prefix)
 static int
 parse_route(struct parse *p, const char *val, struct route *rt)
 {
-	char		 prefix[256], url[512], opt[2][128];
-	const char	*h, *hend, *slash, *auth = NULL;
-	char		 hostbuf[256];
-	long long	 pn;
+	char		 prefix[256], url[512], opt[2][128], extra[2];
+	const char	*why, *auth = NULL;
+	struct url	 u;
 	int		 n, i, semi = 0;
-
-	char		 extra[2];
 
 	n = sscanf(val, "%255s %511s %127s %127s", prefix, url, opt[0],
 	    opt[1]);
@@ -276,57 +235,18 @@ parse_route(struct parse *p, const char *val, struct route *rt)
 		perr(p, "route: upstream \"%s\" must be an http:// URL", url);
 		return (-1);
 	}
-	h = url + 7;
-	slash = strchr(h, '/');
-	hend = slash ? slash : h + strlen(h);
 	if (strpbrk(url, "?#@") != NULL) {
 		perr(p, "route: upstream URL may not hold ?, # or userinfo");
 		return (-1);
 	}
-	if (*h == '[') {	/* [v6]:port */
-		const char *rb = memchr(h, ']', hend - h);
-		if (rb == NULL || rb - h - 1 <= 0 ||
-		    (size_t)(rb - h - 1) >= sizeof(hostbuf)) {
-			perr(p, "route: bad IPv6 address in \"%s\"", url);
-			return (-1);
-		}
-		memcpy(hostbuf, h + 1, rb - h - 1);
-		hostbuf[rb - h - 1] = '\0';
-		h = rb + 1;
-	} else {
-		const char *c = memchr(h, ':', hend - h);
-		const char *e = c ? c : hend;
-		if (e == h || (size_t)(e - h) >= sizeof(hostbuf)) {
-			perr(p, "route: no host in \"%s\"", url);
-			return (-1);
-		}
-		memcpy(hostbuf, h, e - h);
-		hostbuf[e - h] = '\0';
-		h = e;
-	}
-	if (h < hend && *h == ':') {
-		char portbuf[8];
-		size_t pl = hend - h - 1;
-		if (pl == 0 || pl >= sizeof(portbuf)) {
-			perr(p, "route: bad port in \"%s\"", url);
-			return (-1);
-		}
-		memcpy(portbuf, h + 1, pl);
-		portbuf[pl] = '\0';
-		if (parse_int(portbuf, 1, 65535, &pn) == -1) {
-			perr(p, "route: bad port in \"%s\"", url);
-			return (-1);
-		}
-		rt->port = strdup(portbuf);
-	} else if (h == hend)
-		rt->port = strdup("80");
-	else {
-		perr(p, "route: bad host in \"%s\"", url);
+	if (url_split(url, &u, &why) == -1) {
+		perr(p, "route: %s in \"%s\"", why, url);
 		return (-1);
 	}
-	rt->host = strdup(hostbuf);
-	rt->authority = strndup(url + 7, hend - (url + 7));
-	rt->path = strdup(slash ? slash : "/");
+	rt->port = strdup(u.port);
+	rt->host = strdup(u.host);
+	rt->authority = strndup(u.authority, u.authority_len);
+	rt->path = strdup(*u.path != '\0' ? u.path : "/");
 	rt->prefix = strdup(prefix);
 	rt->url = strdup(url);
 	if (auth != NULL && (rt->auth_name = strdup(auth)) == NULL)
@@ -619,9 +539,8 @@ issuer_key(struct parse *p, const char *name, const char *val)
 		}
 		return (set_str(p, &iss->provider, name, val));
 	}
-	/* jwksd's: where the keys come from */
-	if (!strcmp(name, "jwks_url") || !strcmp(name, "jwks_file") ||
-	    !strcmp(name, "jwks"))
+	/* jwksd's: accepted, ignored */
+	if (issuer_key_users(name) != 0)
 		return (1);
 	perr(p, "unknown key \"%s\" in [issuer %s]", name, iss->name);
 	return (0);

@@ -4,7 +4,6 @@
  * master, which forks the workers; workers drop root at birth.
  */
 #include <sys/types.h>
-#include <sys/file.h>
 #include <sys/stat.h>
 
 #include <err.h>
@@ -17,44 +16,13 @@
 
 #include "log.h"
 #include "mcpproxyd.h"
+#include "pidfile.h"
 
 static void __attribute__((noreturn))
 usage(void)
 {
 	fprintf(stderr, "usage: mcpproxyd [-dnv] [-f file]\n");
 	exit(1);
-}
-
-/*
- * Create and lock the pid file.  The lock, not the file's existence,
- * says that a daemon runs: a stale file from a crash is no obstacle.
- */
-static int
-pidfile_open(const char *path)
-{
-	int	 fd;
-
-	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644)) == -1)
-		fatal("pid file %s", path);
-	if (flock(fd, LOCK_EX | LOCK_NB) == -1) {
-		if (errno == EWOULDBLOCK)
-			fatalx("pid file %s is locked: mcpproxyd is already "
-			    "running", path);
-		fatal("pid file %s: flock", path);
-	}
-	return (fd);
-}
-
-/* Write our pid (after daemon(3): the lock went with the descriptor). */
-static void
-pidfile_write(int fd, const char *path)
-{
-	char	 buf[32];
-	int	 n;
-
-	n = snprintf(buf, sizeof(buf), "%ld\n", (long)getpid());
-	if (ftruncate(fd, 0) == -1 || pwrite(fd, buf, n, 0) != n)
-		fatal("pid file %s: write", path);
 }
 
 int
@@ -103,7 +71,9 @@ main(int argc, char *argv[])
 	config_foreground(conf);
 	/* lock first, so a second instance fails visibly and at once */
 	if (conf->pid_file != NULL)
-		pidfd = pidfile_open(conf->pid_file);
+		if ((pidfd = pidfile_open(conf->pid_file, "mcpproxyd", errbuf,
+		    sizeof(errbuf))) == -1)
+			fatalx("%s", errbuf);
 	conf->pidfd = pidfd;
 	if (accesslog_open(conf->access_log) == -1)
 		fatalx("cannot open access log %s", conf->access_log);
@@ -111,8 +81,8 @@ main(int argc, char *argv[])
 		fatalx("cannot listen; exiting");
 	if (!debug && daemon(0, 0) == -1)
 		fatal("daemon");
-	if (pidfd != -1)
-		pidfile_write(pidfd, conf->pid_file);
+	if (pidfd != -1 && pidfile_write(pidfd) == -1)
+		fatal("pid file %s: write", conf->pid_file);
 	/* room for two generations side by side during a reload */
 	sb = scoreboard_create(2 * conf->max_workers);
 	if ((pid_file = conf->pid_file) != NULL &&

@@ -3,9 +3,7 @@
  * Apache and nginx do); each worker gives it up for good at birth.
  */
 #include <sys/types.h>
-#include <sys/prctl.h>
 
-#include <grp.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +12,7 @@
 
 #include "log.h"
 #include "mcpproxyd.h"
+#include "privdrop.h"
 
 /*
  * Resolve the unprivileged user the workers run as (when root).
@@ -48,18 +47,6 @@ resolve_user(struct config *conf, char *err, size_t errlen)
 void
 drop_privileges(const struct config *conf)
 {
-	if (!conf->drop)
-		return;
-	if (setgroups(1, &conf->gid) == -1 ||
-	    setresgid(conf->gid, conf->gid, conf->gid) == -1 ||
-	    setresuid(conf->uid, conf->uid, conf->uid) == -1)
-		fatal("cannot drop privileges to %s", conf->user);
-	if (setuid(0) != -1)
-		fatalx("could regain root after dropping it");
-	/* setuid made us dumpable again: keep tokens out of core files */
-	if (prctl(PR_SET_DUMPABLE, 0) == -1)
-		log_warn("PR_SET_DUMPABLE");
-	/* nothing a worker runs may gain privileges (setuid binaries) */
-	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1)
-		log_warn("PR_SET_NO_NEW_PRIVS");
+	if (conf->drop)
+		privdrop(conf->user, conf->uid, conf->gid, &conf->gid, 1);
 }

@@ -29,6 +29,7 @@
 #include "keyfile.h"
 #include "log.h"
 #include "mcpproxyd.h"
+#include "url.h"
 
 #define ASM_PATH	"/.well-known/oauth-authorization-server"
 
@@ -55,25 +56,13 @@ is_keycloak(const struct issuer *iss)
 	    strcmp(iss->provider, "keycloak") == 0);
 }
 
-/* Length of the scheme://authority part of a URL. */
-static size_t
-origin_len(const char *url)
-{
-	const char	*p = strstr(url, "://");
-
-	if (p == NULL)
-		return (0);
-	p += 3;
-	return ((size_t)(p - url) + strcspn(p, "/?#"));
-}
-
 /* The issuer URL's path without trailing slashes ("" for none). */
 static size_t
 issuer_path(const struct issuer *iss, const char **path)
 {
 	size_t	 n;
 
-	*path = iss->url + origin_len(iss->url);
+	*path = iss->url + url_origin_len(iss->url);
 	n = strcspn(*path, "?#");
 	while (n > 0 && (*path)[n - 1] == '/')
 		n--;
@@ -101,10 +90,10 @@ provider_as_url(const struct auth *a, const char *resource, char *buf,
 	size_t		 plen;
 	int		 n;
 
-	if (!is_keycloak(a->iss) || origin_len(resource) == 0)
+	if (!is_keycloak(a->iss) || url_origin_len(resource) == 0)
 		return (-1);
 	plen = issuer_path(a->iss, &path);
-	n = snprintf(buf, len, "%.*s%.*s", (int)origin_len(resource),
+	n = snprintf(buf, len, "%.*s%.*s", (int)url_origin_len(resource),
 	    resource, (int)plen, path);
 	return (n < 0 || (size_t)n >= len ? -1 : 0);
 }
@@ -116,34 +105,17 @@ provider_as_url(const struct auth *a, const char *resource, char *buf,
 static int
 route_from_url(struct known *k, size_t index)
 {
-	const char	*a = k->reg_url + 7, *end, *colon;
-	size_t		 alen;
+	struct url	 u;
+	const char	*why;
 
-	alen = strcspn(a, "/?#");
-	end = a + alen;
-	if (alen == 0 || alen >= sizeof(k->authority) ||
-	    memchr(a, '@', alen) != NULL)
+	if (url_split(k->reg_url, &u, &why) == -1 || u.https ||
+	    u.authority_len >= sizeof(k->authority))
 		return (-1);
-	snprintf(k->authority, sizeof(k->authority), "%.*s", (int)alen, a);
-	if (a[0] == '[') {
-		if ((colon = memchr(a, ']', alen)) == NULL)
-			return (-1);
-		snprintf(k->host, sizeof(k->host), "%.*s",
-		    (int)(colon - a - 1), a + 1);
-		colon = colon + 1 < end && colon[1] == ':' ? colon + 1 : NULL;
-	} else {
-		colon = memchr(a, ':', alen);
-		snprintf(k->host, sizeof(k->host), "%.*s",
-		    (int)((colon ? colon : end) - a), a);
-	}
-	if (colon != NULL && (end - colon - 1 < 1 || end - colon - 1 > 5 ||
-	    strspn(colon + 1, "0123456789") != (size_t)(end - colon - 1)))
-		return (-1);
-	snprintf(k->port, sizeof(k->port), "%.*s",
-	    colon ? (int)(end - colon - 1) : 2, colon ? colon + 1 : "80");
-	if (*end == '#' || k->host[0] == '\0')
-		return (-1);
-	k->reg_path = *end == '/' ? end : NULL;
+	snprintf(k->authority, sizeof(k->authority), "%.*s",
+	    (int)u.authority_len, u.authority);
+	snprintf(k->host, sizeof(k->host), "%s", u.host);
+	snprintf(k->port, sizeof(k->port), "%s", u.port);
+	k->reg_path = *u.path == '/' ? u.path : NULL;
 	if (k->reg_path == NULL || strcmp(k->reg_path, "/") == 0)
 		return (-1);
 	memset(&k->rt, 0, sizeof(k->rt));
@@ -174,7 +146,7 @@ learn(struct known *k, const struct keyfile_issuer *ki, size_t index,
 	    (k->reg_url = strdup(url)) != NULL) {
 		if (strncmp(url, "https://", 8) == 0) {
 			k->https = 1;
-			k->reg_path = k->reg_url + origin_len(k->reg_url);
+			k->reg_path = k->reg_url + url_origin_len(k->reg_url);
 		} else if (strncmp(url, "http://", 7) != 0 ||
 		    route_from_url(k, index) == -1) {
 			log_warnx("issuer %s: registration_endpoint %s cannot "
@@ -245,7 +217,7 @@ serve_metadata(struct exchange *x, const struct route *rt)
 	json_object_del(doc, "registration_endpoint");
 	if (k->reg_url != NULL) {
 		auth_resource_url(x, rt, res, sizeof(res));
-		snprintf(url, sizeof(url), "%.*s%s", (int)origin_len(res), res,
+		snprintf(url, sizeof(url), "%.*s%s", (int)url_origin_len(res), res,
 		    k->reg_path);
 		json_object_set_new(doc, "registration_endpoint",
 		    json_string(url));

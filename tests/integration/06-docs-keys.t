@@ -6,6 +6,7 @@
 . "${TOP:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib.sh"
 need mandoc
 
+missing=""
 # keys compared by name in mcpproxyd/config.c, and its integer table
 keys=$( { grep -o 'strcmp(name, "[a-z_]*")' "$TOP/mcpproxyd/config.c" |
     sed 's/.*"\(.*\)".*/\1/'
@@ -22,8 +23,15 @@ jkeys=$(sed -n '/^static const struct key/,/^};/p' "$TOP/jwksd/config.c" |
 
 man5=$(mandoc -Tascii "$TOP/man/mcpproxyd.conf.5" | col -b)
 man8j=$(mandoc -Tascii "$TOP/man/jwksd.8" | col -b)
+# the [issuer NAME] keys both readers share, in both pages
+ikeys=$(grep -o '^	{ "[a-z_]*",' "$TOP/common/issuerkeys.c" |
+    sed 's/.*"\(.*\)".*/\1/' | sort -u)
+[ "$(echo "$ikeys" | wc -l)" -gt 5 ] || fail "could not read the [issuer] keys"
+for k in $ikeys; do
+	echo "$man5" | grep -qw -- "$k" || missing="$missing mcpproxyd.conf.5:$k"
+	echo "$man8j" | grep -qw -- "$k" || missing="$missing jwksd.8:$k"
+done
 examples=$(cat "$TOP"/etc/*.conf)
-missing=""
 for k in $keys; do
 	echo "$man5" | grep -qw -- "$k" || missing="$missing mcpproxyd.conf.5:$k"
 	echo "$examples" | grep -Eq "^[;# ]*$k[[:space:]]*=" ||

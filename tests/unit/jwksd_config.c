@@ -105,6 +105,11 @@ test_bad(void)
 		{ "[issuer a]\njwks_url = https://a/k\n", 1, "missing" },
 		{ "[issuer a]\nissuer = https://a\nfoo = 1\n", 3,
 		    "unknown key" },
+		{ "[issuer a]\nissuer = https://a\naudience = x\n"
+		    "jwks_uri = https://a/k\n", 4, "unknown key" },
+		{ "[jwksd]\nmax_redirects = +3\n", 2, "bad value" },
+		{ "[jwksd]\nmax_document_size = 64kb\n", 2, "bad value" },
+		{ "[jwksd]\nfetch_timeout = 1w\n", 2, "bad value" },
 		{ "[issuer a]\nissuer = https://a\nissuer = https://b\n", 3,
 		    "twice" },
 		{ "[issuer a]\nissuer = https://a\njwks_url = https://a/k\n"

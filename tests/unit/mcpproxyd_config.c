@@ -102,6 +102,13 @@ static const struct {
 	{ OKHEAD "[issuer kc]\nissuer = kc.example\n", "t.conf:5: issuer: \"kc.example\" is not an http or https URL" },
 	{ OKHEAD "[issuer kc]\nprovider = okta\n", "t.conf:5: provider: \"okta\" is not generic or keycloak" },
 	{ OKHEAD "[issuer kc]\nrefresh = 5\n", "t.conf:5: unknown key \"refresh\" in [issuer kc]" },
+	{ OKHEAD "[issuer kc]\nissuer = https://a\njwks_uri = https://a/k\n", "t.conf:6: unknown key \"jwks_uri\" in [issuer kc]" },
+	{ OKHEAD "route = /p http://127.0.0.1:8000/p auth=a\n[auth a]\nissuer = kc\n"
+	    "[issuer kc]\nissuer = https://a\njwks = https://a/k\njwks_file = /k\naudience = x\n", NULL },
+	{ OKHEAD "route = /p http://127.0.0.1:+8000/p\n", "t.conf:4: route: bad port in \"http://127.0.0.1:+8000/p\"" },
+	{ OKHEAD "route = /p http://[::1]x/p\n", "t.conf:4: route: bad host in \"http://[::1]x/p\"" },
+	{ OKHEAD "route = /p http://:80/p\n", "t.conf:4: route: no host in \"http://:80/p\"" },
+	{ "[mcpproxyd]\nmax_body_size = +1m\n" OKHEAD, "t.conf:2: max_body_size: bad value \"+1m\"" },
 	{ OKHEAD "[auth a]\nmode = lax\n", "t.conf:5: mode: \"lax\" is not strict, optional or permissive" },
 	{ OKHEAD "[auth a]\nbearer_methods_supported = query\n", "t.conf:5: bearer_methods_supported: only \"header\" is supported (tokens in queries or bodies leak)" },
 	{ OKHEAD "[auth a]\nresource = localhost:9000/mcp\n", "t.conf:5: resource: \"localhost:9000/mcp\" is not an http or https URL" },
