@@ -294,6 +294,8 @@ int	 request_handle(struct exchange *x);
 
 /* proxy.c */
 int	 proxy_forward(struct exchange *x, struct upstream *u);
+/* the upstream's request head in buf: its length, or -1 */
+int	 build_request(const struct exchange *x, char *buf, size_t size);
 
 /* conn.c: blocking I/O with deadlines on one socket */
 struct conn {
