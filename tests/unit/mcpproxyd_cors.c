@@ -15,6 +15,7 @@ enum { S_NONE, S_HOSTS, S_ANYHOST, S_STAR, S_STARSET, S_LIST, S_CRED,
 
 static struct server	 srvs[NSRV];
 
+/* Fill l with a and b (NULL: none); "*" is the any of a list. */
 static void
 list(struct strlist *l, const char *a, const char *b)
 {
@@ -28,6 +29,7 @@ list(struct strlist *l, const char *a, const char *b)
 		l->v[l->n++] = (char *)b;
 }
 
+/* The servers, as config.c would leave them. */
 static void
 setup(void)
 {

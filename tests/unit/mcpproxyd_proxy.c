@@ -124,6 +124,7 @@ static struct config	 conf;
 static struct server	*srv;
 static struct scoreboard *sb;
 
+/* Two [auth] policies, a server with two routes, one scoreboard slot. */
 static void
 setup(void)
 {
@@ -172,6 +173,7 @@ run(struct exchange *x, char *head, char *out, size_t size)
 	return (build_request(x, out, size));
 }
 
+/* An exchange from 192.0.2.7, not trusted, not authenticated. */
 static void
 init_exchange(struct exchange *x)
 {
