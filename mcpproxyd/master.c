@@ -378,7 +378,7 @@ reload(struct config *conf, struct scoreboard *sb)
 	auth_init(nc);
 	config_free(conf);
 	free(conf);
-	sb->generation = ++generation;	/* a copy: the master reads its own */
+	sb->generation = ++generation;	/* a copy: not read back */
 	log_info("reloaded %s: generation %u starts; the old one finishes "
 	    "within %ds", nc->file, generation, nc->reload_grace);
 	signal_workers(SIGUSR2, 1);

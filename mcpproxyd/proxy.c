@@ -134,7 +134,8 @@ upstream_request_line(const struct exchange *x, char *buf, size_t size,
 
 /*
  * Count a client field dropped for the '_' in its name (the total is
- * kept in the worker's scoreboard slot) and log, at most once a minute per worker, how many.
+ * kept in the worker's scoreboard slot) and log, at most once a minute
+ * per worker, how many.
  */
 static void
 underscore_dropped(const struct exchange *x, const char *name)

@@ -34,7 +34,7 @@ scoreboard_create(int nslots)
 	return (sb);
 }
 
-/* Record the state of slot i and when it was entered. */
+/* Record the state of slot i. */
 void
 scoreboard_set(struct scoreboard *sb, int i, enum slot_state st)
 {

@@ -65,7 +65,7 @@ setup(void)
 static const struct {
 	int		 srv;
 	const char	*host;		/* NULL: no Host */
-	int		 loopback;	/* connection to a loopback address */
+	int		 loopback;	/* to a loopback address */
 	unsigned int	 port;		/* local port */
 	int		 want;
 } hosts[] = {
@@ -142,7 +142,7 @@ static const struct {
 	{ S_NONE, "http://h:8080", NULL, 0, 0 },
 	{ S_NONE, "null", "h", 0, 0 },
 	{ S_NONE, "", "h", 0, 0 },
-	{ S_NONE, "http://localhost:3000", "h", 0, 0 },	/* not loopback */
+	{ S_NONE, "http://localhost:3000", "h", 0, 0 },	/* no loopback */
 	{ S_LIST, "https://app.example.evil", "h", 0, 0 },
 	{ S_LIST, "https://app.exampl", "h", 0, 0 },
 	{ S_LIST, "http://app.example", "h", 0, 0 },
@@ -192,7 +192,8 @@ static const struct {
 static const struct {
 	int		 srv;
 	const char	*origin;
-	const char	*req_headers;	/* Access-Control-Request-Headers */
+	const char	*req_headers;	/* Access-Control-Request-
+					   Headers */
 	const char	*want;		/* "": refused (403) */
 } preflights[] = {
 	/* good */

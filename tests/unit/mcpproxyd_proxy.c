@@ -34,7 +34,7 @@ static const struct {
 	{ 0, 0, 0, 0, "Accept: text/event-stream\r\nMcp-Session-Id: s1\r\n",
 	    LINE0 "Accept: text/event-stream\r\nMcp-Session-Id: s1\r\n" XF
 	    "\r\n", 0 },
-	{ 1, 0, 0, 0, "Authorization: Bearer t\r\n",	/* no auth: passes */
+	{ 1, 0, 0, 0, "Authorization: Bearer t\r\n",	/* no auth */
 	    LINE1 "Authorization: Bearer t\r\n" XF "\r\n", 0 },
 	{ 0, 0, 0, 1, "", LINE0 ID XF "\r\n", 0 },
 	{ 0, 0, 1, 0, "X_Custom: 1\r\n", LINE0 "X_Custom: 1\r\n" XF "\r\n",
@@ -48,7 +48,8 @@ static const struct {
 	    "X-Forwarded-For: 10.0.0.1, 192.0.2.7\r\n"
 	    "X-Forwarded-Proto: https\r\nX-Forwarded-Host: pub.example\r\n"
 	    "\r\n", 0 },
-	{ 0, 1, 0, 0, "X-Forwarded-For: 10.0.0.1\r\nX-Forwarded-For: 10.0.0.2\r\n",
+	{ 0, 1, 0, 0,
+	    "X-Forwarded-For: 10.0.0.1\r\nX-Forwarded-For: 10.0.0.2\r\n",
 	    LINE0 "X-Forwarded-For: 10.0.0.1, 10.0.0.2, 192.0.2.7\r\n"
 	    "X-Forwarded-Proto: http\r\nX-Forwarded-Host: h\r\n\r\n", 0 },
 
@@ -83,7 +84,7 @@ static const struct {
 	    "Mcp_Session_Id: s\r\nProxy_Authorization: x\r\n"
 	    "Keep_Alive: 5\r\nLast_Event_ID: 7\r\nX_Forwarded_Host: e\r\n"
 	    "Authorization_: x\r\nAuthoriz_ation: x\r\n",
-	    LINE0 "Authorization_: x\r\nAuthoriz_ation: x\r\n"	/* not it */
+	    LINE0 "Authorization_: x\r\nAuthoriz_ation: x\r\n"
 	    "X-Forwarded-For: 192.0.2.7\r\nX-Forwarded-Proto: http\r\n"
 	    "X-Forwarded-Host: h\r\n\r\n", 0 },
 	/* bad: forwarding headers from an untrusted peer */
