@@ -1,6 +1,6 @@
 /*
- * JSON documents from the authorization server (the only jansson user)
- * and the only JWK -> OpenSSL conversion: a JWKS becomes a set of
+ * JSON documents from the authorization server (jwksd's only jansson
+ * user) and the only JWK -> OpenSSL conversion: a JWKS becomes a set of
  * public keys in DER, each with its one permitted algorithm.  Keys that
  * cannot be used for signature checks are refused one by one.
  */

@@ -88,15 +88,6 @@ conn_attach(struct conn *c, int fd)
 	c->sent = c->nodelay = 0;
 }
 
-/* Free the buffer; the descriptor is the caller's. */
-void
-conn_free(struct conn *c)
-{
-	free(c->buf);
-	c->buf = NULL;
-	c->off = c->len = 0;
-}
-
 /* Move the unused bytes to the front of the buffer. */
 void
 conn_compact(struct conn *c)

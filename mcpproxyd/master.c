@@ -13,8 +13,9 @@
  * trusts none of it: it keeps its own table of the workers it forked
  * (pid, generation, slot), signals and reaps only those, takes the
  * number of slots from its own copy, and reads the shared memory only
- * for a worker's state, checked to be one of the known ones (Apache
- * prefork's CVE-2007-3304 was a master killing pids read from there).
+ * for a worker's state, checked to be one of the known ones, and its
+ * request count, for the birth throttle (Apache prefork's CVE-2007-3304
+ * was a master killing pids read from there).
  */
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -101,7 +102,7 @@ spawn(struct config *conf, struct scoreboard *sb, int i)
 
 	memset(s, 0, sizeof(*s));
 	s->generation = generation;
-	s->born = time(NULL);
+	children[i].born = time(NULL);
 	scoreboard_set(sb, i, SLOT_STARTING);
 	switch ((pid = fork())) {
 	case -1:
@@ -118,7 +119,6 @@ spawn(struct config *conf, struct scoreboard *sb, int i)
 	s->pid = pid;
 	children[i].pid = pid;
 	children[i].generation = generation;
-	children[i].born = s->born;
 	children[i].retiring = 0;
 	return (0);
 }
@@ -378,7 +378,7 @@ reload(struct config *conf, struct scoreboard *sb)
 	auth_init(nc);
 	config_free(conf);
 	free(conf);
-	sb->generation = ++generation;	/* for display only */
+	sb->generation = ++generation;	/* a copy: not read back */
 	log_info("reloaded %s: generation %u starts; the old one finishes "
 	    "within %ds", nc->file, generation, nc->reload_grace);
 	signal_workers(SIGUSR2, 1);

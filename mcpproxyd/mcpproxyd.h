@@ -193,14 +193,11 @@ struct slot {
 	pid_t			 pid;
 	unsigned int		 generation;
 	volatile int		 state;		/* enum slot_state */
-	time_t			 since;		/* when state was entered */
-	time_t			 born;
 	unsigned long		 requests;
 	unsigned long		 underscores;	/* header names dropped */
 	struct sockaddr_storage	 client;	/* valid when busy; the
 						   forwarded client behind
 						   a trusted proxy */
-	char			 what[64];	/* method and path, for ps */
 	volatile int		 kid_wait;	/* waiting for jwksd (unknown
 						   kid); cleared at STARTING */
 };
@@ -220,7 +217,6 @@ int	 scoreboard_conns_from(const struct scoreboard *sb,
 	    const struct sockaddr_storage *client);
 int	 scoreboard_kid_waits(const struct scoreboard *sb,
 	    const struct sockaddr_storage *client, int *from);
-const char *scoreboard_state_name(enum slot_state st);
 
 /* master.c */
 int	 master_run(struct config *conf, struct scoreboard *sb);
@@ -294,6 +290,8 @@ int	 request_handle(struct exchange *x);
 
 /* proxy.c */
 int	 proxy_forward(struct exchange *x, struct upstream *u);
+/* the upstream's request head in buf: its length, or -1 */
+int	 build_request(const struct exchange *x, char *buf, size_t size);
 
 /* conn.c: blocking I/O with deadlines on one socket */
 struct conn {
@@ -314,7 +312,6 @@ extern volatile sig_atomic_t worker_graceful;	/* USR2: finish, then go */
 extern volatile sig_atomic_t worker_reopen;	/* USR1: reopen the log */
 long long conn_now_ms(void);
 int	 conn_init(struct conn *c, int fd, size_t size);
-void	 conn_free(struct conn *c);
 void	 conn_attach(struct conn *c, int fd);
 int	 conn_fill(struct conn *c, int timeout_ms);
 int	 conn_writev(int fd, struct iovec *iov, int iovcnt, int timeout_ms);

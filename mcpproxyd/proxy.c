@@ -133,8 +133,9 @@ upstream_request_line(const struct exchange *x, char *buf, size_t size,
 }
 
 /*
- * Count a client field dropped for the '_' in its name (the scoreboard
- * shows the total) and log, at most once a minute per worker, how many.
+ * Count a client field dropped for the '_' in its name (the total is
+ * kept in the worker's scoreboard slot) and log, at most once a minute
+ * per worker, how many.
  */
 static void
 underscore_dropped(const struct exchange *x, const char *name)
@@ -208,9 +209,10 @@ put_xfp_xfh(const struct exchange *x, char *buf, size_t size, size_t *off)
  * Build the request head for the upstream.  Returns its length or -1.
  * Of the client's fields, identity headers of every policy, '_'
  * spellings (see ident.c) and, unless the peer is a trusted proxy,
- * Forwarded, X-Real-IP and X-Forwarded-* never pass.
+ * Forwarded, X-Real-IP and X-Forwarded-* never pass.  Not static:
+ * tests/unit/mcpproxyd_proxy.c runs it on a table.
  */
-static int
+int
 build_request(const struct exchange *x, char *buf, size_t size)
 {
 	const struct http_request	*r = &x->req;

@@ -311,21 +311,6 @@ stream_admit(struct exchange *x)
 	return (0);
 }
 
-/*
- * "METHOD path" for the scoreboard (ps shows it), cut at 15 and 47
- * bytes; copied, as snprintf here cost a twentieth of a request.
- */
-static void
-slot_what(char what[64], const char *method, const char *path)
-{
-	size_t	 m = strnlen(method, 15), p = strnlen(path, 47);
-
-	memcpy(what, method, m);
-	what[m] = ' ';
-	memcpy(what + m + 1, path, p);
-	what[m + 1 + p] = '\0';
-}
-
 /* Log path: the target without its query (it may hold secrets). */
 static void
 set_logpath(struct exchange *x)
@@ -427,7 +412,6 @@ request_handle(struct exchange *x)
 		return (0);
 	}
 	set_logpath(x);
-	slot_what(x->sb->slot[x->slot].what, r->method, x->logpath);
 	x->origin = http_header_get(r->hdr, r->nhdr, "Origin");
 	/* a body we will not read makes the connection unusable */
 	x->keepalive = r->keepalive && r->framing == HTTP_BODY_NONE &&

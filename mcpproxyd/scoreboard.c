@@ -34,11 +34,10 @@ scoreboard_create(int nslots)
 	return (sb);
 }
 
-/* Record the state of slot i and when it was entered. */
+/* Record the state of slot i. */
 void
 scoreboard_set(struct scoreboard *sb, int i, enum slot_state st)
 {
-	sb->slot[i].since = time(NULL);
 	if (st == SLOT_STARTING)	/* a worker killed while it waited */
 		__atomic_store_n(&sb->slot[i].kid_wait, 0, __ATOMIC_RELEASE);
 	__atomic_store_n(&sb->slot[i].state, (int)st, __ATOMIC_RELEASE);
@@ -129,16 +128,4 @@ scoreboard_kid_waits(const struct scoreboard *sb,
 			(*from)++;
 	}
 	return (n);
-}
-
-/* Short name of a state for logs. */
-const char *
-scoreboard_state_name(enum slot_state st)
-{
-	static const char *names[] = { "empty", "starting", "idle", "read",
-	    "proxy", "stream", "keepalive", "exiting" };
-
-	if ((unsigned)st >= sizeof(names) / sizeof(names[0]))
-		return ("?");
-	return (names[st]);
 }

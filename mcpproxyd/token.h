@@ -1,7 +1,8 @@
 /*
  * Validation of JWT access tokens (RFC 9068 profile, RFC 8725 rules)
- * against the keys of the key file.  Pure: no I/O, no logging, no
- * globals; the caller logs the status, the reason and info.
+ * against the keys of the key file.  No I/O, no logging; the one
+ * global state is a cache of verification contexts (token.c); the
+ * caller logs the status, the reason and info.
  */
 #ifndef MCPPROXYD_TOKEN_H
 #define MCPPROXYD_TOKEN_H
