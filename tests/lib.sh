@@ -197,6 +197,19 @@ start_everything() {
 	    fail "server-everything did not listen on 127.0.0.1:$_port"
 }
 
+# local_jwks KID FILE: a JWKS file (mode 644) with one new RS256 key of
+# that kid, for a jwksd that reads its issuer's keys from a file
+local_jwks() {
+	"$NODE" -e '
+	    const c = require("crypto")
+	    const { publicKey } = c.generateKeyPairSync("rsa", { modulusLength: 2048 })
+	    const j = publicKey.export({ format: "jwk" })
+	    Object.assign(j, { kid: process.argv[1], use: "sig", alg: "RS256" })
+	    console.log(JSON.stringify({ keys: [j] }))' "$1" >"$2" ||
+	    fail "no JWKS"
+	chmod 644 "$2"
+}
+
 # write_proxy_conf PORT UPSTREAM_PORT [LINE...]
 write_proxy_conf() {
 	PROXY_PORT=$1; _up=$2; shift 2

@@ -19,14 +19,7 @@ getent passwd daemon >/dev/null || skip "no user daemon for jwksd"
 WGROUP=$(id -gn nobody)
 
 # a JWKS file with one RSA key: jwksd's issuer source, read locally
-"$NODE" -e '
-    const c = require("crypto")
-    const { publicKey } = c.generateKeyPairSync("rsa", { modulusLength: 2048 })
-    const j = publicKey.export({ format: "jwk" })
-    Object.assign(j, { kid: "files-test-1", use: "sig", alg: "RS256" })
-    console.log(JSON.stringify({ keys: [j] }))' >"$T/jwks.json" ||
-    fail "no JWKS"
-chmod 644 "$T/jwks.json"
+local_jwks files-test-1 "$T/jwks.json"
 
 UP=$(free_port) || fail "no port"
 spawn "$T/upstream.log" "$NODE" "$TOP/tests/mcp/echo-upstream.mjs" "$UP"
