@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include <time.h>
 
+#include "conn.h"
 #include "http.h"
 
 #define MCPPROXYD_CONF		SYSCONFDIR "/mcpproxyd/mcpproxyd.conf"
@@ -293,39 +294,14 @@ int	 proxy_forward(struct exchange *x, struct upstream *u);
 /* the upstream's request head in buf: its length, or -1 */
 int	 build_request(const struct exchange *x, char *buf, size_t size);
 
-/* conn.c: blocking I/O with deadlines on one socket */
-struct conn {
-	int		 fd;
-	char		*buf;		/* bytes read and not yet used */
-	size_t		 size;
-	size_t		 off;		/* start of unused bytes */
-	size_t		 len;		/* end of unused bytes */
-	int		 eof;
-	int		 idle;		/* between requests: a stop ends the wait */
-	int		 wait_first;	/* data is not there yet: block in recv */
-	int		 rcvtimeo;	/* SO_RCVTIMEO now set on fd, ms; 0 none */
-	int		 sent;		/* conn_send() wrote to it before */
-	int		 nodelay;	/* TCP_NODELAY is set */
-};
-extern volatile sig_atomic_t worker_quit;	/* TERM: stop now */
-extern volatile sig_atomic_t worker_graceful;	/* USR2: finish, then go */
-extern volatile sig_atomic_t worker_reopen;	/* USR1: reopen the log */
-long long conn_now_ms(void);
-int	 conn_init(struct conn *c, int fd, size_t size);
-void	 conn_attach(struct conn *c, int fd);
-int	 conn_fill(struct conn *c, int timeout_ms);
-int	 conn_writev(int fd, struct iovec *iov, int iovcnt, int timeout_ms);
-int	 conn_send(struct conn *c, struct iovec *iov, int iovcnt,
-	    int timeout_ms);
-void	 conn_compact(struct conn *c);
+/* conn.c: see conn.h */
 
 /* upstream.c */
 struct upstream {
-	int		 fd;		/* -1: not connected */
 	int		 route;		/* route index it belongs to */
 	const struct server *srv;
 	int		 reused;
-	struct conn	 in;
+	struct conn	 in;		/* in.fd -1: not connected */
 	char		 peer[64];
 };
 int	 upstream_get(struct upstream *u, const struct server *srv,

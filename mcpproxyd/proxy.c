@@ -342,7 +342,7 @@ send_request(struct exchange *x, struct upstream *u, char *head, int hl)
 	iov[0].iov_len = hl;
 	iov[1].iov_base = x->body;
 	iov[1].iov_len = x->bodylen;
-	return (conn_writev(u->fd, iov, 2, x->conf->upstream_timeout * 1000));
+	return (conn_send(&u->in, iov, 2, x->conf->upstream_timeout * 1000));
 }
 
 /*
@@ -543,7 +543,7 @@ relay_body(struct exchange *x, struct upstream *u,
 			u->in.off = u->in.len = 0;
 		if (head_pending > 0 && send_with_head(x, NULL, 0) == -1)
 			return (-1);
-		pfd[0].fd = u->fd;
+		pfd[0].fd = u->in.fd;
 		pfd[0].events = POLLIN;
 		pfd[1].fd = x->cl->fd;
 		pfd[1].events = POLLRDHUP;

@@ -25,10 +25,7 @@
 void
 upstream_close(struct upstream *u)
 {
-	if (u->fd != -1)
-		close(u->fd);
-	u->fd = -1;
-	conn_attach(&u->in, -1);
+	conn_close(&u->in, 0);
 }
 
 /* Is an idle kept-alive connection still usable (no EOF, no data)? */
@@ -95,8 +92,8 @@ upstream_get(struct upstream *u, const struct server *srv,
 	struct addrinfo	 hints, *res, *ai;
 	int		 rc, fd = -1;
 
-	if (u->fd != -1 && u->srv == srv && u->route == rt->index &&
-	    idle_usable(u->fd)) {
+	if (u->in.fd != -1 && u->srv == srv && u->route == rt->index &&
+	    conn_pending(&u->in) == 0 && idle_usable(u->in.fd)) {
 		u->reused = 1;
 		return (0);
 	}
@@ -129,8 +126,8 @@ upstream_get(struct upstream *u, const struct server *srv,
 		log_warn("upstream %s: connect", rt->url);
 		return (-1);
 	}
-	u->fd = fd;
 	conn_attach(&u->in, fd);
+	u->in.nodelay = 1;	/* set by connect_one() */
 	u->srv = srv;
 	u->route = rt->index;
 	u->reused = 0;

@@ -26,7 +26,7 @@
 
 #define UPSTREAM_BUF	(64 * 1024)
 
-static struct upstream	 up = { .fd = -1 };
+static struct upstream	 up = { .in.fd = -1 };
 static struct config	*wconf;
 
 static void
@@ -85,32 +85,6 @@ wake_master(struct exchange *x, int wakefd)
 	if (scoreboard_count(x->sb, SLOT_IDLE) +
 	    scoreboard_count(x->sb, SLOT_STARTING) < x->conf->min_spare)
 		(void)!write(wakefd, "w", 1);
-}
-
-/*
- * Close a connection whose client may still be sending (we answered an
- * error before reading it all): closing with unread bytes would send an
- * RST that can destroy our answer before the client reads it.  Read and
- * discard for a bounded time, as Apache's lingering close does.
- */
-static void
-linger_close(int fd)
-{
-	struct pollfd	 pfd;
-	char		 buf[4096];
-	int		 i;
-	ssize_t		 n;
-
-	if (shutdown(fd, SHUT_WR) == -1)
-		return;
-	for (i = 0; i < 16; i++) {	/* at most 64 KiB */
-		pfd.fd = fd;
-		pfd.events = POLLIN;
-		if (poll(&pfd, 1, 500) != 1)
-			return;
-		if ((n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT)) <= 0)
-			return;
-	}
 }
 
 /* Serve one client connection until it closes or must close. */
@@ -272,14 +246,11 @@ worker_main(struct config *conf, struct scoreboard *sb, int slot, int wakefd,
 				memset(&x.log, 0, sizeof(x.log));
 				request_error(&x, 429,
 				    "too many connections from this address");
-				linger_close(fd);
-				close(fd);
+				conn_close(&cl, 1);
 				break;
 			}
 			serve(&x);	/* auth checks for new keys once a second */
-			if (x.linger)
-				linger_close(fd);
-			close(fd);
+			conn_close(&cl, x.linger);
 			/* keep only small bodies' buffers between clients */
 			if (x.bodysize > 64 * 1024) {
 				free(x.body);
