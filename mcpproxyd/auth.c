@@ -1,11 +1,10 @@
 /*
  * The OAuth resource server of the MCP authorization spec: protected
  * resource metadata (RFC 9728), the 401/403 challenge, and the check of
- * bearer tokens against the keys jwksd publishes.  Each worker maps the
- * key file, notices a replacement with one stat() per connection (at
- * most once a second on a kept-alive one), and keeps a small cache of
- * tokens it already verified, so the steady state costs no signature
- * check per request.
+ * bearer tokens against the keys jwksd publishes (keys.c maps them).
+ * Each worker keeps a small cache of tokens it already verified, so
+ * the steady state costs no signature check per request.  Answers go
+ * out through reply.c, URLs come from resource.c.
  */
 #include <sys/types.h>
 
@@ -28,8 +27,6 @@
 #include "token.h"
 #include "url.h"
 
-#define PRM_PATH	"/.well-known/oauth-protected-resource"
-
 _Static_assert(MAX_SUBJECT_CAP <= TOKEN_SUB_CAP &&
     MAX_SCOPES_CAP <= TOKEN_SCOPE_CAP, "claim bounds");
 _Static_assert(KEYFILE_NAME_MAX == 64, "exchange.sub holds NAME:sub");
@@ -48,18 +45,13 @@ struct cached {
 };
 
 static const struct config	*aconf;
-static struct keyfile_reader	*reader;
-static long long		 last_check;
 static char			*cache;
 static size_t			 ncache, cache_stride;
-static int			 bad_file_logged;
 
 
 /*
- * Set up the key file reader and the token cache, in the master before
- * it forks (again after a reload).  The master (root) does not open the
- * key file, which the jwksd user writes: a worker maps it, long after
- * it dropped its privileges, when a request first needs a key.
+ * Set up the key file reader (keys.c) and the token cache, in the
+ * master before it forks (again after a reload).
  * SHA-256's and OpenSSL's set-up (warmup.c) are done here, shared by
  * every worker.
  */
@@ -69,109 +61,19 @@ auth_init(const struct config *conf)
 	struct logrec	 warm;
 
 	aconf = conf;
-	keyfile_reader_free(reader);
-	reader = NULL;
+	keys_init(conf);
 	free(cache);
 	cache = NULL;
 	ncache = 0;
-	last_check = 0;
 	accesslog_session(&warm, "warm up");	/* SHA-256 set up once */
 	if (conf->nauths == 0)
 		return;
-	if ((reader = keyfile_reader_new(conf->key_file)) == NULL)
-		fatal("key file reader");
 	ncache = conf->token_cache;
 	cache_stride = (sizeof(struct cached) + conf->max_subject +
 	    conf->max_scopes + 2 + 7) & ~(size_t)7;
 	if (ncache > 0 && (cache = calloc(ncache, cache_stride)) == NULL)
 		fatal("token cache");
 	openssl_warm_up();	/* with keys of its own, not the key file's */
-}
-
-/*
- * Look for a new key file: always when force (an unknown kid), else at
- * most once a second, so that a connection per request does not cost a
- * stat() each (a key withdrawn by jwksd is
- * refused within that second).  A bad new file keeps the old keys in use.
- */
-void
-auth_refresh_keys(int force)
-{
-	char		 why[256];
-	long long	 now;
-	int		 rc;
-
-	if (reader == NULL)
-		return;
-	now = conn_now_ms();
-	if (!force && now - last_check < 1000)
-		return;
-	last_check = now;
-	rc = keyfile_reader_check(reader, why, sizeof(why));
-	if (rc == 1) {
-		bad_file_logged = 0;
-		log_debug("key file %s: serial %llu mapped, key set %016llx",
-		    aconf->key_file, (unsigned long long)keyfile_serial(
-		    keyfile_reader_current(reader)), (unsigned long long)
-		    keyfile_generation(keyfile_reader_current(reader)));
-	} else if (rc == -1 && !bad_file_logged) {
-		bad_file_logged = 1;
-		log_warnx("key file %s: %s%s", aconf->key_file, why,
-		    keyfile_reader_current(reader) ? "; keeping the keys in use"
-		    : "; no keys: protected routes answer 401");
-	}
-}
-
-/*
- * The resource URL clients reach this route by: configured, else built
- * from the request (X-Forwarded-Proto/Host only from a peer in the
- * server's trusted_proxies).
- */
-static void
-resource_url(const struct exchange *x, const struct route *rt, char *buf,
-    size_t len)
-{
-	const struct http_request	*r = &x->req;
-	const char			*proto = NULL, *host = NULL;
-
-	if (rt->auth->resource != NULL) {
-		snprintf(buf, len, "%s", rt->auth->resource);
-		return;
-	}
-	if (x->trusted) {
-		proto = http_header_get(r->hdr, r->nhdr, "X-Forwarded-Proto");
-		host = http_header_get(r->hdr, r->nhdr, "X-Forwarded-Host");
-	}
-	if (proto == NULL || (strcmp(proto, "http") && strcmp(proto, "https")))
-		proto = "http";
-	if (host == NULL || strpbrk(host, " ,/\"\\") != NULL)
-		host = r->host ? r->host : "localhost";
-	snprintf(buf, len, "%s://%s%s", proto, host, rt->prefix);
-}
-
-/* The public URL of a protected route (for provider.c). */
-void
-auth_resource_url(const struct exchange *x, const struct route *rt,
-    char *buf, size_t len)
-{
-	resource_url(x, rt, buf, len);
-}
-
-/* The key file mapping in use, or NULL (for provider.c). */
-const struct keyfile *
-auth_keyfile(void)
-{
-	return (reader ? keyfile_reader_current(reader) : NULL);
-}
-
-/* The metadata URL of a resource URL (RFC 9728 3.1: path-suffixed). */
-static void
-metadata_url(const char *resource, char *buf, size_t len)
-{
-	const char	*path = url_path(resource);
-
-	snprintf(buf, len, "%.*s%s%s", (int)(path - resource), resource,
-	    PRM_PATH, strcmp(path, "/") ? path : "");
 }
 
 /* Append a JSON array of a list's values to obj under key. */
@@ -187,36 +89,11 @@ json_list(json_t *obj, const char *key, const struct strlist *l)
 }
 
 /*
- * Write a JSON document as a complete 200 answer, CORS included, that
- * clients may cache for max_age seconds.  Returns the keep-alive verdict.
+ * Stage: serve protected resource metadata when the request asks for
+ * it (404 when no protected route matches).  XR_NEXT when this is not
+ * such a request.
  */
-int
-auth_send_json(struct exchange *x, json_t *doc, int max_age)
-{
-	char	 headers[96];
-	char	*body;
-	size_t	 len;
-	int	 rc;
-
-	if ((body = json_dumps(doc, JSON_INDENT(2))) == NULL) {
-		request_error(x, 500, "cannot build the metadata");
-		return (0);
-	}
-	len = strlen(body);
-	body[len] = '\n';	/* over the NUL: the length says where it ends */
-	snprintf(headers, sizeof(headers), "Content-Type: application/json\r\n"
-	    "Cache-Control: max-age=%d\r\n", max_age);
-	rc = request_reply(x, 200, headers, body, len + 1);
-	free(body);
-	return (rc);
-}
-
-/*
- * Serve protected resource metadata when the request asks for it.
- * Returns -1 when this is not such a request, else whether the
- * connection may go on.
- */
-int
+enum xresult
 auth_metadata(struct exchange *x)
 {
 	const struct server	*srv = x->srv;
@@ -225,13 +102,13 @@ auth_metadata(struct exchange *x)
 	char			 res[1024], path[512];
 	json_t			*doc;
 	size_t			 i, n;
-	int			 rc;
+	enum xresult		 rv;
 
 	if (strncmp(x->req.target, PRM_PATH, sizeof(PRM_PATH) - 1) != 0)
-		return (-1);
+		return (XR_NEXT);
 	suffix = x->req.target + sizeof(PRM_PATH) - 1;
 	if (*suffix != '\0' && *suffix != '/' && *suffix != '?')
-		return (-1);
+		return (XR_NEXT);
 	n = strcspn(suffix, "?");
 	snprintf(path, sizeof(path), "%.*s", (int)n, suffix);
 	for (i = 0; i < srv->nroutes && found == NULL; i++) {
@@ -245,11 +122,9 @@ auth_metadata(struct exchange *x)
 			found = rt;
 	}
 	if (found == NULL)
-		return (-2);
-	if (strcmp(x->req.method, "GET") && strcmp(x->req.method, "HEAD")) {
-		request_error(x, 405, "metadata is read with GET");
-		return (x->keepalive);
-	}
+		return (reply_error(x, 404, "no protected resource here"));
+	if (strcmp(x->req.method, "GET") && strcmp(x->req.method, "HEAD"))
+		return (reply_error(x, 405, "metadata is read with GET"));
 	resource_url(x, found, res, sizeof(res));
 	doc = json_object();
 	json_object_set_new(doc, "resource", json_string(res));
@@ -261,7 +136,7 @@ auth_metadata(struct exchange *x)
 		char asurl[1024];
 
 		/* provider = keycloak: the proxy stands in (provider.c) */
-		json_array_append_new(arr, json_string(provider_as_url(
+		json_array_append_new(arr, json_string(resource_as_url(
 		    found->auth, res, asurl, sizeof(asurl)) == 0 ? asurl :
 		    found->auth->iss->url));
 		json_object_set_new(doc, "authorization_servers", arr);
@@ -274,9 +149,9 @@ auth_metadata(struct exchange *x)
 	if (found->auth->resource_documentation != NULL)
 		json_object_set_new(doc, "resource_documentation",
 		    json_string(found->auth->resource_documentation));
-	rc = auth_send_json(x, doc, 3600);
+	rv = reply_json(x, doc, 3600);
 	json_decref(doc);
-	return (rc);
+	return (rv);
 }
 
 /* The scope parameter of a challenge: required, else supported. */
@@ -300,17 +175,18 @@ challenge_scope(const struct auth *a, char *buf, size_t len)
 
 /*
  * Answer 401 (or 403 for insufficient_scope) with the challenge that
- * tells a client where the metadata is.  Returns the keep-alive verdict.
+ * tells a client where the metadata is.
  */
-static int
+static enum xresult
 challenge(struct exchange *x, int status, const char *error,
     const char *description)
 {
-	char	 res[1024], prm[1100], scope[512];
-	int	 n;
+	char		 res[1024], prm[1100], scope[512];
+	int		 n;
+	enum xresult	 rv;
 
 	resource_url(x, x->rt, res, sizeof(res));
-	metadata_url(res, prm, sizeof(prm));
+	resource_metadata_url(res, prm, sizeof(prm));
 	challenge_scope(x->rt->auth, scope, sizeof(scope));
 	/* bounded: prm < 1200, scope < 512, the rest is ours */
 	n = snprintf(x->extra, sizeof(x->extra), "WWW-Authenticate: Bearer "
@@ -323,10 +199,10 @@ challenge(struct exchange *x, int status, const char *error,
 		    ", error=\"%s\", error_description=\"%s\"", error,
 		    description);
 	snprintf(x->extra + n, sizeof(x->extra) - n, "\r\n");
-	request_error(x, status, status == 403 ? "insufficient scope" :
+	rv = reply_error(x, status, status == 403 ? "insufficient scope" :
 	    error ? description : "authentication required");
 	x->extra[0] = '\0';
-	return (x->keepalive);
+	return (rv);
 }
 
 /* The token of "Authorization: Bearer TOKEN", or NULL. */
@@ -458,7 +334,7 @@ check_token(struct exchange *x, const char *tok, const struct token_policy *pol,
     struct token_info *info, const char **why, int *busy)
 {
 	const struct auth		*a = x->rt->auth;
-	const struct keyfile		*kf = keyfile_reader_current(reader);
+	const struct keyfile		*kf = keys_current();
 	const struct keyfile_issuer	*ki;
 	enum token_status		 st;
 	long long			 deadline, left;
@@ -467,9 +343,9 @@ check_token(struct exchange *x, const char *tok, const struct token_policy *pol,
 	if (st != TOKEN_UNKNOWN_KID)
 		return (st);
 	/* the key may be in a file published since this worker looked */
-	auth_refresh_keys(1);
-	if (keyfile_reader_current(reader) != kf) {
-		kf = keyfile_reader_current(reader);
+	keys_refresh(1);
+	if (keys_current() != kf) {
+		kf = keys_current();
 		st = token_check(tok, strlen(tok), kf, pol, time(NULL), info,
 		    why);
 		if (st != TOKEN_UNKNOWN_KID)
@@ -496,10 +372,10 @@ check_token(struct exchange *x, const char *tok, const struct token_policy *pol,
 	deadline = conn_now_ms() + aconf->kid_wait;
 	while ((left = deadline - conn_now_ms()) > 0) {
 		poll(NULL, 0, left < 50 ? (int)left : 50);
-		auth_refresh_keys(1);
-		if (keyfile_reader_current(reader) == kf)
+		keys_refresh(1);
+		if (keys_current() == kf)
 			continue;
-		kf = keyfile_reader_current(reader);
+		kf = keys_current();
 		st = token_check(tok, strlen(tok), kf, pol, time(NULL), info,
 		    why);
 		if (st != TOKEN_UNKNOWN_KID)
@@ -530,8 +406,8 @@ auth_decide(struct exchange *x, const char *tok, struct auth_result *r)
 	memset(r, 0, sizeof(*r));
 	x->authed = 0;
 	x->sub[0] = x->scope[0] = '\0';
-	auth_refresh_keys(0);
-	kf = keyfile_reader_current(reader);
+	keys_refresh(0);
+	kf = keys_current();
 	(void)digest_sha256(tok, strlen(tok), hash);
 	digest_hex(hash, 8, r->hash);
 	if (kf != NULL && (c = cache_slot(hash, a->index)) != NULL &&
@@ -566,7 +442,7 @@ auth_decide(struct exchange *x, const char *tok, struct auth_result *r)
 	if (r->status != TOKEN_OK)
 		return;
 	authed(x, info.pass_sub, info.pass_scope);
-	kf = keyfile_reader_current(reader);
+	kf = keys_current();
 	if (kf != NULL && (c = cache_slot(hash, a->index)) != NULL) {
 		memcpy(c->hash, hash, 32);
 		c->auth = a->index + 1;
@@ -580,24 +456,25 @@ auth_decide(struct exchange *x, const char *tok, struct auth_result *r)
 }
 
 /* Answer 503 with Retry-After: the token may be good, keys may come. */
-static int
+static enum xresult
 busy(struct exchange *x)
 {
-	int	 secs = (aconf->kid_wait + 999) / 1000;
+	int		 secs = (aconf->kid_wait + 999) / 1000;
+	enum xresult	 rv;
 
 	snprintf(x->extra, sizeof(x->extra), "Retry-After: %d\r\n",
 	    secs > 0 ? secs : 1);
-	request_error(x, 503, "too many requests wait for signing keys");
+	rv = reply_error(x, 503, "too many requests wait for signing keys");
 	x->extra[0] = '\0';
-	return (x->keepalive);
+	return (rv);
 }
 
 /*
- * Apply the route's policy to the request.  Returns -1 when the
- * request may go on, else the keep-alive verdict of the 401/403/503
- * sent.
+ * Stage: apply the route's policy (if it has one) to the request.
+ * XR_NEXT when the request may go on, else the result of the 400, 401,
+ * 403 or 503 sent.
  */
-int
+enum xresult
 auth_request(struct exchange *x)
 {
 	const struct auth	*a = x->rt->auth;
@@ -605,6 +482,8 @@ auth_request(struct exchange *x)
 	const char		*tok, *hv;
 	size_t			 i, nauth = 0;
 
+	if (a == NULL)
+		return (XR_NEXT);
 	x->authed = 0;
 	x->sub[0] = x->scope[0] = '\0';
 	for (i = 0; i < x->req.nhdr; i++)
@@ -615,7 +494,7 @@ auth_request(struct exchange *x)
 		nauth = 0;
 	if (nauth == 0)
 		return (a->mode == AUTH_STRICT ? challenge(x, 401, NULL, NULL) :
-		    -1);
+		    XR_NEXT);
 	if (nauth > 1 || (tok = bearer(hv)) == NULL) {
 		log_info("%s: %s %s: refused: not a single bearer token",
 		    x->peertext, x->req.method, x->logpath);
@@ -624,14 +503,14 @@ auth_request(struct exchange *x)
 	}
 	auth_decide(x, tok, &r);
 	if (r.status == TOKEN_OK)
-		return (-1);
+		return (XR_NEXT);
 	log_info("%s: %s %s: token %s: %s (%s sub %s, token %s)%s",
 	    x->peertext, x->req.method, x->logpath, r.busy ? "not checked" :
 	    "refused", r.why, r.verified ? "verified" : "claimed",
 	    r.sub[0] ? r.sub : "-", r.hash,
 	    a->mode == AUTH_PERMISSIVE ? "; passing (permissive)" : "");
 	if (a->mode == AUTH_PERMISSIVE)
-		return (-1);
+		return (XR_NEXT);
 	if (r.busy)
 		return (busy(x));
 	if (r.status == TOKEN_INSUFFICIENT_SCOPE)

@@ -171,3 +171,29 @@ listen_close(struct config *conf)
 			conf->listeners[i].fd = -1;
 		}
 }
+
+static struct config	*release_conf;
+
+/*
+ * Remember the configuration whose listening sockets a worker holds,
+ * for listen_release_on_stop().
+ */
+void
+listen_release_set(struct config *conf)
+{
+	release_conf = conf;
+}
+
+/*
+ * Once the worker is told to finish, stop listening at once (even in
+ * the middle of a long stream), so that the listening sockets of a
+ * configuration that dropped them are really released.
+ */
+void
+listen_release_on_stop(void)
+{
+	if (worker_graceful && release_conf != NULL) {
+		listen_close(release_conf);
+		release_conf = NULL;
+	}
+}

@@ -218,3 +218,18 @@ mcp_sniff(const char *body, size_t len, char *rpc, size_t rpclen,
 	if (key_is(m, ml, "tools/call") && nm != NULL)
 		safe_copy(tool, toollen, ndup ? "?" : nm, ndup ? 1 : nl);
 }
+
+/*
+ * Stage: read what the access log shows of the MCP message (method,
+ * tool, session).  Never refuses: a stage that acts on the message
+ * (tool rules) goes after this one.
+ */
+enum xresult
+mcp_read(struct exchange *x)
+{
+	mcp_sniff(x->body, x->bodylen, x->log.rpc, sizeof(x->log.rpc),
+	    x->log.tool, sizeof(x->log.tool));
+	accesslog_session(&x->log, http_header_get(x->req.hdr, x->req.nhdr,
+	    "Mcp-Session-Id"));
+	return (XR_NEXT);
+}

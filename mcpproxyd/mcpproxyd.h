@@ -176,6 +176,8 @@ int	 listen_open(struct config *conf);
 void	 listen_adopt(struct config *newc, struct config *oldc);
 void	 listen_unadopt(struct config *newc, struct config *oldc);
 void	 listen_close(struct config *conf);
+void	 listen_release_set(struct config *conf);
+void	 listen_release_on_stop(void);
 const char *addr_text(const struct sockaddr *sa, char *buf, size_t len);
 
 /* scoreboard.c */
@@ -229,8 +231,6 @@ void	 drop_privileges(const struct config *conf);
 /* worker.c */
 void	 worker_main(struct config *conf, struct scoreboard *sb, int slot,
 	    int wakefd, pid_t master) __attribute__((noreturn));
-struct upstream *worker_upstream(void);
-void	 worker_notice(void);
 
 struct logrec {
 	struct timespec	 start;
@@ -254,6 +254,8 @@ struct exchange {
 	const struct server	*srv;
 	const struct route	*rt;
 	struct conn		*cl;		/* client connection */
+	struct upstream		*up;		/* the worker's upstream
+						   connection (worker.c) */
 	struct sockaddr_storage	 peer;
 	char			 peertext[64];
 	struct sockaddr_storage	 local;		/* our end of the connection */
@@ -281,18 +283,73 @@ struct exchange {
 	char			 logpath[256];
 };
 
-/* request.c */
-int	 request_read_head(struct exchange *x, int first, size_t *hlen);
-int	 request_read_body(struct exchange *x);
-void	 request_error(struct exchange *x, int status, const char *message);
-int	 request_reply(struct exchange *x, int status, const char *headers,
-	    const char *body, size_t len);
-int	 request_handle(struct exchange *x);
+/*
+ * What a stage of the request pipeline (request.c) returns, as relayd's
+ * enum relay_result: go on, or how the exchange ended.  The status of
+ * an answer is never returned: the stage sends it (reply.c) itself.
+ */
+enum xresult {
+	XR_NEXT,		/* not answered: go on to the next stage */
+	XR_KEEP,		/* answered; the connection serves another
+				   request */
+	XR_CLOSE,		/* answered, or the client is gone: close */
+	XR_FORWARD		/* forward now to x->rt's upstream, skipping
+				   the stages left (provider.c's relay) */
+};
 
+/* reply.c: every answer the proxy makes itself */
+struct json_t;
+enum xresult reply_send(struct exchange *x, int status, const char *headers,
+	    const char *body, size_t len);
+enum xresult reply_error(struct exchange *x, int status, const char *message);
+enum xresult reply_json(struct exchange *x, struct json_t *doc, int max_age);
+enum xresult reply_preflight(struct exchange *x);
+int	 reply_continue(struct exchange *x);
+
+/* keys.c: the key file jwksd publishes, for auth.c and provider.c */
+struct keyfile;
+void	 keys_init(const struct config *conf);
+void	 keys_refresh(int force);
+const struct keyfile *keys_current(void);
+
+/* resource.c: the public URLs of protected routes */
+#define PRM_PATH	"/.well-known/oauth-protected-resource"
+void	 resource_url(const struct exchange *x, const struct route *rt,
+	    char *buf, size_t len);
+void	 resource_metadata_url(const char *resource, char *buf, size_t len);
+int	 resource_keycloak(const struct issuer *iss);
+size_t	 resource_issuer_path(const struct issuer *iss, const char **path);
+int	 resource_as_url(const struct auth *a, const char *resource,
+	    char *buf, size_t len);
+
+/*
+ * The stages, in the order request.c runs them (head_read first, from
+ * worker.c; proxy_forward last).
+ */
+/* head.c */
+enum xresult head_read(struct exchange *x, int first);
+enum xresult head_parse(struct exchange *x);
+/* admit.c */
+enum xresult admit_client(struct exchange *x);
+enum xresult admit_stream(struct exchange *x);
+/* route.c */
+enum xresult route_target(struct exchange *x);
+enum xresult route_select(struct exchange *x);
+/* origin.c */
+enum xresult origin_check(struct exchange *x);
+/* provider.c */
+enum xresult provider_handle(struct exchange *x);
+/* body.c */
+enum xresult body_read(struct exchange *x);
+/* mcp.c */
+enum xresult mcp_read(struct exchange *x);
 /* proxy.c */
-int	 proxy_forward(struct exchange *x, struct upstream *u);
+enum xresult proxy_forward(struct exchange *x);
 /* the upstream's request head in buf: its length, or -1 */
 int	 build_request(const struct exchange *x, char *buf, size_t size);
+
+/* request.c: the pipeline */
+enum xresult request_handle(struct exchange *x);
 
 /* conn.c: see conn.h */
 
@@ -327,15 +384,8 @@ void	 accesslog_session(struct logrec *r, const char *session_id);
 
 /* auth.c */
 void	 auth_init(const struct config *conf);
-void	 auth_refresh_keys(int force);
-int	 auth_metadata(struct exchange *x);
-int	 auth_request(struct exchange *x);
-struct json_t;
-int	 auth_send_json(struct exchange *x, struct json_t *doc, int max_age);
-void	 auth_resource_url(const struct exchange *x, const struct route *rt,
-	    char *buf, size_t len);
-struct keyfile;
-const struct keyfile *auth_keyfile(void);
+enum xresult auth_metadata(struct exchange *x);
+enum xresult auth_request(struct exchange *x);
 /* What auth_decide found, for the caller's answer and log. */
 struct auth_result {
 	int		 status;	/* enum token_status */
@@ -376,11 +426,6 @@ int	 path_normalize(char *target, int flags, const char **why);
 int	 path_unreserved(int c);
 const struct route *route_find(const struct server *srv, const char *target,
 	    const char **why);
-
-/* provider.c */
-int	 provider_handle(struct exchange *x);
-int	 provider_as_url(const struct auth *a, const char *resource,
-	    char *buf, size_t len);
 
 /* mcp.c */
 void	 mcp_sniff(const char *body, size_t len, char *rpc, size_t rpclen,

@@ -16,6 +16,11 @@
  * metadata is at /.well-known/oauth-authorization-server/realms/my-realm
  * and the registration relay at the path of the real endpoint
  * (/realms/my-realm/clients-registrations/openid-connect).
+ *
+ * This stage never forwards by itself: a registration to relay comes
+ * back to the pipeline (request.c) as XR_FORWARD with x->rt set to the
+ * endpoint's synthetic route.  The key file comes from keys.c, URLs
+ * from resource.c, answers go out through reply.c.
  */
 #include <sys/types.h>
 
@@ -49,53 +54,11 @@ static uint64_t		 known_serial;
 static int64_t		 known_created;
 static int		 known_valid;
 
-static int
-is_keycloak(const struct issuer *iss)
-{
-	return (iss != NULL && iss->provider != NULL &&
-	    strcmp(iss->provider, "keycloak") == 0);
-}
-
-/* The issuer URL's path without trailing slashes ("" for none). */
-static size_t
-issuer_path(const struct issuer *iss, const char **path)
-{
-	size_t	 n;
-
-	*path = iss->url + url_origin_len(iss->url);
-	n = strcspn(*path, "?#");
-	while (n > 0 && (*path)[n - 1] == '/')
-		n--;
-	return (n);
-}
-
 /* Index of iss in the configuration, for known[] and upstream reuse. */
 static size_t
 issuer_index(const struct config *conf, const struct issuer *iss)
 {
 	return ((size_t)(iss - conf->issuers));
-}
-
-/*
- * The authorization server URL the protected resource metadata gives
- * for a route protected by a: the proxy's origin (from the resource
- * URL) and the issuer's path.  Returns 0, or -1 when a's issuer needs
- * no help (the issuer itself is the authorization server).
- */
-int
-provider_as_url(const struct auth *a, const char *resource, char *buf,
-    size_t len)
-{
-	const char	*path;
-	size_t		 plen;
-	int		 n;
-
-	if (!is_keycloak(a->iss) || url_origin_len(resource) == 0)
-		return (-1);
-	plen = issuer_path(a->iss, &path);
-	n = snprintf(buf, len, "%.*s%.*s", (int)url_origin_len(resource),
-	    resource, (int)plen, path);
-	return (n < 0 || (size_t)n >= len ? -1 : 0);
 }
 
 /*
@@ -165,8 +128,8 @@ refresh_known(const struct config *conf)
 	const struct keyfile	*kf;
 	size_t			 i;
 
-	auth_refresh_keys(0);
-	if ((kf = auth_keyfile()) == NULL)
+	keys_refresh(0);
+	if ((kf = keys_current()) == NULL)
 		return;
 	if (known_valid && keyfile_serial(kf) == known_serial &&
 	    keyfile_created(kf) == known_created)
@@ -174,7 +137,7 @@ refresh_known(const struct config *conf)
 	for (i = 0; i < conf->nissuers; i++) {
 		free(known[i].reg_url);
 		memset(&known[i], 0, sizeof(known[i]));
-		if (is_keycloak(&conf->issuers[i]))
+		if (resource_keycloak(&conf->issuers[i]))
 			learn(&known[i], keyfile_issuer(kf,
 			    conf->issuers[i].url), i, conf->issuers[i].name);
 	}
@@ -188,7 +151,7 @@ refresh_known(const struct config *conf)
  * metadata (as jwksd published it) with registration_endpoint moved
  * to the proxy.
  */
-static int
+static enum xresult
 serve_metadata(struct exchange *x, const struct route *rt)
 {
 	const struct issuer		*iss = rt->auth->iss;
@@ -196,65 +159,58 @@ serve_metadata(struct exchange *x, const struct route *rt)
 	const struct known		*k;
 	char				 res[1024], url[2048];
 	json_t				*doc;
-	int				 rc;
+	enum xresult			 rv;
 
-	if (strcmp(x->req.method, "GET") && strcmp(x->req.method, "HEAD")) {
-		request_error(x, 405, "metadata is read with GET");
-		return (x->keepalive);
-	}
+	if (strcmp(x->req.method, "GET") && strcmp(x->req.method, "HEAD"))
+		return (reply_error(x, 405, "metadata is read with GET"));
 	refresh_known(x->conf);
-	if (auth_keyfile() != NULL)
-		ki = keyfile_issuer(auth_keyfile(), iss->url);
+	if (keys_current() != NULL)
+		ki = keyfile_issuer(keys_current(), iss->url);
 	if (ki == NULL || ki->metadata == NULL || (doc = json_loadb(
 	    ki->metadata, ki->metadata_len, 0, NULL)) == NULL) {
 		log_warnx("issuer %s: no authorization server metadata from "
 		    "jwksd yet; answering 503", iss->name);
-		request_error(x, 503, "authorization server metadata not "
-		    "available yet");
-		return (x->keepalive);
+		return (reply_error(x, 503, "authorization server metadata "
+		    "not available yet"));
 	}
 	k = &known[issuer_index(x->conf, iss)];
 	json_object_del(doc, "registration_endpoint");
 	if (k->reg_url != NULL) {
-		auth_resource_url(x, rt, res, sizeof(res));
+		resource_url(x, rt, res, sizeof(res));
 		snprintf(url, sizeof(url), "%.*s%s", (int)url_origin_len(res), res,
 		    k->reg_path);
 		json_object_set_new(doc, "registration_endpoint",
 		    json_string(url));
 	}
-	rc = auth_send_json(x, doc, 300);
+	rv = reply_json(x, doc, 300);
 	json_decref(doc);
-	return (rc);
+	return (rv);
 }
 
-/* Relay a client registration to the issuer's real endpoint. */
-static int
+/*
+ * Relay a client registration to the issuer's real endpoint: read the
+ * body (body.c), then XR_FORWARD with x->rt the endpoint's route.
+ */
+static enum xresult
 relay_registration(struct exchange *x, const struct issuer *iss,
     struct known *k)
 {
-	int	 status;
+	enum xresult	 rv;
 
 	if (strcmp(x->req.method, "POST") != 0) {
 		snprintf(x->extra, sizeof(x->extra), "Allow: POST\r\n");
-		request_error(x, 405, "client registration is a POST");
+		rv = reply_error(x, 405, "client registration is a POST");
 		x->extra[0] = '\0';
-		return (x->keepalive);
+		return (rv);
 	}
-	if ((status = request_read_body(x)) != 0) {
-		if (status > 0)
-			request_error(x, status, status == 413 ?
-			    "request body too large" : status == 408 ?
-			    "request body timed out" : "bad request body");
-		return (0);
-	}
-	x->keepalive = x->req.keepalive;
+	if ((rv = body_read(x)) != XR_NEXT)
+		return (rv);
 	if (k->https) {
 		log_warnx("issuer %s: cannot relay a client registration to "
 		    "%s: mcpproxyd has no TLS client; answering 502",
 		    iss->name, k->reg_url);
-		request_error(x, 502, "registration relay to an https "
-		    "endpoint is not supported");
-		return (x->keepalive);
+		return (reply_error(x, 502, "registration relay to an https "
+		    "endpoint is not supported"));
 	}
 	log_info("%s: client registration relayed to issuer %s (%s)",
 	    x->peertext, iss->name, k->reg_url);
@@ -262,8 +218,7 @@ relay_registration(struct exchange *x, const struct issuer *iss,
 	k->rt.prefix = x->req.target;
 	k->rt.prefixlen = strlen(x->req.target);
 	x->rt = &k->rt;
-	scoreboard_set(x->sb, x->slot, SLOT_PROXY);
-	return (proxy_forward(x, worker_upstream()));
+	return (XR_FORWARD);
 }
 
 /* Does the target's path (query left out) equal path? */
@@ -275,11 +230,12 @@ path_is(const char *target, const char *path, size_t len)
 }
 
 /*
- * Handle a request meant for the provider help (authorization server
- * metadata, client registration relay).  Returns -1 when the request is
- * not one, else the keep-alive verdict of the answer sent.
+ * Stage: a request meant for the provider help (authorization server
+ * metadata, client registration relay).  XR_NEXT when the request is
+ * not one; XR_FORWARD when it is a registration to relay (x->rt set);
+ * else the result of the answer sent.
  */
-int
+enum xresult
 provider_handle(struct exchange *x)
 {
 	const struct server	*srv = x->srv;
@@ -292,14 +248,14 @@ provider_handle(struct exchange *x)
 	meta = strncmp(target, ASM_PATH, sizeof(ASM_PATH) - 1) == 0;
 	for (i = 0; i < srv->nroutes; i++) {
 		rt = &srv->routes[i];
-		if (rt->auth == NULL || !is_keycloak(rt->auth->iss))
+		if (rt->auth == NULL || !resource_keycloak(rt->auth->iss))
 			continue;
 		if (first == NULL)
 			first = rt;
 		else if (first->auth->iss != rt->auth->iss)
 			ambiguous = 1;
 		if (meta) {
-			plen = issuer_path(rt->auth->iss, &path);
+			plen = resource_issuer_path(rt->auth->iss, &path);
 			if (match == NULL && path_is(target +
 			    sizeof(ASM_PATH) - 1, path, plen))
 				match = rt;
@@ -315,5 +271,5 @@ provider_handle(struct exchange *x)
 	if (meta && match == NULL && first != NULL && !ambiguous &&
 	    path_is(target, ASM_PATH, sizeof(ASM_PATH) - 1))
 		match = first;
-	return (match != NULL ? serve_metadata(x, match) : -1);
+	return (match != NULL ? serve_metadata(x, match) : XR_NEXT);
 }

@@ -2,7 +2,9 @@
  * One exchange with the upstream: forward the request, then stream the
  * response back as it arrives.  Nothing of the response is held back:
  * each read from the upstream is written to the client at once, so
- * every SSE event reaches the client when the server sends it.
+ * every SSE event reaches the client when the server sends it.  Both
+ * sides are read and written through conn.c; the upstream connection
+ * comes in the exchange (x->up); errors are answered by reply.c.
  */
 #include <sys/types.h>
 #include <sys/socket.h>
@@ -266,13 +268,21 @@ build_request(const struct exchange *x, char *buf, size_t size)
 }
 
 
+/* How an attempt to get the upstream's answer ended. */
+enum upstream_result {
+	UP_OK,			/* a response head */
+	UP_RETRY,		/* a reused connection was closed before any
+				   byte came: the request may go again on a
+				   new one */
+	UP_BAD,			/* 502 */
+	UP_TIMEOUT		/* 504 */
+};
+
 /*
  * Read the upstream's response head (skipping 1xx) within
- * upstream_timeout.  Returns 0 with *hlen, 504 on timeout, 502 on
- * anything else, -2 when a reused connection was closed before any
- * byte arrived (the request may be sent again on a new connection).
+ * upstream_timeout, *hlen its length.
  */
-static int
+static enum upstream_result
 read_response(struct exchange *x, struct upstream *u,
     struct http_response *resp, size_t *hlen)
 {
@@ -288,7 +298,7 @@ read_response(struct exchange *x, struct upstream *u,
 			    x->conf->lim.max_headers, resp, &why) == -1) {
 				log_warnx("upstream %s: bad response: %s",
 				    x->rt->url, why);
-				return (502);
+				return (UP_BAD);
 			}
 			if (resp->status >= 100 && resp->status < 200 &&
 			    resp->status != 101) {
@@ -298,19 +308,19 @@ read_response(struct exchange *x, struct upstream *u,
 			if (resp->status == 101) {
 				log_warnx("upstream %s: protocol switch "
 				    "refused", x->rt->url);
-				return (502);
+				return (UP_BAD);
 			}
-			return (0);
+			return (UP_OK);
 		}
 		if (c->len - c->off >= c->size) {
 			log_warnx("upstream %s: response head too large",
 			    x->rt->url);
-			return (502);
+			return (UP_BAD);
 		}
 		if (deadline <= conn_now_ms()) {
 			log_warnx("upstream %s: no response within %ds",
 			    x->rt->url, x->conf->upstream_timeout);
-			return (504);
+			return (UP_TIMEOUT);
 		}
 		c->wait_first = got == 0;	/* saves a recv that fails */
 		n = conn_fill(c, (int)(deadline - conn_now_ms()));
@@ -322,13 +332,13 @@ read_response(struct exchange *x, struct upstream *u,
 		if (n == -1 && errno == ETIMEDOUT) {
 			log_warnx("upstream %s: no response within %ds",
 			    x->rt->url, x->conf->upstream_timeout);
-			return (504);
+			return (UP_TIMEOUT);
 		}
 		if (got == 0 && u->reused)
-			return (-2);
+			return (UP_RETRY);
 		log_warnx("upstream %s: connection closed before a response",
 		    x->rt->url);
-		return (502);
+		return (UP_BAD);
 	}
 }
 
@@ -519,20 +529,70 @@ relay_buffered(struct exchange *x, struct upstream *u,
 	return (-1);
 }
 
+/* What waiting on both sides during a response found. */
+enum relay_wait {
+	RW_READ,		/* the upstream has something: read it */
+	RW_AGAIN,		/* nothing yet: wait again */
+	RW_END,			/* stopping: end an event stream cleanly */
+	RW_FAIL			/* idle too long, or the client went away */
+};
+
 /*
- * Stream the response body.  Watches the client too: a client that
- * goes away ends the upstream request at once.  Returns 0 when the
- * whole body was passed on, -1 otherwise.
+ * Wait for the upstream within stream_idle_timeout, watching the
+ * client too: a client that goes away ends the upstream request at
+ * once.  A worker told to finish lets its listening sockets go here
+ * (listen.c), and ends an event stream: the client reconnects
+ * (Last-Event-ID) to another process.
+ */
+static enum relay_wait
+relay_wait(struct exchange *x, struct upstream *u)
+{
+	struct pollfd	 pfd[2];
+	int		 n;
+
+	pfd[0].fd = u->in.fd;
+	pfd[0].events = POLLIN;
+	pfd[1].fd = x->cl->fd;
+	pfd[1].events = POLLRDHUP;
+	n = poll(pfd, 2, x->conf->stream_idle_timeout * 1000);
+	if (n == -1 && errno == EINTR) {
+		listen_release_on_stop();
+		if (worker_quit && x->stream) {
+			x->keepalive = 0;
+			return (RW_END);
+		}
+		return (RW_AGAIN);
+	}
+	if (n == 0) {
+		log_info("%s: %s %s: no data for %ds; closing",
+		    x->peertext, x->req.method, x->logpath,
+		    x->conf->stream_idle_timeout);
+		return (RW_FAIL);
+	}
+	if (n == -1)
+		return (RW_FAIL);
+	if (pfd[1].revents & (POLLRDHUP | POLLHUP | POLLERR)) {
+		log_debug("%s: client went away during the response",
+		    x->peertext);
+		return (RW_FAIL);
+	}
+	if (!(pfd[0].revents & (POLLIN | POLLHUP | POLLERR)))
+		return (RW_AGAIN);
+	return (RW_READ);
+}
+
+/*
+ * Stream the response body.  Returns 0 when the whole body was passed
+ * on, -1 otherwise.
  */
 static int
 relay_body(struct exchange *x, struct upstream *u,
     const struct http_response *resp, int chunk_out)
 {
-	struct pollfd	 pfd[2];
 	struct iovec	 tail;
 	struct chunked	 ch;
 	uint64_t	 left = resp->content_length;
-	int		 rc, n, idle = x->conf->stream_idle_timeout * 1000;
+	int		 rc, n;
 
 	chunked_init(&ch, 0);
 	for (;;) {
@@ -543,37 +603,20 @@ relay_body(struct exchange *x, struct upstream *u,
 			u->in.off = u->in.len = 0;
 		if (head_pending > 0 && send_with_head(x, NULL, 0) == -1)
 			return (-1);
-		pfd[0].fd = u->in.fd;
-		pfd[0].events = POLLIN;
-		pfd[1].fd = x->cl->fd;
-		pfd[1].events = POLLRDHUP;
-		n = poll(pfd, 2, idle);
-		if (n == -1 && errno == EINTR) {
-			worker_notice();
-			/* stopping: end an event stream cleanly; the client
-			 * reconnects (Last-Event-ID) to another process */
-			if (worker_quit && x->stream) {
-				x->keepalive = 0;
-				rc = 1;
+		/* bytes the transport holds decoded need no wait */
+		if (conn_pending(&u->in) == u->in.len - u->in.off) {
+			switch (relay_wait(x, u)) {
+			case RW_READ:
 				break;
+			case RW_AGAIN:
+				continue;
+			case RW_END:
+				rc = 1;
+				goto done;
+			case RW_FAIL:
+				return (-1);
 			}
-			continue;
 		}
-		if (n == 0) {
-			log_info("%s: %s %s: no data for %ds; closing",
-			    x->peertext, x->req.method, x->logpath,
-			    x->conf->stream_idle_timeout);
-			return (-1);
-		}
-		if (n == -1)
-			return (-1);
-		if (pfd[1].revents & (POLLRDHUP | POLLHUP | POLLERR)) {
-			log_debug("%s: client went away during the response",
-			    x->peertext);
-			return (-1);
-		}
-		if (!(pfd[0].revents & (POLLIN | POLLHUP | POLLERR)))
-			continue;
 		n = conn_fill(&u->in, 1);
 		if (n > 0)
 			continue;
@@ -586,6 +629,7 @@ relay_body(struct exchange *x, struct upstream *u,
 		log_warnx("upstream %s: response cut short", x->rt->url);
 		return (-1);
 	}
+done:
 	if (rc == -1)
 		return (-1);
 	tail.iov_base = (void *)(uintptr_t)"0\r\n\r\n";
@@ -603,61 +647,75 @@ idempotent(const char *method)
 }
 
 /*
- * Forward the request in x to its route's upstream and stream back the
- * answer.  Returns 1 when the client connection may go on, 0 if not.
+ * Send the request (head of hl bytes) on x->up, once more on a new
+ * connection when a kept-alive one was found closed before it answered
+ * (and the method allows).  UP_OK with resp and *hlen, else why not.
  */
-int
-proxy_forward(struct exchange *x, struct upstream *u)
+static enum upstream_result
+exchange_head(struct exchange *x, char *head, int hl,
+    struct http_response *resp, size_t *hlen)
 {
-	static char		*head;	/* one per worker, not per request */
-	struct http_response	 resp;
-	size_t			 size = x->conf->lim.max_head + 1024, hlen;
-	int			 hl, status, chunk_out, tries;
+	struct upstream		*u = x->up;
+	enum upstream_result	 st;
+	int			 tries;
 
-	if ((head == NULL && (head = malloc(size)) == NULL) ||
-	    (hl = build_request(x, head, size)) == -1) {
-		request_error(x, 500, "cannot build the upstream request");
-		return (0);
-	}
 	for (tries = 0; ; tries++) {
 		if (upstream_get(u, x->srv, x->rt, 0,
-		    x->conf->upstream_timeout * 1000) == -1) {
-			status = 502;
-			break;
-		}
+		    x->conf->upstream_timeout * 1000) == -1)
+			return (UP_BAD);
 		x->log.upstream = u->peer;
 		if (send_request(x, u, head, hl) == -1) {
 			/* refused before it was taken: safe to send again */
-			status = u->reused && tries == 0 ? -2 : 502;
-			if (status == 502)
+			st = u->reused && tries == 0 ? UP_RETRY : UP_BAD;
+			if (st == UP_BAD)
 				log_warn("upstream %s: send", x->rt->url);
 		} else {
-			status = read_response(x, u, &resp, &hlen);
+			st = read_response(x, u, resp, hlen);
 			/* the upstream may have run it: never repeat a POST */
-			if (status == -2 && !idempotent(x->req.method)) {
+			if (st == UP_RETRY && !idempotent(x->req.method)) {
 				log_warnx("upstream %s: kept-alive connection "
 				    "closed without an answer; not repeating "
 				    "%s", x->rt->url, x->req.method);
-				status = 502;
+				st = UP_BAD;
 			}
 		}
-		if (status == -2 && tries == 0) {
-			upstream_close(u);
-			continue;
-		}
-		break;
-	}
-	if (status != 0) {
+		if (st != UP_RETRY || tries > 0)
+			return (st == UP_RETRY ? UP_BAD : st);
 		upstream_close(u);
-		request_error(x, status == 504 ? 504 : 502, status == 504 ?
-		    "upstream timed out" : "upstream unavailable");
-		return (x->keepalive);
+	}
+}
+
+/*
+ * Stage: forward the request in x to its route's upstream (x->up) and
+ * stream back the answer.  XR_KEEP when the client connection may go
+ * on, XR_CLOSE if not.
+ */
+enum xresult
+proxy_forward(struct exchange *x)
+{
+	static char		*head;	/* one per worker, not per request */
+	struct upstream		*u = x->up;
+	struct http_response	 resp;
+	size_t			 size = x->conf->lim.max_head + 1024, hlen;
+	enum upstream_result	 st;
+	int			 hl, chunk_out;
+
+	if ((head == NULL && (head = malloc(size)) == NULL) ||
+	    (hl = build_request(x, head, size)) == -1) {
+		reply_error(x, 500, "cannot build the upstream request");
+		return (XR_CLOSE);
+	}
+	if ((st = exchange_head(x, head, hl, &resp, &hlen)) != UP_OK) {
+		upstream_close(u);
+		return (reply_error(x, st == UP_TIMEOUT ? 504 : 502,
+		    st == UP_TIMEOUT ? "upstream timed out" :
+		    "upstream unavailable"));
 	}
 	head_pending = 0;
 	if (send_response_head(x, &resp, &chunk_out) == -1) {
 		upstream_close(u);
 		accesslog_write(&x->log);
-		return (0);
+		return (XR_CLOSE);
 	}
 	u->in.off += hlen;
 	if (relay_body(x, u, &resp, chunk_out) == -1) {
@@ -666,14 +724,14 @@ proxy_forward(struct exchange *x, struct upstream *u)
 			head_pending = 0;
 			x->log.bytes = 0;
 			x->keepalive = 0;
-			request_error(x, 502, "bad response from the upstream");
-			return (0);
+			reply_error(x, 502, "bad response from the upstream");
+			return (XR_CLOSE);
 		}
 		accesslog_write(&x->log);
-		return (0);
+		return (XR_CLOSE);
 	}
 	if (!resp.keepalive || u->in.off != u->in.len)
 		upstream_close(u);
 	accesslog_write(&x->log);
-	return (x->keepalive);
+	return (x->keepalive ? XR_KEEP : XR_CLOSE);
 }

@@ -26,9 +26,6 @@
 
 #define UPSTREAM_BUF	(64 * 1024)
 
-static struct upstream	 up = { .in.fd = -1 };
-static struct config	*wconf;
-
 static void
 worker_sig(int sig)
 {
@@ -42,19 +39,6 @@ worker_sig(int sig)
 	case SIGUSR1:
 		worker_reopen = 1;
 		break;
-	}
-}
-
-/*
- * Once told to finish, stop listening at once, so that the listening
- * sockets of a configuration that dropped them are really released.
- */
-void
-worker_notice(void)
-{
-	if (worker_graceful && wconf != NULL) {
-		listen_close(wconf);
-		wconf = NULL;
 	}
 }
 
@@ -91,22 +75,17 @@ wake_master(struct exchange *x, int wakefd)
 static void
 serve(struct exchange *x)
 {
-	size_t	 hlen;
-	int	 first = 1, rc;
+	int	 first = 1;
 
 	for (;;) {
 		scoreboard_set(x->sb, x->slot, first ? SLOT_READ :
 		    SLOT_KEEPALIVE);
-		if ((rc = request_read_head(x, first, &hlen)) <= 0)
+		if (head_read(x, first) != XR_NEXT)
 			break;
 		scoreboard_set(x->sb, x->slot, SLOT_READ);
-		memcpy(x->head, x->cl->buf + x->cl->off, hlen);
-		x->head[hlen] = '\0';
-		x->headlen = hlen;
-		x->cl->off += hlen;
-		if (!request_handle(x) || worker_quit)
+		if (request_handle(x) != XR_KEEP || worker_quit)
 			break;
-		worker_notice();
+		listen_release_on_stop();
 		first = 0;
 	}
 	if (x->stream)
@@ -114,22 +93,14 @@ serve(struct exchange *x)
 }
 
 /*
- * The worker process.  Never returns; exits when the master says so
- * (SIGTERM: finish the connection in hand, then go).
+ * Become a worker: signals, the privilege drop, death with the master,
+ * the scheduling class.
  */
-void
-worker_main(struct config *conf, struct scoreboard *sb, int slot, int wakefd,
-    pid_t master)
+static void
+worker_setup(struct config *conf, pid_t master)
 {
-	struct epoll_event	 ev, evs[MAX_LISTENERS];
-	struct exchange		 x;
-	struct conn		 cl;
-	socklen_t		 slen;
-	size_t			 i;
-	int			 epfd, n, k, fd;
-
 	log_procname("worker");
-	wconf = conf;
+	listen_release_set(conf);
 	worker_signals();
 	drop_privileges(conf);
 	/*
@@ -154,9 +125,19 @@ worker_main(struct config *conf, struct scoreboard *sb, int slot, int wakefd,
 	}
 	/*
 	 * The key file is mapped by the first request that needs a key
-	 * (auth_refresh_keys()), never by root: a spare worker, or one
-	 * serving routes without a policy, never builds keys (40 KiB).
+	 * (keys.c), never by root: a spare worker, or one serving routes
+	 * without a policy, never builds keys (40 KiB).
 	 */
+}
+
+/* An epoll set over every listening socket, EPOLLEXCLUSIVE. */
+static int
+worker_epoll(const struct config *conf)
+{
+	struct epoll_event	 ev;
+	size_t			 i;
+	int			 epfd;
+
 	if ((epfd = epoll_create1(EPOLL_CLOEXEC)) == -1)
 		fatal("epoll_create1");
 	for (i = 0; i < conf->nlisteners; i++) {
@@ -167,16 +148,136 @@ worker_main(struct config *conf, struct scoreboard *sb, int slot, int wakefd,
 		    &ev) == -1)
 			fatal("epoll_ctl");
 	}
-	memset(&x, 0, sizeof(x));
-	x.conf = conf;
-	x.sb = sb;
-	x.slot = slot;
-	x.cl = &cl;
-	if ((x.head = malloc(conf->lim.max_head + 1)) == NULL ||
-	    conn_init(&cl, -1, conf->lim.max_head) == -1 ||
-	    conn_init(&up.in, -1, UPSTREAM_BUF) == -1)
-		fatal("worker buffers");
+	return (epfd);
+}
 
+/* The exchange a worker serves every connection in, with its buffers. */
+static void
+worker_exchange(struct exchange *x, struct config *conf,
+    struct scoreboard *sb, int slot, struct conn *cl, struct upstream *up)
+{
+	memset(x, 0, sizeof(*x));
+	x->conf = conf;
+	x->sb = sb;
+	x->slot = slot;
+	x->cl = cl;
+	x->up = up;
+	memset(up, 0, sizeof(*up));
+	if ((x->head = malloc(conf->lim.max_head + 1)) == NULL ||
+	    conn_init(cl, -1, conf->lim.max_head) == -1 ||
+	    conn_init(&up->in, -1, UPSTREAM_BUF) == -1)
+		fatal("worker buffers");
+}
+
+/*
+ * Set x up for a connection just accepted on l from x->peer: names,
+ * addresses, scoreboard slot.
+ */
+static void
+connection_start(struct exchange *x, const struct listener *l, int fd,
+    int wakefd)
+{
+	struct scoreboard	*sb = x->sb;
+	socklen_t		 slen;
+
+	x->client = x->peer;
+	addr_canon(&x->client);
+	x->trusted = 0;		/* ident_client() decides */
+	sb->slot[x->slot].client = x->client;
+	sb->slot[x->slot].requests++;
+	scoreboard_set(sb, x->slot, SLOT_READ);
+	wake_master(x, wakefd);
+	addr_text((struct sockaddr *)&x->peer, x->peertext,
+	    sizeof(x->peertext));
+	memcpy(x->clienttext, x->peertext, sizeof(x->clienttext));
+	x->srv = l->srv;
+	conn_attach(x->cl, fd);
+	x->linger = 0;
+	/* the rebinding check is per connection: 0.0.0.0 too */
+	slen = sizeof(x->local);
+	if (getsockname(fd, (struct sockaddr *)&x->local, &slen) == -1) {
+		/* fail closed: port 0 matches no Host */
+		memset(&x->local, 0, sizeof(x->local));
+		x->loopback = 1;
+	} else
+		x->loopback = addr_loopback(&x->local);
+}
+
+/*
+ * One address may not take the whole pool: over max_conns_per_client,
+ * answer 429 and return -1.  A trusted proxy's connections are counted
+ * per forwarded client once the head is read (admit.c).
+ */
+static int
+connection_admit(struct exchange *x, const struct listener *l)
+{
+	const struct config	*conf = x->conf;
+
+	if (conf->max_conns_per_client == 0 ||
+	    cidr_match(l->srv->trusted, l->srv->ntrusted, &x->peer) ||
+	    scoreboard_conns_from(x->sb, &x->client) <=
+	    conf->max_conns_per_client)
+		return (0);
+	memset(&x->req, 0, sizeof(x->req));
+	x->keepalive = 0;
+	x->origin = NULL;
+	x->extra[0] = '\0';
+	memset(&x->log, 0, sizeof(x->log));
+	reply_error(x, 429, "too many connections from this address");
+	return (-1);
+}
+
+/*
+ * Accept a connection on l and serve it to the end.  Returns 0, or -1
+ * when no connection was taken.
+ */
+static int
+worker_accept(struct exchange *x, const struct listener *l, int wakefd)
+{
+	socklen_t	 slen = sizeof(x->peer);
+	int		 fd;
+
+	fd = accept4(l->fd, (struct sockaddr *)&x->peer, &slen, SOCK_CLOEXEC);
+	if (fd == -1) {
+		if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED)
+			log_warn("accept on %s", l->text);
+		if (errno == EMFILE || errno == ENFILE)
+			sleep(1);
+		return (-1);
+	}
+	connection_start(x, l, fd, wakefd);
+	if (connection_admit(x, l) == -1) {
+		conn_close(x->cl, 1);
+		return (0);
+	}
+	serve(x);	/* auth checks for new keys once a second */
+	conn_close(x->cl, x->linger);
+	/* keep only small bodies' buffers between clients */
+	if (x->bodysize > 64 * 1024) {
+		free(x->body);
+		x->body = NULL;
+		x->bodysize = 0;
+	}
+	return (0);
+}
+
+/*
+ * The worker process.  Never returns; exits when the master says so
+ * (SIGTERM: finish the connection in hand, then go).
+ */
+void
+worker_main(struct config *conf, struct scoreboard *sb, int slot, int wakefd,
+    pid_t master)
+{
+	struct epoll_event	 evs[MAX_LISTENERS];
+	struct exchange		 x;
+	struct conn		 cl;
+	struct upstream		 up;
+	int			 epfd, n, k;
+
+	worker_setup(conf, master);
+	epfd = worker_epoll(conf);
+	worker_exchange(&x, conf, sb, slot, &cl, &up);
 	while (!worker_graceful) {
 		scoreboard_set(sb, slot, SLOT_IDLE);
 		n = epoll_wait(epfd, evs, MAX_LISTENERS, -1);
@@ -191,82 +292,14 @@ worker_main(struct config *conf, struct scoreboard *sb, int slot, int wakefd,
 		 * it, and one that left it queued would leave it there until
 		 * the next connection wakes another (a reload under load
 		 * showed it).  serve() answers it with Connection: close.
+		 * After one connection, back to epoll: fairness among
+		 * listeners.
 		 */
-		for (k = 0; k < n; k++) {
-			const struct listener *l =
-			    &conf->listeners[evs[k].data.u32];
-
-			slen = sizeof(x.peer);
-			fd = accept4(l->fd, (struct sockaddr *)&x.peer, &slen,
-			    SOCK_CLOEXEC);
-			if (fd == -1) {
-				if (errno != EAGAIN && errno != EINTR &&
-				    errno != ECONNABORTED)
-					log_warn("accept on %s", l->text);
-				if (errno == EMFILE || errno == ENFILE)
-					sleep(1);
-				continue;
-			}
-			x.client = x.peer;
-			addr_canon(&x.client);
-			x.trusted = 0;		/* ident_client() decides */
-			sb->slot[slot].client = x.client;
-			sb->slot[slot].requests++;
-			scoreboard_set(sb, slot, SLOT_READ);
-			wake_master(&x, wakefd);
-			addr_text((struct sockaddr *)&x.peer, x.peertext,
-			    sizeof(x.peertext));
-			memcpy(x.clienttext, x.peertext, sizeof(x.clienttext));
-			x.srv = l->srv;
-			conn_attach(&cl, fd);
-			x.linger = 0;
-			/* the rebinding check is per connection: 0.0.0.0 too */
-			slen = sizeof(x.local);
-			if (getsockname(fd, (struct sockaddr *)&x.local,
-			    &slen) == -1) {
-				/* fail closed: port 0 matches no Host */
-				memset(&x.local, 0, sizeof(x.local));
-				x.loopback = 1;
-			} else
-				x.loopback = addr_loopback(&x.local);
-			/*
-			 * one address may not take the whole pool; a trusted
-			 * proxy's connections are counted per forwarded
-			 * client once the head is read (request.c)
-			 */
-			if (conf->max_conns_per_client > 0 &&
-			    !cidr_match(l->srv->trusted, l->srv->ntrusted,
-			    &x.peer) &&
-			    scoreboard_conns_from(sb, &x.client) >
-			    conf->max_conns_per_client) {
-				memset(&x.req, 0, sizeof(x.req));
-				x.keepalive = 0;
-				x.origin = NULL;
-				x.extra[0] = '\0';
-				memset(&x.log, 0, sizeof(x.log));
-				request_error(&x, 429,
-				    "too many connections from this address");
-				conn_close(&cl, 1);
+		for (k = 0; k < n; k++)
+			if (worker_accept(&x, &conf->listeners[evs[k].data.u32],
+			    wakefd) == 0)
 				break;
-			}
-			serve(&x);	/* auth checks for new keys once a second */
-			conn_close(&cl, x.linger);
-			/* keep only small bodies' buffers between clients */
-			if (x.bodysize > 64 * 1024) {
-				free(x.body);
-				x.body = NULL;
-				x.bodysize = 0;
-			}
-			break;	/* back to epoll: fairness among listeners */
-		}
 	}
 	upstream_close(&up);
 	exit(0);
-}
-
-/* The worker's upstream connection (one per worker, reused). */
-struct upstream *
-worker_upstream(void)
-{
-	return (&up);
 }

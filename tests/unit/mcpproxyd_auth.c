@@ -127,7 +127,7 @@ publish(int with2, int64_t fetched, const char *meta)
 	free(img);
 	OPENSSL_free(d1);
 	OPENSSL_free(d2);
-	auth_refresh_keys(1);
+	keys_refresh(1);
 }
 
 static char *

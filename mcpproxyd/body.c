@@ -1,0 +1,175 @@
+/*
+ * The body stage: read the request body whole (MCP messages are small
+ * JSON, and a whole body can be checked before anything is forwarded),
+ * within max_body_size and body_timeout, and answer what goes wrong
+ * (400, 408, 413) from one table.
+ */
+#include <sys/types.h>
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "mcpproxyd.h"
+
+/* How reading a body ended. */
+enum body_status {
+	BODY_OK,
+	BODY_GONE,		/* the client went away: nothing to answer */
+	BODY_BAD,		/* 400, logged with its cause */
+	BODY_SLOW,		/* 408 */
+	BODY_BIG		/* 413 */
+};
+
+static const struct {
+	int		 status;
+	const char	*why;
+} body_answer[] = {
+	[BODY_BAD] = { 400, "bad request body" },
+	[BODY_SLOW] = { 408, "request body timed out" },
+	[BODY_BIG] = { 413, "request body too large" },
+};
+
+/* Append n bytes to the body buffer, growing it up to max_body. */
+static int
+body_append(struct exchange *x, const char *p, size_t n)
+{
+	size_t	 want = x->bodylen + n;
+
+	if (want > x->conf->lim.max_body)
+		return (-1);
+	if (want > x->bodysize) {
+		size_t	 size = x->bodysize ? x->bodysize : 4096;
+		char	*nb;
+
+		while (size < want)
+			size *= 2;
+		if (size > x->conf->lim.max_body)
+			size = x->conf->lim.max_body;
+		if ((nb = realloc(x->body, size)) == NULL)
+			return (-1);
+		x->body = nb;
+		x->bodysize = size;
+	}
+	memcpy(x->body + x->bodylen, p, n);
+	x->bodylen += n;
+	return (0);
+}
+
+/*
+ * Read more of the body: each wait at most header_timeout, the whole
+ * body within body_timeout (a client dripping a byte at a time must not
+ * hold a worker for long).
+ */
+static enum body_status
+body_fill(struct exchange *x, long long deadline)
+{
+	long long	 left = deadline - conn_now_ms();
+	int		 n;
+
+	if (left <= 0)
+		return (BODY_SLOW);
+	if (left > x->conf->header_timeout * 1000LL)
+		left = x->conf->header_timeout * 1000LL;
+	if ((n = conn_fill(x->cl, (int)left)) > 0)
+		return (BODY_OK);
+	return (n == -1 && errno == ETIMEDOUT ? BODY_SLOW : BODY_GONE);
+}
+
+/* A body of Content-Length bytes. */
+static enum body_status
+body_length(struct exchange *x, long long deadline)
+{
+	struct conn		*c = x->cl;
+	enum body_status	 st;
+	uint64_t		 left = x->req.content_length;
+	size_t			 take;
+
+	while (left > 0) {
+		if (c->len == c->off && (st = body_fill(x, deadline)))
+			return (st);
+		take = c->len - c->off;
+		if (take > left)
+			take = left;
+		if (body_append(x, c->buf + c->off, take) == -1)
+			return (BODY_BIG);
+		c->off += take;
+		left -= take;
+	}
+	return (BODY_OK);
+}
+
+/* A chunked body (chunked.c), bounded by max_body as it is decoded. */
+static enum body_status
+body_chunked(struct exchange *x, long long deadline)
+{
+	struct conn		*c = x->cl;
+	struct chunked		 ch;
+	enum body_status	 st;
+	const char		*why;
+	size_t			 used, dlen;
+	int			 rc;
+
+	chunked_init(&ch, x->conf->lim.max_body);
+	for (;;) {
+		if (c->len == c->off && (st = body_fill(x, deadline)))
+			return (st);
+		rc = chunked_decode(&ch, c->buf + c->off, c->len - c->off,
+		    &used, &dlen, &why);
+		if (rc == -1) {
+			log_info("%s: bad request: bad chunked body: %s",
+			    x->peertext, why);
+			return (BODY_BAD);
+		}
+		if (rc == -2 || body_append(x, c->buf + c->off, dlen) == -1)
+			return (BODY_BIG);
+		c->off += used;
+		if (rc == 1)
+			return (BODY_OK);
+		if (used == 0)
+			conn_compact(c);
+	}
+}
+
+/* Read the body into x->body. */
+static enum body_status
+body_get(struct exchange *x)
+{
+	struct conn	*c = x->cl;
+	long long	 deadline = conn_now_ms() + x->conf->body_timeout * 1000LL;
+
+	x->bodylen = 0;
+	if (x->req.framing == HTTP_BODY_NONE ||
+	    (x->req.framing == HTTP_BODY_LENGTH && x->req.content_length == 0))
+		return (BODY_OK);
+	if (x->req.expect_continue && c->len == c->off &&
+	    reply_continue(x) == -1)
+		return (BODY_GONE);
+	if (x->req.framing == HTTP_BODY_LENGTH)
+		return (body_length(x, deadline));
+	return (body_chunked(x, deadline));
+}
+
+/*
+ * Stage: read the request body.  Once it is read, the connection may
+ * go on as the client asked.  A body that cannot be read is answered
+ * (400, 408, 413) and closes the connection.
+ */
+enum xresult
+body_read(struct exchange *x)
+{
+	enum body_status	 st;
+
+	if ((st = body_get(x)) == BODY_OK) {
+		x->keepalive = x->req.keepalive && !worker_graceful;
+		return (XR_NEXT);
+	}
+	if (st == BODY_GONE)
+		return (XR_CLOSE);
+	if (st != BODY_BAD)	/* 400: logged with its cause */
+		log_info("%s: bad request: %s", x->peertext,
+		    body_answer[st].why);
+	reply_error(x, body_answer[st].status, body_answer[st].why);
+	return (XR_CLOSE);
+}

@@ -1,0 +1,133 @@
+/*
+ * The first stages of a request: read its head within the limits
+ * (408, 414, 431) and parse it (http.c).
+ */
+#include <sys/types.h>
+
+#include <errno.h>
+#include <string.h>
+#include <time.h>
+
+#include "log.h"
+#include "mcpproxyd.h"
+
+/* Discard CR/LF before a request line (RFC 9112 2.2). */
+static void
+skip_empty_lines(struct conn *c)
+{
+	while (c->off < c->len && (c->buf[c->off] == '\r' ||
+	    c->buf[c->off] == '\n'))
+		c->off++;
+}
+
+/*
+ * Is the unread part of a head over a limit?  Answers 414 or 431 and
+ * returns XR_CLOSE, else XR_NEXT.
+ */
+static enum xresult
+head_limits(struct exchange *x, size_t have)
+{
+	const struct conn	*c = x->cl;
+	const struct config	*conf = x->conf;
+
+	if (have > conf->lim.max_request_line &&
+	    memchr(c->buf + c->off, '\n', conf->lim.max_request_line) == NULL) {
+		log_info("%s: bad request: request line too long",
+		    x->peertext);
+		reply_error(x, 414, "request line too long");
+		return (XR_CLOSE);
+	}
+	if (have >= conf->lim.max_head) {
+		log_info("%s: bad request: request head too large",
+		    x->peertext);
+		reply_error(x, 431, "request head too large");
+		return (XR_CLOSE);
+	}
+	return (XR_NEXT);
+}
+
+/* Take the head of hlen bytes out of the client buffer into x->head. */
+static void
+head_take(struct exchange *x, size_t hlen)
+{
+	memcpy(x->head, x->cl->buf + x->cl->off, hlen);
+	x->head[hlen] = '\0';
+	x->headlen = hlen;
+	x->cl->off += hlen;
+}
+
+/*
+ * Read a request head into x->head: the first within header_timeout,
+ * a kept-alive client's next within keepalive_timeout, and once a byte
+ * came, the whole head within header_timeout (no slowloris).  Returns
+ * XR_NEXT with the head, XR_CLOSE when the client closed or idled out
+ * between requests, after answering 408, 414 or 431, or on a dead
+ * client.
+ */
+enum xresult
+head_read(struct exchange *x, int first)
+{
+	struct conn		*c = x->cl;
+	const struct config	*conf = x->conf;
+	long long		 deadline = 0;
+	size_t			 have, hlen;
+	int			 n;
+
+	for (;;) {
+		skip_empty_lines(c);
+		have = c->len - c->off;
+		if (have > 0 && (hlen = http_head_end(c->buf + c->off, have))) {
+			head_take(x, hlen);
+			return (XR_NEXT);
+		}
+		if (head_limits(x, have) != XR_NEXT)
+			return (XR_CLOSE);
+		if (have == 0 && deadline == 0) {
+			if (worker_quit)
+				return (XR_CLOSE);
+			c->idle = 1;
+			c->wait_first = !first;	/* the client reads our answer first */
+			n = conn_fill(c, (first ? conf->header_timeout :
+			    conf->keepalive_timeout) * 1000);
+			c->idle = c->wait_first = 0;
+		} else if (deadline != 0 && deadline <= conn_now_ms()) {
+			errno = ETIMEDOUT;
+			n = -1;
+		} else {
+			if (deadline == 0)
+				deadline = conn_now_ms() +
+				    conf->header_timeout * 1000LL;
+			n = conn_fill(c, (int)(deadline - conn_now_ms()));
+		}
+		if (n > 0) {
+			if (deadline == 0)
+				deadline = conn_now_ms() +
+				    conf->header_timeout * 1000LL;
+			continue;
+		}
+		if (n == -1 && errno == ETIMEDOUT && c->len > c->off) {
+			log_info("%s: bad request: request head timed out",
+			    x->peertext);
+			reply_error(x, 408, "request head timed out");
+		}
+		return (XR_CLOSE);
+	}
+}
+
+/* Stage: parse the head (http.c); a bad one is answered and closes. */
+enum xresult
+head_parse(struct exchange *x)
+{
+	const char	*why;
+	int		 status;
+
+	status = http_parse_request(x->head, x->headlen, &x->conf->lim,
+	    &x->req, &why);
+	if (status != 0) {
+		log_info("%s: bad request: %s", x->peertext, why);
+		reply_error(x, status, why);
+		return (XR_CLOSE);
+	}
+	x->log.method = x->req.method;
+	return (XR_NEXT);
+}
