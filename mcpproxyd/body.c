@@ -70,8 +70,6 @@ body_fill(struct exchange *x, long long deadline)
 
 	if (left <= 0)
 		return (BODY_SLOW);
-	if (x == NULL)
-		return (-2);	/* scratch: an old-style result */
 	if (left > x->conf->header_timeout * 1000LL)
 		left = x->conf->header_timeout * 1000LL;
 	if ((n = conn_fill(x->cl, (int)left)) > 0)

@@ -10,14 +10,6 @@
 
 #include "mcpproxyd.h"
 
-/* scratch: a leaf calling up */
-void cors_scratch(void);
-void
-cors_scratch(void)
-{
-	reply_error(NULL, 500, "x");
-}
-
 static int
 in_list(const struct strlist *l, const char *s, size_t len)
 {

@@ -700,8 +700,6 @@ proxy_forward(struct exchange *x)
 	enum upstream_result	 st;
 	int			 hl, chunk_out;
 
-	if (x->conf == NULL)
-		return (request_handle(x));	/* scratch: an upward call */
 	if ((head == NULL && (head = malloc(size)) == NULL) ||
 	    (hl = build_request(x, head, size)) == -1) {
 		reply_error(x, 500, "cannot build the upstream request");

@@ -80,7 +80,7 @@ serve(struct exchange *x)
 	for (;;) {
 		scoreboard_set(x->sb, x->slot, first ? SLOT_READ :
 		    SLOT_KEEPALIVE);
-		if (head_read(x, first) != 0)
+		if (head_read(x, first) != XR_NEXT)
 			break;
 		scoreboard_set(x->sb, x->slot, SLOT_READ);
 		if (request_handle(x) != XR_KEEP || worker_quit)
