@@ -250,7 +250,7 @@ worker_accept(struct exchange *x, const struct listener *l, int wakefd)
 		conn_close(x->cl, 1);
 		return (0);
 	}
-	serve(x);	/* auth checks for new keys once a second */
+	serve(x);	/* keys.c looks for new keys once a second */
 	conn_close(x->cl, x->linger);
 	/* keep only small bodies' buffers between clients */
 	if (x->bodysize > 64 * 1024) {
