@@ -28,35 +28,42 @@ STAGE_FILES="reply head admit route origin provider auth body mcp proxy
 OBJ="$TOP/$BUILD/obj/mcpproxyd"
 [ -f "$OBJ/request.o" ] || skip "no objects in $OBJ (run make)"
 
-declare -A layer
-for i in "${!LAYERS[@]}"; do
-	for m in ${LAYERS[$i]}; do layer[$m]=$i; done
-done
-
-# symbol -> defining module
-declare -A def
-for o in "$OBJ"/*.o; do
-	m=$(basename "$o" .o)
-	[ -n "${layer[$m]}" ] ||
-	    fail "module $m (mcpproxyd/$m.c) is in no layer of $0"
-	while read -r sym; do def[$sym]=$m; done < <(nm --defined-only "$o" |
-	    awk '$2 ~ /^[TDBRC]$/ { print $3 }')
-done
-[ "${#def[@]}" -gt 50 ] || fail "could not read the symbols of $OBJ"
-
+# one line per layer for awk: "index module module ..."
+layers=$(for i in "${!LAYERS[@]}"; do echo $i ${LAYERS[$i]}; done)
+# nm -A: "path/mod.o:addr T sym" (defined), "path/mod.o: U sym" (used)
+out=$(nm -A "$OBJ"/*.o | awk -v layers="$layers" '
+BEGIN {
+	n = split(layers, ln, "\n")
+	for (i = 1; i <= n; i++) {
+		k = split(ln[i], w, " ")
+		for (j = 2; j <= k; j++)
+			layer[w[j]] = w[1]
+	}
+}
+{
+	m = $1; sub(/:.*/, "", m); sub(/.*\//, "", m); sub(/\.o$/, "", m)
+	mods[m] = 1
+	if ($2 == "U") { use[m, $3] = 1; next }
+	if ($2 ~ /^[TDBRC]$/) { def[$3] = m; ndef++ }
+}
+END {
+	for (m in mods)
+		if (!(m in layer))
+			printf "module %s (mcpproxyd/%s.c) is in no layer\n", m, m
+	if (ndef < 50)
+		print "could not read the symbols"
+	for (k in use) {
+		split(k, p, SUBSEP)
+		c = def[p[2]]
+		if (c == "" || c == p[1] || !(c in layer) || !(p[1] in layer))
+			continue
+		if (layer[c] + 0 > layer[p[1]] + 0)
+			printf "upward call: %s.c (layer %d) calls %s of %s.c " \
+			    "(layer %d)\n", p[1], layer[p[1]], p[2], c, layer[c]
+	}
+}')
 bad=0
-for o in "$OBJ"/*.o; do
-	m=$(basename "$o" .o)
-	while read -r sym; do
-		callee=${def[$sym]}
-		[ -n "$callee" ] && [ "$callee" != "$m" ] || continue
-		if [ "${layer[$callee]}" -gt "${layer[$m]}" ]; then
-			echo "upward call: $m.c (layer ${layer[$m]}) calls" \
-			    "$sym of $callee.c (layer ${layer[$callee]})"
-			bad=$((bad + 1))
-		fi
-	done < <(nm --undefined-only "$o" | awk '{ print $2 }')
-done
+[ -z "$out" ] || { echo "$out"; bad=$(echo "$out" | wc -l); }
 [ $bad -eq 0 ] && pass "no upward calls among $(ls "$OBJ"/*.o | wc -l) modules"
 
 # (b) old-style results.  In the stage modules: "return (-2)"; a
