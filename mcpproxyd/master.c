@@ -32,6 +32,7 @@
 
 #include "log.h"
 #include "mcpproxyd.h"
+#include "proctitle.h"
 
 #define SPAWN_RATE_MAX	32	/* workers forked per maintenance round */
 #define BIRTH_WINDOW	2	/* s: a death this young throttles forking */
@@ -114,6 +115,7 @@ spawn(struct config *conf, struct scoreboard *sb, int i)
 		if (conf->pidfd != -1)
 			close(conf->pidfd);	/* the lock is the master's */
 		s->pid = getpid();
+		proctitle_set("mcpproxyd: worker (generation %u)", generation);
 		worker_main(conf, sb, i, sigpipe[1], self);
 	}
 	s->pid = pid;
