@@ -355,15 +355,14 @@ cache_slot(const unsigned char *hash, int authidx)
 	    2654435761u) % ncache) * cache_stride));
 }
 
-/* Copy s as one log field: printable ASCII, no blanks, quotes or '='. */
+/* Copy s as one log field, cut to len (accesslog.c escapes it). */
 static void
 log_field(char *out, size_t len, const char *s)
 {
 	size_t	 i;
 
 	for (i = 0; s[i] != '\0' && i + 1 < len; i++)
-		out[i] = (s[i] > 0x20 && s[i] < 0x7f &&
-		    strchr("\"=\\", s[i]) == NULL) ? s[i] : '?';
+		out[i] = s[i];
 	out[i] = '\0';
 }
 

@@ -295,6 +295,8 @@ static const struct intkey intkeys[] = {
 					    MAX_WORKERS_CAP, 0 },
 	{ "max_subject",		OFF(max_subject), 1, MAX_SUBJECT_CAP, 0 },
 	{ "max_scopes",			OFF(max_scopes), 1, MAX_SCOPES_CAP, 0 },
+	{ "request_id_max",		OFF(request_id_max), 0, REQUEST_ID_CAP,
+					    0 },
 };
 
 /* Keys of [mcpproxyd] whose values are sizes in struct http_limits. */
@@ -346,6 +348,15 @@ global_key(struct parse *p, const char *name, const char *val)
 		free(*str);
 		if ((*str = strdup(val)) == NULL)
 			fatal("strdup");
+		return (1);
+	}
+	if (!strcmp(name, "access_log_format")) {
+		if (strcmp(val, "text") && strcmp(val, "json")) {
+			perr(p, "access_log_format: \"%s\" is not text or "
+			    "json", val);
+			return (0);
+		}
+		conf->access_log_json = val[0] == 'j';
 		return (1);
 	}
 	if (!strcmp(name, "worker_sched")) {
@@ -839,6 +850,7 @@ config_defaults(struct config *conf)
 	conf->kid_wait_max_per_client = 1;
 	conf->max_subject = 256;
 	conf->max_scopes = 1024;
+	conf->request_id_max = REQUEST_ID_CAP;
 	conf->lim.max_request_line = 8192;
 	conf->lim.max_head = 16384;
 	conf->lim.max_headers = 100;

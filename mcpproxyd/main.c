@@ -80,6 +80,7 @@ main(int argc, char *argv[])
 	conf->pidfd = pidfd;
 	if (accesslog_open(conf->access_log) == -1)
 		fatalx("cannot open access log %s", conf->access_log);
+	accesslog_config(conf);
 	if (listen_open(conf) == -1)
 		fatalx("cannot listen; exiting");
 	if (!debug && daemon(0, 0) == -1)

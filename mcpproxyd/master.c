@@ -116,6 +116,7 @@ spawn(struct config *conf, struct scoreboard *sb, int i)
 			close(conf->pidfd);	/* the lock is the master's */
 		s->pid = getpid();
 		proctitle_set("mcpproxyd: worker (generation %u)", generation);
+		accesslog_worker_start();
 		worker_main(conf, sb, i, sigpipe[1], self);
 	}
 	s->pid = pid;
@@ -376,6 +377,7 @@ reload(struct config *conf, struct scoreboard *sb)
 	}
 	if (nc->drop)
 		accesslog_chown(nc->uid);
+	accesslog_config(nc);
 	listen_close(conf);		/* addresses no longer configured */
 	auth_init(nc);
 	config_free(conf);
@@ -397,7 +399,8 @@ static void
 reopen_logs(struct config *conf)
 {
 	if (strcmp(conf->access_log, "syslog") == 0 ||
-	    strcmp(conf->access_log, "stderr") == 0)
+	    strcmp(conf->access_log, "stderr") == 0 ||
+	    strcmp(conf->access_log, "off") == 0)
 		return;
 	if (accesslog_open(conf->access_log) == -1) {
 		log_warnx("cannot reopen access log %s", conf->access_log);

@@ -403,6 +403,7 @@ request_handle(struct exchange *x)
 		return (0);
 	}
 	x->log.method = r->method;
+	accesslog_request_id(&x->log, r);
 	if (client_admit(x) == -1)
 		return (0);
 	if (strcmp(r->target, "*") != 0 && path_normalize(r->target,
