@@ -355,14 +355,15 @@ cache_slot(const unsigned char *hash, int authidx)
 	    2654435761u) % ncache) * cache_stride));
 }
 
-/* Copy s as one log field, cut to len (accesslog.c escapes it). */
+/* Copy s as one log field: printable ASCII, no blanks, quotes or '='. */
 static void
 log_field(char *out, size_t len, const char *s)
 {
 	size_t	 i;
 
 	for (i = 0; s[i] != '\0' && i + 1 < len; i++)
-		out[i] = s[i];
+		out[i] = (s[i] > 0x20 && s[i] < 0x7f &&
+		    strchr("\"=\\", s[i]) == NULL) ? s[i] : '?';
 	out[i] = '\0';
 }
 
@@ -400,7 +401,7 @@ authed(struct exchange *x, const char *sub, const char *scope)
 	else
 		snprintf(x->sub, sizeof(x->sub), "%s", sub);
 	snprintf(x->scope, sizeof(x->scope), "%s", scope);
-	log_field(x->log.sub, sizeof(x->log.sub), x->sub);
+	snprintf(x->log.sub, sizeof(x->log.sub), "%.47s", x->sub);
 }
 
 /* iat + leeway < fetched, without overflow (iat is not verified). */
@@ -622,6 +623,7 @@ auth_request(struct exchange *x)
 		    "expected one Authorization: Bearer header"));
 	}
 	auth_decide(x, tok, &r);
+	revoke_apply(x, tok, &r);	/* after the signature, the cache too */
 	if (r.status == TOKEN_OK)
 		return (-1);
 	log_info("%s: %s %s: token %s: %s (%s sub %s, token %s)%s",

@@ -550,6 +550,8 @@ issuer_key(struct parse *p, const char *name, const char *val)
 		}
 		return (set_str(p, &iss->provider, name, val));
 	}
+	if (!strcmp(name, "revoked_file"))
+		return (set_str(p, &iss->revoked_file, name, val));
 	/* jwksd's: accepted, ignored */
 	if (issuer_key_users(name) != 0)
 		return (1);
@@ -915,6 +917,10 @@ config_auth(struct parse *p)
 			perr(p, "[issuer %s]: no issuer", conf->issuers[i].name);
 			return (-1);
 		}
+		if (conf->issuers[i].revoked_file != NULL &&
+		    revoke_load(conf->issuers[i].revoked_file,
+		    &conf->issuers[i].revoked, p->err, sizeof(p->err)) == -1)
+			return (-1);
 	}
 	for (i = 0; i < conf->nauths; i++) {
 		struct auth *a = &conf->auths[i];
@@ -1151,6 +1157,8 @@ config_free(struct config *conf)
 	for (i = 0; i < conf->nissuers; i++) {
 		struct issuer *iss = &conf->issuers[i];
 		free(iss->name); free(iss->url); free(iss->provider);
+		free(iss->revoked_file);
+		revoke_free(iss->revoked);
 		strlist_free(&iss->audiences);
 	}
 	for (i = 0; i < conf->nauths; i++) {

@@ -38,6 +38,8 @@ struct issuer {
 	char		*url;		/* the iss of its tokens */
 	struct strlist	 audiences;	/* default for [auth] sections */
 	char		*provider;	/* "generic" or "keycloak" */
+	char		*revoked_file;	/* deny list of jti and sub, or NULL */
+	struct revoked	*revoked;	/* read from it (revoke.c) */
 	int		 line;
 };
 
@@ -383,6 +385,15 @@ struct auth_result {
 	char		 hash[17];	/* of the token, for logs */
 };
 void	 auth_decide(struct exchange *x, const char *tok,
+	    struct auth_result *r);
+
+/* revoke.c */
+struct revoked;
+int	 revoke_load(const char *path, struct revoked **out, char *err,
+	    size_t errlen);
+void	 revoke_free(struct revoked *r);
+int	 revoke_match(const struct revoked *r, const char *token);
+void	 revoke_apply(struct exchange *x, const char *token,
 	    struct auth_result *r);
 
 /* ident.c */
