@@ -117,7 +117,7 @@ MANSUBST	 = sed -e 's|/usr/local/etc/mcpproxyd/|$(sysconfdir)/mcpproxyd/|g' \
 		   -e 's|\([[:space:]]\)/etc/init\.d/mcpproxyd|\1$(initdir)/mcpproxyd|g' \
 		   -e 's|\([[:space:]]\)/etc/default/mcpproxyd|\1$(defaultsdir)/mcpproxyd|g' \
 		   -e 's|\([[:space:]]\)/etc/logrotate\.d/mcpproxyd|\1$(logrotatedir)/mcpproxyd|g'
-CONF_EXAMPLES	 = mcpproxyd.conf mcpproxyd-oauth.conf
+CONF_EXAMPLES	 = mcpproxyd.conf mcpproxyd-oauth.conf mcpproxyd-local.conf
 SYSTEMD_UNITS	 = mcpproxyd.service jwksd.service
 
 install: $(BUILD)/mcpproxyd $(BUILD)/jwksd $(BUILD)/mcpproxyd-token
