@@ -909,6 +909,7 @@ static int
 config_auth(struct parse *p)
 {
 	struct config	*conf = p->conf;
+	char		 why[512];
 	size_t		 i, j, k;
 
 	for (i = 0; i < conf->nissuers; i++) {
@@ -919,8 +920,10 @@ config_auth(struct parse *p)
 		}
 		if (conf->issuers[i].revoked_file != NULL &&
 		    revoke_load(conf->issuers[i].revoked_file,
-		    &conf->issuers[i].revoked, p->err, sizeof(p->err)) == -1)
+		    &conf->issuers[i].revoked, why, sizeof(why)) == -1) {
+			perr(p, "%s", why);
 			return (-1);
+		}
 	}
 	for (i = 0; i < conf->nauths; i++) {
 		struct auth *a = &conf->auths[i];
