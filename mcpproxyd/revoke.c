@@ -156,8 +156,10 @@ revoke_load(const char *path, struct revoked **out, char *err,
 		revoke_free(r);
 		return (-1);
 	}
-	qsort(r->jti, r->njti, sizeof(char *), cmp);
-	qsort(r->sub, r->nsub, sizeof(char *), cmp);
+	if (r->njti > 0)
+		qsort(r->jti, r->njti, sizeof(char *), cmp);
+	if (r->nsub > 0)
+		qsort(r->sub, r->nsub, sizeof(char *), cmp);
 	*out = r;
 	return (0);
 }
