@@ -58,6 +58,16 @@ EOC
 start_auth_proxy
 MASTER=$(cat "$T/mcpproxyd.pid")
 
+# the protected resource metadata names the local issuer (mcpproxyd.conf(5))
+prm=$(curl -s "http://127.0.0.1:$P/.well-known/oauth-protected-resource/mcp")
+printf '%s' "$prm" | "$NODE" -e '
+    let s = ""; process.stdin.on("data", (c) => s += c).on("end", () => {
+	const m = JSON.parse(s)
+	if (JSON.stringify(m.authorization_servers) !== JSON.stringify([process.argv[1]]) ||
+	    m.resource !== process.argv[2]) process.exit(1) })' "$ISS" "$URL" ||
+    fail "protected resource metadata: $prm"
+pass "the protected resource metadata names the local issuer $ISS"
+
 sign() { "$TOOL" sign -k "$T/k1.pem" -I "$ISS" -a "$URL" -S mcp:tools "$@"; }
 status() {	# status TOKEN [TOKEN...]: the statuses of initialize, one connection
 	_a=()
