@@ -24,6 +24,7 @@
 #include "parse.h"
 #include "token.h"
 
+/* Say how to call it and exit 1. */
 static void __attribute__((noreturn))
 usage(void)
 {

@@ -30,6 +30,7 @@ struct revoked {
 	size_t	  nsub;
 };
 
+/* strcmp for qsort and bsearch over arrays of strings. */
 static int
 cmp(const void *a, const void *b)
 {
