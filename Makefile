@@ -32,6 +32,8 @@ WARNINGS	 = -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
 PKGS		 = openssl jansson libcurl inih
 PKG_CFLAGS	:= $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS	:= $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+# mcpproxyd-token alone signs with libjwt; neither daemon links it
+TOKEN_LIBS	:= $(shell pkg-config --libs openssl jansson libjwt 2>/dev/null)
 
 ifeq ($(SANITIZE),1)
 BUILD		?= build-san
@@ -50,18 +52,21 @@ ALL_CFLAGS	 = -std=c11 $(WARNINGS) $(CFLAGS) $(PKG_CFLAGS) \
 COMMON_SRCS	:= $(wildcard common/*.c)
 PROXY_SRCS	:= $(filter-out mcpproxyd/main.c,$(wildcard mcpproxyd/*.c))
 JWKSD_SRCS	:= $(filter-out jwksd/main.c,$(wildcard jwksd/*.c))
+TOKEN_SRCS	:= $(wildcard mcpproxyd-token/*.c)
 
 COMMON_OBJS	:= $(COMMON_SRCS:%.c=$(BUILD)/obj/%.o)
 PROXY_OBJS	:= $(PROXY_SRCS:%.c=$(BUILD)/obj/%.o)
 JWKSD_OBJS	:= $(JWKSD_SRCS:%.c=$(BUILD)/obj/%.o)
+TOKEN_OBJS	:= $(TOKEN_SRCS:%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/common/parse.o
 
 # tests/unit/<prog>_<what>.c links with that program's objects
 UNIT_SRCS	:= $(wildcard tests/unit/*_*.c)
 UNIT_BINS	:= $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 
-all: $(BUILD)/mcpproxyd $(BUILD)/jwksd $(UNIT_BINS)
+all: $(BUILD)/mcpproxyd $(BUILD)/jwksd $(BUILD)/mcpproxyd-token $(UNIT_BINS)
 
-$(BUILD)/obj/%.o: %.c $(wildcard common/*.h mcpproxyd/*.h jwksd/*.h)
+$(BUILD)/obj/%.o: %.c $(wildcard common/*.h mcpproxyd/*.h jwksd/*.h \
+    mcpproxyd-token/*.h)
 	@mkdir -p $(dir $@)
 	@echo "  CC      $<"
 	@$(CC) $(ALL_CFLAGS) -c -o $@ $<
@@ -71,6 +76,9 @@ $(BUILD)/mcpproxyd: $(BUILD)/obj/mcpproxyd/main.o $(PROXY_OBJS) $(COMMON_OBJS)
 
 $(BUILD)/jwksd: $(BUILD)/obj/jwksd/main.o $(JWKSD_OBJS) $(COMMON_OBJS)
 	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+$(BUILD)/mcpproxyd-token: $(TOKEN_OBJS)
+	$(CC) $(LDFLAGS) -o $@ $^ $(TOKEN_LIBS)
 
 $(BUILD)/tests/mcpproxyd_%: $(BUILD)/obj/tests/unit/mcpproxyd_%.o $(PROXY_OBJS) $(COMMON_OBJS)
 	@mkdir -p $(dir $@)
@@ -109,15 +117,16 @@ MANSUBST	 = sed -e 's|/usr/local/etc/mcpproxyd/|$(sysconfdir)/mcpproxyd/|g' \
 		   -e 's|\([[:space:]]\)/etc/init\.d/mcpproxyd|\1$(initdir)/mcpproxyd|g' \
 		   -e 's|\([[:space:]]\)/etc/default/mcpproxyd|\1$(defaultsdir)/mcpproxyd|g' \
 		   -e 's|\([[:space:]]\)/etc/logrotate\.d/mcpproxyd|\1$(logrotatedir)/mcpproxyd|g'
-CONF_EXAMPLES	 = mcpproxyd.conf mcpproxyd-oauth.conf
+CONF_EXAMPLES	 = mcpproxyd.conf mcpproxyd-oauth.conf mcpproxyd-local.conf
 SYSTEMD_UNITS	 = mcpproxyd.service jwksd.service
 
-install: $(BUILD)/mcpproxyd $(BUILD)/jwksd
+install: $(BUILD)/mcpproxyd $(BUILD)/jwksd $(BUILD)/mcpproxyd-token
 	install -d $(DESTDIR)$(sbindir) $(DESTDIR)$(sysconfdir)/mcpproxyd \
 	    $(DESTDIR)$(mandir)/man5 $(DESTDIR)$(mandir)/man8 \
 	    $(DESTDIR)$(initdir) $(DESTDIR)$(defaultsdir) \
 	    $(DESTDIR)$(logrotatedir) $(DESTDIR)$(systemdunitdir)
-	install -m 755 $(BUILD)/mcpproxyd $(BUILD)/jwksd $(DESTDIR)$(sbindir)
+	install -m 755 $(BUILD)/mcpproxyd $(BUILD)/jwksd \
+	    $(BUILD)/mcpproxyd-token $(DESTDIR)$(sbindir)
 	@grep -qF '$(sysconfdir)/mcpproxyd/mcpproxyd.conf' $(BUILD)/mcpproxyd || \
 	    echo "make install: warning: $(BUILD)/mcpproxyd was built with" \
 	        "another sysconfdir: its default -f is not" \
@@ -152,7 +161,8 @@ install: $(BUILD)/mcpproxyd $(BUILD)/jwksd
 # Everything install put, except the configuration: the files in
 # $(sysconfdir)/mcpproxyd/ and $(defaultsdir)/mcpproxyd stay.
 uninstall:
-	rm -f $(DESTDIR)$(sbindir)/mcpproxyd $(DESTDIR)$(sbindir)/jwksd
+	rm -f $(DESTDIR)$(sbindir)/mcpproxyd $(DESTDIR)$(sbindir)/jwksd \
+	    $(DESTDIR)$(sbindir)/mcpproxyd-token
 	for f in man/*.5; do rm -f $(DESTDIR)$(mandir)/man5/$${f#man/}; done
 	for f in man/*.8; do rm -f $(DESTDIR)$(mandir)/man8/$${f#man/}; done
 	rm -f $(DESTDIR)$(initdir)/mcpproxyd $(DESTDIR)$(logrotatedir)/mcpproxyd

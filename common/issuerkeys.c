@@ -16,6 +16,8 @@ static const struct {
 	/* accepted aud values ("audience": agentgateway's spelling) */
 	{ "audiences",	ISSUER_MCPPROXYD },
 	{ "audience",	ISSUER_MCPPROXYD },
+	/* a deny list of jti and sub values (revoke.c) */
+	{ "revoked_file", ISSUER_MCPPROXYD },
 	/* where the keys come from ("jwks": a URL or a file) */
 	{ "jwks_url",	ISSUER_JWKSD },
 	{ "jwks_file",	ISSUER_JWKSD },

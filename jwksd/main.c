@@ -22,6 +22,7 @@
 #include "jwksd.h"
 #include "pidfile.h"
 #include "privdrop.h"
+#include "proctitle.h"
 
 #ifndef SYSCONFDIR
 #define SYSCONFDIR	"/etc"
@@ -182,6 +183,8 @@ reload(struct config *old, time_t now)
 	carry_state(old, new, now);
 	config_free(old);
 	log_info("configuration reloaded: %zu issuers", new->nissuers);
+	proctitle_set("jwksd: key fetcher (%zu issuer%s)", new->nissuers,
+	    new->nissuers == 1 ? "" : "s");
 	return (new);
 }
 
@@ -284,6 +287,8 @@ main(int argc, char *argv[])
 	int		 ch, debug = 0, noaction = 0, list = 0, verbose = 1;
 	int		 pidfd, ctl;
 
+	if (proctitle_init(argc, argv) == -1)
+		err(1, "proctitle_init");
 	while ((ch = getopt(argc, argv, "df:lnv")) != -1) {
 		switch (ch) {
 		case 'd':
@@ -350,6 +355,8 @@ main(int argc, char *argv[])
 	else if (geteuid() == 0)
 		log_warnx("running as root: set user in [jwksd]");
 	signals_init();
+	proctitle_set("jwksd: key fetcher (%zu issuer%s)", conf->nissuers,
+	    conf->nissuers == 1 ? "" : "s");
 	log_info("started: %zu issuers, key file %s", conf->nissuers,
 	    conf->key_file);
 	publish_restore(conf, time(NULL));

@@ -277,7 +277,7 @@ authed(struct exchange *x, const char *sub, const char *scope)
 	else
 		snprintf(x->sub, sizeof(x->sub), "%s", sub);
 	snprintf(x->scope, sizeof(x->scope), "%s", scope);
-	log_field(x->log.sub, sizeof(x->log.sub), x->sub);
+	snprintf(x->log.sub, sizeof(x->log.sub), "%.47s", x->sub);
 }
 
 /* iat + leeway < fetched, without overflow (iat is not verified). */
@@ -502,6 +502,7 @@ auth_request(struct exchange *x)
 		    "expected one Authorization: Bearer header"));
 	}
 	auth_decide(x, tok, &r);
+	revoke_apply(x, tok, &r);	/* after the signature, the cache too */
 	if (r.status == TOKEN_OK)
 		return (XR_NEXT);
 	log_info("%s: %s %s: token %s: %s (%s sub %s, token %s)%s",

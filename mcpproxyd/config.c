@@ -295,6 +295,8 @@ static const struct intkey intkeys[] = {
 					    MAX_WORKERS_CAP, 0 },
 	{ "max_subject",		OFF(max_subject), 1, MAX_SUBJECT_CAP, 0 },
 	{ "max_scopes",			OFF(max_scopes), 1, MAX_SCOPES_CAP, 0 },
+	{ "request_id_max",		OFF(request_id_max), 0, REQUEST_ID_CAP,
+					    0 },
 };
 
 /* Keys of [mcpproxyd] whose values are sizes in struct http_limits. */
@@ -346,6 +348,15 @@ global_key(struct parse *p, const char *name, const char *val)
 		free(*str);
 		if ((*str = strdup(val)) == NULL)
 			fatal("strdup");
+		return (1);
+	}
+	if (!strcmp(name, "access_log_format")) {
+		if (strcmp(val, "text") && strcmp(val, "json")) {
+			perr(p, "access_log_format: \"%s\" is not text or "
+			    "json", val);
+			return (0);
+		}
+		conf->access_log_json = val[0] == 'j';
 		return (1);
 	}
 	if (!strcmp(name, "worker_sched")) {
@@ -539,6 +550,8 @@ issuer_key(struct parse *p, const char *name, const char *val)
 		}
 		return (set_str(p, &iss->provider, name, val));
 	}
+	if (!strcmp(name, "revoked_file"))
+		return (set_str(p, &iss->revoked_file, name, val));
 	/* jwksd's: accepted, ignored */
 	if (issuer_key_users(name) != 0)
 		return (1);
@@ -839,6 +852,7 @@ config_defaults(struct config *conf)
 	conf->kid_wait_max_per_client = 1;
 	conf->max_subject = 256;
 	conf->max_scopes = 1024;
+	conf->request_id_max = REQUEST_ID_CAP;
 	conf->lim.max_request_line = 8192;
 	conf->lim.max_head = 16384;
 	conf->lim.max_headers = 100;
@@ -895,12 +909,19 @@ static int
 config_auth(struct parse *p)
 {
 	struct config	*conf = p->conf;
+	char		 why[512];
 	size_t		 i, j, k;
 
 	for (i = 0; i < conf->nissuers; i++) {
 		p->line = conf->issuers[i].line;
 		if (conf->issuers[i].url == NULL) {
 			perr(p, "[issuer %s]: no issuer", conf->issuers[i].name);
+			return (-1);
+		}
+		if (conf->issuers[i].revoked_file != NULL &&
+		    revoke_load(conf->issuers[i].revoked_file,
+		    &conf->issuers[i].revoked, why, sizeof(why)) == -1) {
+			perr(p, "%s", why);
 			return (-1);
 		}
 	}
@@ -1139,6 +1160,8 @@ config_free(struct config *conf)
 	for (i = 0; i < conf->nissuers; i++) {
 		struct issuer *iss = &conf->issuers[i];
 		free(iss->name); free(iss->url); free(iss->provider);
+		free(iss->revoked_file);
+		revoke_free(iss->revoked);
 		strlist_free(&iss->audiences);
 	}
 	for (i = 0; i < conf->nauths; i++) {

@@ -129,5 +129,6 @@ head_parse(struct exchange *x)
 		return (XR_CLOSE);
 	}
 	x->log.method = x->req.method;
+	accesslog_request_id(&x->log, &x->req);
 	return (XR_NEXT);
 }

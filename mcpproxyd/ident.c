@@ -119,6 +119,8 @@ header_verdict(const struct config *conf, const struct server *srv,
 	}
 	if (identity_header(conf, name))
 		return (HDR_DROP);
+	if (header_name_eq(name, "X-Request-Id"))	/* accesslog.c sets it */
+		return (HDR_DROP);
 	if (forwarding_header(name)) {
 		/* the three the proxy writes itself are rewritten */
 		if (!trusted || !strcasecmp(name, "X-Forwarded-For") ||

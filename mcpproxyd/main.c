@@ -17,6 +17,7 @@
 #include "log.h"
 #include "mcpproxyd.h"
 #include "pidfile.h"
+#include "proctitle.h"
 
 static void __attribute__((noreturn))
 usage(void)
@@ -36,6 +37,8 @@ main(int argc, char *argv[])
 	char			*pid_file;
 	int			 rc, pidfd = -1;
 
+	if (proctitle_init(argc, argv) == -1)
+		err(1, "proctitle_init");
 	while ((ch = getopt(argc, argv, "df:nv")) != -1) {
 		switch (ch) {
 		case 'd':
@@ -77,10 +80,12 @@ main(int argc, char *argv[])
 	conf->pidfd = pidfd;
 	if (accesslog_open(conf->access_log) == -1)
 		fatalx("cannot open access log %s", conf->access_log);
+	accesslog_config(conf);
 	if (listen_open(conf) == -1)
 		fatalx("cannot listen; exiting");
 	if (!debug && daemon(0, 0) == -1)
 		fatal("daemon");
+	proctitle_set("mcpproxyd: master");
 	if (pidfd != -1 && pidfile_write(pidfd) == -1)
 		fatal("pid file %s: write", conf->pid_file);
 	/* room for two generations side by side during a reload */

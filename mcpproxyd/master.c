@@ -32,6 +32,7 @@
 
 #include "log.h"
 #include "mcpproxyd.h"
+#include "proctitle.h"
 
 #define SPAWN_RATE_MAX	32	/* workers forked per maintenance round */
 #define BIRTH_WINDOW	2	/* s: a death this young throttles forking */
@@ -114,6 +115,8 @@ spawn(struct config *conf, struct scoreboard *sb, int i)
 		if (conf->pidfd != -1)
 			close(conf->pidfd);	/* the lock is the master's */
 		s->pid = getpid();
+		proctitle_set("mcpproxyd: worker (generation %u)", generation);
+		accesslog_worker_start();
 		worker_main(conf, sb, i, sigpipe[1], self);
 	}
 	s->pid = pid;
@@ -374,6 +377,7 @@ reload(struct config *conf, struct scoreboard *sb)
 	}
 	if (nc->drop)
 		accesslog_chown(nc->uid);
+	accesslog_config(nc);
 	listen_close(conf);		/* addresses no longer configured */
 	auth_init(nc);
 	config_free(conf);
@@ -395,7 +399,8 @@ static void
 reopen_logs(struct config *conf)
 {
 	if (strcmp(conf->access_log, "syslog") == 0 ||
-	    strcmp(conf->access_log, "stderr") == 0)
+	    strcmp(conf->access_log, "stderr") == 0 ||
+	    strcmp(conf->access_log, "off") == 0)
 		return;
 	if (accesslog_open(conf->access_log) == -1) {
 		log_warnx("cannot reopen access log %s", conf->access_log);

@@ -106,16 +106,97 @@ skip_value(struct scan *s, int depth)
 	}
 }
 
-/* Copy a raw string into out, keeping only characters safe in a log. */
+/* The value of the 4 hex digits at s, or -1. */
+static long
+hex4(const char *s, size_t n)
+{
+	long	 v = 0;
+	size_t	 i;
+
+	if (n < 4)
+		return (-1);
+	for (i = 0; i < 4; i++) {
+		v <<= 4;
+		if (s[i] >= '0' && s[i] <= '9')
+			v |= s[i] - '0';
+		else if ((s[i] | 0x20) >= 'a' && (s[i] | 0x20) <= 'f')
+			v |= (s[i] | 0x20) - 'a' + 10;
+		else
+			return (-1);
+	}
+	return (v);
+}
+
+/* Put code point c as UTF-8 at out[*o] if it fits below outlen. */
+static void
+put_utf8(char *out, size_t outlen, size_t *o, long c)
+{
+	char	 u[4];
+	size_t	 n;
+
+	if (c == 0 || (c >= 0xd800 && c <= 0xdfff))
+		c = 0xfffd;		/* NUL, lone surrogate */
+	if (c < 0x80)
+		u[0] = c, n = 1;
+	else if (c < 0x800)
+		u[0] = 0xc0 | c >> 6, u[1] = 0x80 | (c & 63), n = 2;
+	else if (c < 0x10000)
+		u[0] = 0xe0 | c >> 12, u[1] = 0x80 | ((c >> 6) & 63),
+		    u[2] = 0x80 | (c & 63), n = 3;
+	else
+		u[0] = 0xf0 | c >> 18, u[1] = 0x80 | ((c >> 12) & 63),
+		    u[2] = 0x80 | ((c >> 6) & 63), u[3] = 0x80 | (c & 63),
+		    n = 4;
+	if (*o + n < outlen) {
+		memcpy(out + *o, u, n);
+		*o += n;
+	}
+}
+
+/*
+ * Copy a raw JSON string (as scan_string found it) into out with its
+ * escapes decoded, as the upstream will read it; cut to outlen.  Bytes
+ * are kept as they are, invalid UTF-8 too: accesslog.c escapes what it
+ * writes.  \u0000 and lone surrogates become U+FFFD.
+ */
 static void
 safe_copy(char *out, size_t outlen, const char *s, size_t n)
 {
-	size_t	 i;
+	size_t	 i = 0, o = 0;
+	long	 c, lo;
 
-	for (i = 0; i < n && i + 1 < outlen; i++)
-		out[i] = (s[i] >= 0x21 && s[i] <= 0x7e && s[i] != '"' &&
-		    s[i] != '\\' && s[i] != '=') ? s[i] : '?';
-	out[i] = '\0';
+	while (i < n && o + 1 < outlen) {
+		if (s[i] != '\\' || i + 1 >= n) {
+			out[o++] = s[i++];
+			continue;
+		}
+		c = s[i + 1];
+		i += 2;
+		switch (c) {
+		case 'b': c = '\b'; break;
+		case 'f': c = '\f'; break;
+		case 'n': c = '\n'; break;
+		case 'r': c = '\r'; break;
+		case 't': c = '\t'; break;
+		case 'u':
+			if ((c = hex4(s + i, n - i)) == -1) {
+				c = 0xfffd;
+				break;
+			}
+			i += 4;
+			if (c >= 0xd800 && c <= 0xdbff && i + 6 <= n &&
+			    s[i] == '\\' && s[i + 1] == 'u' &&
+			    (lo = hex4(s + i + 2, n - i - 2)) >= 0xdc00 &&
+			    lo <= 0xdfff) {
+				c = 0x10000 + ((c - 0xd800) << 10) +
+				    (lo - 0xdc00);
+				i += 6;
+			}
+			break;
+		}
+		put_utf8(out, outlen, &o, c);
+	}
+	out[o] = '\0';
 }
 
 static int

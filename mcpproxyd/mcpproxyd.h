@@ -24,6 +24,8 @@
 #define MAX_AUTHS		16
 #define MAX_SUBJECT_CAP		1024	/* max_subject, TOKEN_SUB_CAP */
 #define MAX_SCOPES_CAP		8192	/* max_scopes, TOKEN_SCOPE_CAP */
+#define REQUEST_ID_CAP		64	/* request_id_max */
+#define ACCESSLOG_LINE_MAX	960	/* under syslog's 1024 with its header */
 
 struct strlist {
 	char		*v[MAX_LIST];
@@ -37,6 +39,8 @@ struct issuer {
 	char		*url;		/* the iss of its tokens */
 	struct strlist	 audiences;	/* default for [auth] sections */
 	char		*provider;	/* "generic" or "keycloak" */
+	char		*revoked_file;	/* deny list of jti and sub, or NULL */
+	struct revoked	*revoked;	/* read from it (revoke.c) */
 	int		 line;
 };
 
@@ -121,7 +125,9 @@ struct config {
 	char		*file;
 	char		*user;
 	char		*pid_file;
-	char		*access_log;	/* path, "syslog" or "stderr" */
+	char		*access_log;	/* path, "syslog", "stderr" or "off" */
+	int		 access_log_json;	/* access_log_format = json */
+	int		 request_id_max;	/* a client's X-Request-Id; 0 never */
 	int		 pidfd;		/* locked pid file, -1 if none */
 	int		 foreground;	/* -d */
 	int		 reload_grace;	/* s old workers may finish in */
@@ -244,6 +250,7 @@ struct logrec {
 	char		 tool[48];
 	char		 session[17];
 	char		 sub[48];	/* verified subject, or "" */
+	char		 reqid[REQUEST_ID_CAP + 1];	/* X-Request-Id */
 };
 
 /* One client connection and the request being served on it. */
@@ -378,9 +385,16 @@ int	 cors_header_owned(const char *name);
 
 /* accesslog.c */
 int	 accesslog_open(const char *where);
+void	 accesslog_config(const struct config *conf);
+void	 accesslog_worker_start(void);
 int	 accesslog_chown(uid_t uid);
-void	 accesslog_write(const struct logrec *r);
+void	 accesslog_write(struct logrec *r);
 void	 accesslog_session(struct logrec *r, const char *session_id);
+int	 accesslog_id_ok(const char *v, int max);
+void	 accesslog_request_id(struct logrec *r, const struct http_request *req);
+size_t	 accesslog_escape(char *out, size_t budget, const char *s, int json);
+size_t	 accesslog_format(const struct logrec *r, const struct timespec *end,
+	    int json, char *buf);
 
 /* auth.c */
 void	 auth_init(const struct config *conf);
@@ -397,6 +411,15 @@ struct auth_result {
 	char		 hash[17];	/* of the token, for logs */
 };
 void	 auth_decide(struct exchange *x, const char *tok,
+	    struct auth_result *r);
+
+/* revoke.c */
+struct revoked;
+int	 revoke_load(const char *path, struct revoked **out, char *err,
+	    size_t errlen);
+void	 revoke_free(struct revoked *r);
+int	 revoke_match(const struct revoked *r, const char *token);
+void	 revoke_apply(struct exchange *x, const char *token,
 	    struct auth_result *r);
 
 /* ident.c */

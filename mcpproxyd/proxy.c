@@ -254,6 +254,9 @@ build_request(const struct exchange *x, char *buf, size_t size)
 	if (a != NULL && x->authed && a->scopes_header &&
 	    put_header(buf, size, &off, a->scopes_header, x->scope) == -1)
 		return (-1);
+	if (x->log.reqid[0] != '\0' && put_header(buf, size, &off,
+	    "X-Request-Id", x->log.reqid) == -1)
+		return (-1);
 	if (put_xff(x, buf, size, &off) == -1 ||
 	    put_xfp_xfh(x, buf, size, &off) == -1)
 		return (-1);

@@ -954,6 +954,8 @@ token_status_text(enum token_status st)
 		return ("issued in the future");
 	case TOKEN_BAD_CLAIM:
 		return ("subject or scopes not passable");
+	case TOKEN_REVOKED:
+		return ("revoked");
 	case TOKEN_INSUFFICIENT_SCOPE:
 		return ("insufficient scope");
 	}

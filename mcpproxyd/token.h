@@ -76,7 +76,8 @@ enum token_status {
 	TOKEN_NOT_YET_VALID,
 	TOKEN_ISSUED_IN_FUTURE,
 	TOKEN_BAD_CLAIM,	/* sub or scopes cannot be passed on whole */
-	TOKEN_INSUFFICIENT_SCOPE
+	TOKEN_INSUFFICIENT_SCOPE,
+	TOKEN_REVOKED		/* jti or sub on the deny list (revoke.c) */
 };
 
 /*

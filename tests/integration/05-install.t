@@ -13,12 +13,13 @@ make -s -C "$TOP" BUILD="$BUILD" install DESTDIR="$D" PREFIX=/opt/mcp \
     sysconfdir=/etc/mcp mandir=/opt/mcp/man >"$T/install.log" 2>&1 ||
     fail "make install: $(tail -5 "$T/install.log")"
 INSTALLED="/opt/mcp/sbin/mcpproxyd /opt/mcp/sbin/jwksd
+    /opt/mcp/sbin/mcpproxyd-token /opt/mcp/man/man8/mcpproxyd-token.8
     /opt/mcp/man/man8/mcpproxyd.8 /opt/mcp/man/man5/mcpproxyd.conf.5
     /opt/mcp/man/man8/jwksd.8 /etc/mcp/init.d/mcpproxyd
     /etc/mcp/logrotate.d/mcpproxyd /opt/mcp/lib/systemd/system/mcpproxyd.service
     /opt/mcp/lib/systemd/system/jwksd.service"
 CONFIGS="/etc/mcp/mcpproxyd/mcpproxyd.conf /etc/mcp/mcpproxyd/mcpproxyd-oauth.conf
-    /etc/mcp/default/mcpproxyd"
+    /etc/mcp/mcpproxyd/mcpproxyd-local.conf /etc/mcp/default/mcpproxyd"
 for f in $INSTALLED $CONFIGS; do
 	[ -e "$D$f" ] || fail "not installed: $f"
 done

@@ -155,7 +155,7 @@ pass "504 with JSON body after upstream_timeout"
 
 # the whole line: time to the millisecond, client, request, status, bytes,
 # seconds with three decimals, then the fields
-grep -Eq '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3}Z 127\.0\.0\.1 "GET /api/sub" 200 [0-9]+ [0-9]+\.[0-9]{3} upstream=(127\.0\.0\.1|\[::1\]):'"$UP"' rpc=- tool=- session=- sub=-$' "$ACCESS_LOG" ||
+grep -Eq '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3}Z 127\.0\.0\.1 "GET /api/sub" 200 [0-9]+ [0-9]+\.[0-9]{3} id=[0-9a-f]{16}-[0-9a-f]+ upstream=(127\.0\.0\.1|\[::1\]):'"$UP"' rpc=- tool=- session=- sub=-$' "$ACCESS_LOG" ||
     fail "access log line: $(head -3 "$ACCESS_LOG")"
 grep -q 'q=1' "$ACCESS_LOG" && fail "query string logged"
 pass "access log lines (no query strings)"

@@ -36,7 +36,7 @@ static const struct {
 	{ "{\"method\":\"ping\\", "", "" },
 	{ "{\"method\":\"ping\",\"method\":\"tools/call\"}", "?", "" },
 	{ "{\"method\":\"tools/call\",\"params\":{\"name\":\"echo\",\"name\":\"rm\"}}", "tools/call", "?" },
-	{ "{\"method\":\"a b=c\\\"d\"}", "a?b?c??d", "" },
+	{ "{\"method\":\"a b=c\\\"d\"}", "a b=c\"d", "" },
 	{ "{\"method\":42}", "", "" },
 	{ "{\"method\":null}", "", "" },
 	{ "{\"method\":[\"ping\"]}", "", "" },
@@ -51,6 +51,11 @@ static const struct {
 	{ "{\"me\\u0074hod\":\"ping\"}", "", "" },
 	{ "{\"method\":\"ping\"}trailing", "ping", "" },
 	{ "{\"params\":{\"name\":\"echo\"},\"params\":{\"name\":\"rm\"},\"method\":\"tools/call\"}", "tools/call", "?" },
+	/* the tool as the upstream reads it: escapes decoded, bytes kept */
+	{ "{\"method\":\"tools/call\",\"params\":{\"name\":\"a\\\"b\\\\c\\n\\u0001\\/\"}}", "tools/call", "a\"b\\c\n\001/" },
+	{ "{\"method\":\"tools/call\",\"params\":{\"name\":\"\\u00e9\\ud83d\\ude00\"}}", "tools/call", "\xc3\xa9\xf0\x9f\x98\x80" },
+	{ "{\"method\":\"tools/call\",\"params\":{\"name\":\"x\\u0000\\ud800y\\uzzzz\"}}", "tools/call", "x\xef\xbf\xbd\xef\xbf\xbdy\xef\xbf\xbdzzzz" },
+	{ "{\"method\":\"tools/call\",\"params\":{\"name\":\"\xff\xc3(\"}}", "tools/call", "\xff\xc3(" },
 };
 
 int
