@@ -135,6 +135,18 @@ utf8_len(const unsigned char *s, size_t n)
 	return (len);
 }
 
+/* Is s[0..n) well-formed UTF-8?  Returns 1 or 0. */
+int
+json_utf8_valid(const char *s, size_t n)
+{
+	size_t	 i, l;
+
+	for (i = 0; i < n; i += l)
+		if ((l = utf8_len((const unsigned char *)s + i, n - i)) == 0)
+			return (0);
+	return (1);
+}
+
 /*
  * Check the string at sc->pos (its opening quote) and step past it.
  * Sets *start, *end to its bytes (quotes included).  Returns 0 or -1.

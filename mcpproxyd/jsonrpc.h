@@ -52,6 +52,7 @@ enum json_result json_scan(const char *, size_t, int, int, struct json_doc *,
 void	 json_doc_free(struct json_doc *);
 size_t	 json_member(const struct json_doc *, size_t, const char *);
 char	*json_string(const char *, size_t, size_t, size_t *);
+int	 json_utf8_valid(const char *, size_t);
 
 /* jsonrpc.c: the message */
 #define JSONRPC_DEPTH_MAX	256	/* the ceiling of any configured depth */
