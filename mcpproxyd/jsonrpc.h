@@ -161,10 +161,16 @@ enum listfilter_result listfilter_body(const struct listfilter *,
 struct sse {
 	char	*buf;		/* the block being assembled, raw */
 	size_t	 len, cap, max;
-	size_t	 scanned;	/* bytes of buf already split into lines */
+	size_t	 line;		/* where buf's current line starts */
+	size_t	 seen;		/* bytes of the stream so far (BOM) */
 	int	 cr;		/* the last byte taken was a CR */
-	int	 blank;		/* buf ends with a line end */
+	int	 empty;		/* buf ends at the start of a line */
+	int	 done;		/* buf was handed out as an event */
 	int	 error;
+	char	*data;		/* data lines, each with its LF */
+	size_t	 datalen, datacap;
+	int	 hasdata;
+	char	*id, *event;
 };
 
 struct sse_event {
