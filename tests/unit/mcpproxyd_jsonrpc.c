@@ -12,7 +12,7 @@
  *
  *   cc -std=c11 $(pkg-config --cflags jansson) -D_GNU_SOURCE -Icommon \
  *       -DNAIVE_READER -o naive tests/unit/mcpproxyd_jsonrpc.c \
- *       build/obj/mcpproxyd/[!m]*.o build/obj/mcpproxyd/mcp.o \
+ *       $(ls build/obj/mcpproxyd/*.o | grep -v /main.o) \
  *       build/obj/common/*.o $(pkg-config --libs openssl jansson \
  *       libcurl inih) && ./naive
  */
