@@ -10,11 +10,11 @@
  * say (accepted or not, method, tool); the rows it gets wrong are
  * the properties this reader adds (66 of the 106 rows on 2026-12-02):
  *
- *   cc -std=c11 $(pkg-config --cflags jansson) -D_GNU_SOURCE -Icommon \
- *       -DNAIVE_READER -o naive tests/unit/mcpproxyd_jsonrpc.c \
- *       $(ls build/obj/mcpproxyd/*.o | grep -v /main.o) \
- *       build/obj/common/*.o $(pkg-config --libs openssl jansson \
- *       libcurl inih) && ./naive
+ *   cc -std=c11 -D_GNU_SOURCE -DNAIVE_READER -o naive \
+ *       tests/unit/mcpproxyd_jsonrpc.c OBJECTS LIBS && ./naive
+ *
+ * with OBJECTS every object of build/obj/mcpproxyd but main.o and of
+ * build/obj/common, and LIBS pkg-config --libs of the Makefile's PKGS.
  */
 #include <stdio.h>
 #include <stdlib.h>
