@@ -39,12 +39,12 @@ struct scanner {
 	const char		*t;
 	size_t			 len, pos;
 	int			 maxdepth;
-	struct json_doc		*doc;
+	struct jscan_doc		*doc;
 	char			*arena;		/* decoded member names */
 	size_t			 alen;
 	struct name		*names;		/* of the open objects */
 	size_t			 nnames, ncap;
-	enum json_result	 err;
+	enum jscan_result	 err;
 	const char		*why;
 };
 
@@ -52,9 +52,9 @@ static int	scan_value(struct scanner *, int, size_t, size_t, size_t *);
 
 /* Record a failure (the first one wins); returns -1. */
 static int
-fail(struct scanner *sc, enum json_result err, const char *why)
+fail(struct scanner *sc, enum jscan_result err, const char *why)
 {
-	if (sc->err == JSON_OK) {
+	if (sc->err == JSCAN_OK) {
 		sc->err = err;
 		sc->why = why;
 	}
@@ -137,7 +137,7 @@ utf8_len(const unsigned char *s, size_t n)
 
 /* Is s[0..n) well-formed UTF-8?  Returns 1 or 0. */
 int
-json_utf8_valid(const char *s, size_t n)
+jscan_utf8_valid(const char *s, size_t n)
 {
 	size_t	 i, l;
 
@@ -159,19 +159,19 @@ scan_string(struct scanner *sc, size_t *start, size_t *end)
 	size_t			 n;
 
 	if (sc->pos >= sc->len || t[sc->pos] != '"')
-		return (fail(sc, JSON_SYNTAX, "string expected"));
+		return (fail(sc, JSCAN_SYNTAX, "string expected"));
 	*start = sc->pos++;
 	for (;;) {
 		if (sc->pos >= sc->len)
-			return (fail(sc, JSON_SYNTAX, "unterminated string"));
+			return (fail(sc, JSCAN_SYNTAX, "unterminated string"));
 		if (t[sc->pos] == '"')
 			break;
 		if (t[sc->pos] < 0x20)
-			return (fail(sc, JSON_SYNTAX,
+			return (fail(sc, JSCAN_SYNTAX,
 			    "control character in a string"));
 		if (t[sc->pos] >= 0x80) {
 			if ((n = utf8_len(t + sc->pos, sc->len - sc->pos)) == 0)
-				return (fail(sc, JSON_SYNTAX, "invalid UTF-8"));
+				return (fail(sc, JSCAN_SYNTAX, "invalid UTF-8"));
 			sc->pos += n;
 			continue;
 		}
@@ -180,25 +180,25 @@ scan_string(struct scanner *sc, size_t *start, size_t *end)
 			continue;
 		}
 		if (++sc->pos >= sc->len)
-			return (fail(sc, JSON_SYNTAX, "unterminated escape"));
+			return (fail(sc, JSCAN_SYNTAX, "unterminated escape"));
 		if (strchr("\"\\/bfnrt", t[sc->pos]) != NULL &&
 		    t[sc->pos] != '\0') {
 			sc->pos++;
 			continue;
 		}
 		if (t[sc->pos] != 'u')
-			return (fail(sc, JSON_SYNTAX, "invalid escape"));
+			return (fail(sc, JSCAN_SYNTAX, "invalid escape"));
 		if ((u = hex4(sc->t + sc->pos + 1, sc->len - sc->pos - 1)) == -1)
-			return (fail(sc, JSON_SYNTAX, "invalid \\u escape"));
+			return (fail(sc, JSCAN_SYNTAX, "invalid \\u escape"));
 		sc->pos += 5;
 		if (u >= 0xdc00 && u <= 0xdfff)
-			return (fail(sc, JSON_SYNTAX, "lone low surrogate"));
+			return (fail(sc, JSCAN_SYNTAX, "lone low surrogate"));
 		if (u >= 0xd800 && u <= 0xdbff) {
 			if (sc->pos + 1 >= sc->len || t[sc->pos] != '\\' ||
 			    t[sc->pos + 1] != 'u' ||
 			    (lo = hex4(sc->t + sc->pos + 2,
 			    sc->len - sc->pos - 2)) < 0xdc00 || lo > 0xdfff)
-				return (fail(sc, JSON_SYNTAX,
+				return (fail(sc, JSCAN_SYNTAX,
 				    "lone high surrogate"));
 			sc->pos += 6;
 		}
@@ -280,7 +280,7 @@ decode(const char *s, size_t n, char *out)
  * NUL).  Returns NULL when out of memory.
  */
 char *
-json_string(const char *text, size_t start, size_t end, size_t *n)
+jscan_string(const char *text, size_t start, size_t end, size_t *n)
 {
 	char	*out;
 
@@ -338,13 +338,13 @@ add_name(struct scanner *sc, size_t start, size_t end)
 	if (sc->nnames == sc->ncap) {
 		if ((nv = reallocarray(sc->names, sc->ncap ? sc->ncap * 2 : 32,
 		    sizeof(*nv))) == NULL)
-			return (fail(sc, JSON_NOMEM, "out of memory"));
+			return (fail(sc, JSCAN_NOMEM, "out of memory"));
 		sc->names = nv;
 		sc->ncap = sc->ncap ? sc->ncap * 2 : 32;
 	}
 	n = decode(sc->t + start + 1, end - start - 2, s);
 	if (memchr(s, '\0', n) != NULL)
-		return (fail(sc, JSON_NULNAME, "NUL in a member name"));
+		return (fail(sc, JSCAN_NULNAME, "NUL in a member name"));
 	sc->names[sc->nnames].s = s;
 	sc->names[sc->nnames++].len = n;
 	sc->alen += n;
@@ -353,18 +353,18 @@ add_name(struct scanner *sc, size_t start, size_t end)
 
 /* Append a node at depth for the value starting at sc->pos. */
 static size_t
-add_node(struct scanner *sc, enum json_type type, int depth, size_t key,
+add_node(struct scanner *sc, enum jscan_type type, int depth, size_t key,
     size_t keyend)
 {
-	struct json_doc		*d = sc->doc;
-	struct json_node	*nv;
+	struct jscan_doc		*d = sc->doc;
+	struct jscan_node	*nv;
 
 	if (depth > d->keep)
 		return (KEEP_NONE);
 	if (d->nnode == d->cap) {
 		if ((nv = reallocarray(d->node, d->cap ? d->cap * 2 : 16,
 		    sizeof(*nv))) == NULL) {
-			fail(sc, JSON_NOMEM, "out of memory");
+			fail(sc, JSCAN_NOMEM, "out of memory");
 			return (KEEP_NONE);
 		}
 		d->node = nv;
@@ -402,7 +402,7 @@ scan_container(struct scanner *sc, int depth, size_t idx)
 	size_t	 ks = 0, ke = 0, c, count = 0;
 
 	if (depth > sc->maxdepth)
-		return (fail(sc, JSON_DEPTH, "nested too deep"));
+		return (fail(sc, JSCAN_DEPTH, "nested too deep"));
 	sc->pos++;
 	skip_ws(sc);
 	if (sc->pos < sc->len && sc->t[sc->pos] == close)
@@ -415,7 +415,7 @@ scan_container(struct scanner *sc, int depth, size_t idx)
 				return (-1);
 			skip_ws(sc);
 			if (sc->pos >= sc->len || sc->t[sc->pos] != ':')
-				return (fail(sc, JSON_SYNTAX, "':' expected"));
+				return (fail(sc, JSCAN_SYNTAX, "':' expected"));
 			sc->pos++;
 		}
 		if (scan_value(sc, depth + 1, ks, ke, &c) == -1)
@@ -426,11 +426,11 @@ scan_container(struct scanner *sc, int depth, size_t idx)
 		if (sc->pos < sc->len && sc->t[sc->pos] == close)
 			break;
 		if (sc->pos >= sc->len || sc->t[sc->pos] != ',')
-			return (fail(sc, JSON_SYNTAX, "',' expected"));
+			return (fail(sc, JSCAN_SYNTAX, "',' expected"));
 		sc->pos++;
 	}
 	if (close == '}' && has_duplicate(sc, base))
-		return (fail(sc, JSON_DUPLICATE, "duplicate member name"));
+		return (fail(sc, JSCAN_DUPLICATE, "duplicate member name"));
  done:
 	sc->pos++;
 	sc->nnames = base;
@@ -452,7 +452,7 @@ scan_number(struct scanner *sc)
 	while (sc->pos < sc->len && t[sc->pos] >= '0' && t[sc->pos] <= '9') \
 		sc->pos++;						\
 	if (sc->pos == d)						\
-		return (fail(sc, JSON_SYNTAX, "digit expected"));	\
+		return (fail(sc, JSCAN_SYNTAX, "digit expected"));	\
 } while (0)
 	if (t[sc->pos] == '-')
 		sc->pos++;
@@ -482,7 +482,7 @@ scan_literal(struct scanner *sc, const char *lit)
 	size_t	 n = strlen(lit);
 
 	if (sc->len - sc->pos < n || memcmp(sc->t + sc->pos, lit, n) != 0)
-		return (fail(sc, JSON_SYNTAX, "unexpected character"));
+		return (fail(sc, JSCAN_SYNTAX, "unexpected character"));
 	sc->pos += n;
 	return (0);
 }
@@ -495,45 +495,45 @@ static int
 scan_value(struct scanner *sc, int depth, size_t key, size_t keyend,
     size_t *idx)
 {
-	enum json_type	 type;
+	enum jscan_type	 type;
 	size_t		 s, e;
 	int		 rv;
 
 	*idx = KEEP_NONE;
 	skip_ws(sc);
 	if (sc->pos >= sc->len)
-		return (fail(sc, JSON_SYNTAX, "value expected"));
+		return (fail(sc, JSCAN_SYNTAX, "value expected"));
 	switch (sc->t[sc->pos]) {
-	case '{': type = JSON_OBJECT; break;
-	case '[': type = JSON_ARRAY; break;
-	case '"': type = JSON_STRING; break;
-	case 't': type = JSON_TRUE; break;
-	case 'f': type = JSON_FALSE; break;
-	case 'n': type = JSON_NULL; break;
+	case '{': type = JV_OBJECT; break;
+	case '[': type = JV_ARRAY; break;
+	case '"': type = JV_STRING; break;
+	case 't': type = JV_TRUE; break;
+	case 'f': type = JV_FALSE; break;
+	case 'n': type = JV_NULL; break;
 	case '-': case '0': case '1': case '2': case '3': case '4':
 	case '5': case '6': case '7': case '8': case '9':
-		type = JSON_NUMBER;
+		type = JV_NUMBER;
 		break;
 	default:
-		return (fail(sc, JSON_SYNTAX, "unexpected character"));
+		return (fail(sc, JSCAN_SYNTAX, "unexpected character"));
 	}
 	*idx = add_node(sc, type, depth, key, keyend);
-	if (sc->err != JSON_OK)
+	if (sc->err != JSCAN_OK)
 		return (-1);
 	switch (type) {
-	case JSON_OBJECT:
-	case JSON_ARRAY:
+	case JV_OBJECT:
+	case JV_ARRAY:
 		rv = scan_container(sc, depth, *idx);
 		break;
-	case JSON_STRING:
+	case JV_STRING:
 		rv = scan_string(sc, &s, &e);
 		break;
-	case JSON_NUMBER:
+	case JV_NUMBER:
 		rv = scan_number(sc);
 		break;
 	default:
-		rv = scan_literal(sc, type == JSON_TRUE ? "true" :
-		    type == JSON_FALSE ? "false" : "null");
+		rv = scan_literal(sc, type == JV_TRUE ? "true" :
+		    type == JV_FALSE ? "false" : "null");
 		break;
 	}
 	if (rv == 0 && *idx != KEEP_NONE)
@@ -544,12 +544,12 @@ scan_value(struct scanner *sc, int depth, size_t key, size_t keyend,
 /*
  * Check text[0..len) as one strict JSON text, nesting at most maxdepth
  * (clamped to 1..JSONRPC_DEPTH_MAX), keeping in doc the values of depth
- * keep or less.  Returns JSON_OK or the failure, *why saying which;
- * json_doc_free(doc) in every case.
+ * keep or less.  Returns JSCAN_OK or the failure, *why saying which;
+ * jscan_free(doc) in every case.
  */
-enum json_result
-json_scan(const char *text, size_t len, int maxdepth, int keep,
-    struct json_doc *doc, const char **why)
+enum jscan_result
+jscan(const char *text, size_t len, int maxdepth, int keep,
+    struct jscan_doc *doc, const char **why)
 {
 	struct scanner	 sc;
 	size_t		 root;
@@ -567,12 +567,12 @@ json_scan(const char *text, size_t len, int maxdepth, int keep,
 	*why = NULL;
 	if ((sc.arena = malloc(len + 1)) == NULL) {
 		*why = "out of memory";
-		return (JSON_NOMEM);
+		return (JSCAN_NOMEM);
 	}
 	if (scan_value(&sc, 1, 0, 0, &root) == 0) {
 		skip_ws(&sc);
 		if (sc.pos != len)
-			fail(&sc, JSON_SYNTAX, "bytes after the value");
+			fail(&sc, JSCAN_SYNTAX, "bytes after the value");
 	}
 	free(sc.arena);
 	free(sc.names);
@@ -581,7 +581,7 @@ json_scan(const char *text, size_t len, int maxdepth, int keep,
 }
 
 void
-json_doc_free(struct json_doc *doc)
+jscan_free(struct jscan_doc *doc)
 {
 	free(doc->node);
 	doc->node = NULL;
@@ -593,17 +593,17 @@ json_doc_free(struct json_doc *doc)
  * when there is none (0 is the top value, never a member).
  */
 size_t
-json_member(const struct json_doc *doc, size_t obj, const char *name)
+jscan_member(const struct jscan_doc *doc, size_t obj, const char *name)
 {
-	const struct json_node	*o = &doc->node[obj];
+	const struct jscan_node	*o = &doc->node[obj];
 	size_t			 c, n, want = strlen(name);
 	char			*k;
 	int			 eq;
 
-	if (o->type != JSON_OBJECT)
+	if (o->type != JV_OBJECT)
 		return (0);
 	for (c = o->first; c != 0; c = doc->node[c].next) {
-		const struct json_node	*m = &doc->node[c];
+		const struct jscan_node	*m = &doc->node[c];
 
 		if (memchr(doc->text + m->key, '\\', m->keyend - m->key)
 		    == NULL) {
@@ -612,7 +612,7 @@ json_member(const struct json_doc *doc, size_t obj, const char *name)
 				return (c);
 			continue;
 		}
-		if ((k = json_string(doc->text, m->key, m->keyend, &n)) ==
+		if ((k = jscan_string(doc->text, m->key, m->keyend, &n)) ==
 		    NULL)
 			return (0);
 		eq = n == want && memcmp(k, name, n) == 0;
@@ -628,19 +628,19 @@ json_member(const struct json_doc *doc, size_t obj, const char *name)
  * Returns JSONRPC_OK, JSONRPC_INVALID (not a string, NUL), LIMIT.
  */
 static enum jsonrpc_result
-get_string(const struct json_doc *doc, size_t i, size_t max, char **out,
+get_string(const struct jscan_doc *doc, size_t i, size_t max, char **out,
     const char **why, const char *what)
 {
-	const struct json_node	*n = &doc->node[i];
+	const struct jscan_node	*n = &doc->node[i];
 	size_t			 len;
 
 	*why = what;
-	if (n->type != JSON_STRING)
+	if (n->type != JV_STRING)
 		return (JSONRPC_INVALID);
 	/* an escape is at most 6 bytes for a byte of UTF-8 */
 	if (n->end - n->start - 2 > 6 * max)
 		return (JSONRPC_LIMIT);
-	if ((*out = json_string(doc->text, n->start, n->end, &len)) == NULL)
+	if ((*out = jscan_string(doc->text, n->start, n->end, &len)) == NULL)
 		return (JSONRPC_NOMEM);
 	if (len <= max && memchr(*out, '\0', len) == NULL) {
 		*why = NULL;
@@ -653,19 +653,19 @@ get_string(const struct json_doc *doc, size_t i, size_t max, char **out,
 
 /* The id member i of a message m of its kind; copies its raw bytes. */
 static enum jsonrpc_result
-get_id(const struct json_doc *doc, size_t i, int is_error,
+get_id(const struct jscan_doc *doc, size_t i, int is_error,
     const struct jsonrpc_limits *lim, struct jsonrpc *m, const char **why)
 {
-	const struct json_node	*n = &doc->node[i];
+	const struct jscan_node	*n = &doc->node[i];
 
 	switch (n->type) {
-	case JSON_STRING:
+	case JV_STRING:
 		m->idtype = JSONRPC_ID_STRING;
 		break;
-	case JSON_NUMBER:
+	case JV_NUMBER:
 		m->idtype = JSONRPC_ID_NUMBER;
 		break;
-	case JSON_NULL:
+	case JV_NULL:
 		if (is_error) {
 			m->idtype = JSONRPC_ID_NULL;
 			break;
@@ -689,7 +689,7 @@ get_id(const struct json_doc *doc, size_t i, int is_error,
 
 /* params: the governed name or uri, and _meta's protocol version. */
 static enum jsonrpc_result
-get_params(const struct json_doc *doc, size_t p,
+get_params(const struct jscan_doc *doc, size_t p,
     const struct jsonrpc_limits *lim, struct jsonrpc *m, const char **why)
 {
 	enum jsonrpc_result	 r;
@@ -707,13 +707,13 @@ get_params(const struct json_doc *doc, size_t p,
 	}
 	if (p == 0 && field == NULL)
 		return (JSONRPC_OK);
-	if (p == 0 || (doc->node[p].type != JSON_OBJECT &&
-	    (field != NULL || doc->node[p].type != JSON_ARRAY))) {
+	if (p == 0 || (doc->node[p].type != JV_OBJECT &&
+	    (field != NULL || doc->node[p].type != JV_ARRAY))) {
 		*why = "params is not an object";
 		return (JSONRPC_INVALID);
 	}
 	if (field != NULL) {
-		if ((i = json_member(doc, p, field)) == 0) {
+		if ((i = jscan_member(doc, p, field)) == 0) {
 			*why = field[0] == 'n' ? "params.name missing" :
 			    "params.uri missing";
 			return (JSONRPC_INVALID);
@@ -722,13 +722,13 @@ get_params(const struct json_doc *doc, size_t p,
 		    "params.name or params.uri")) != JSONRPC_OK)
 			return (r);
 	}
-	if ((meta = json_member(doc, p, "_meta")) == 0)
+	if ((meta = jscan_member(doc, p, "_meta")) == 0)
 		return (JSONRPC_OK);
-	if (doc->node[meta].type != JSON_OBJECT) {
+	if (doc->node[meta].type != JV_OBJECT) {
 		*why = "params._meta is not an object";
 		return (JSONRPC_INVALID);
 	}
-	if ((i = json_member(doc, meta, JSONRPC_META_VERSION)) == 0)
+	if ((i = jscan_member(doc, meta, JSONRPC_META_VERSION)) == 0)
 		return (JSONRPC_OK);
 	return (get_string(doc, i, lim->max_name, &m->version, why,
 	    "_meta protocol version"));
@@ -736,14 +736,14 @@ get_params(const struct json_doc *doc, size_t p,
 
 /* Read one message from the scanned object at node 0. */
 static enum jsonrpc_result
-read_message(const struct json_doc *doc, const struct jsonrpc_limits *lim,
+read_message(const struct jscan_doc *doc, const struct jsonrpc_limits *lim,
     struct jsonrpc *m, const char **why)
 {
 	enum jsonrpc_result	 r;
 	size_t			 jv, id, method, params, result, error;
 	char			*v;
 
-	if ((jv = json_member(doc, 0, "jsonrpc")) == 0 ||
+	if ((jv = jscan_member(doc, 0, "jsonrpc")) == 0 ||
 	    get_string(doc, jv, 3, &v, why, "jsonrpc") != JSONRPC_OK) {
 		*why = "jsonrpc is not \"2.0\"";
 		return (JSONRPC_INVALID);
@@ -754,11 +754,11 @@ read_message(const struct json_doc *doc, const struct jsonrpc_limits *lim,
 		*why = "jsonrpc is not \"2.0\"";
 		return (r);
 	}
-	id = json_member(doc, 0, "id");
-	method = json_member(doc, 0, "method");
-	params = json_member(doc, 0, "params");
-	result = json_member(doc, 0, "result");
-	error = json_member(doc, 0, "error");
+	id = jscan_member(doc, 0, "id");
+	method = jscan_member(doc, 0, "method");
+	params = jscan_member(doc, 0, "params");
+	result = jscan_member(doc, 0, "result");
+	error = jscan_member(doc, 0, "error");
 	if (method != 0) {
 		if (result != 0 || error != 0) {
 			*why = "method with result or error";
@@ -793,37 +793,37 @@ enum jsonrpc_result
 jsonrpc_parse(const char *body, size_t len, const struct jsonrpc_limits *lim,
     struct jsonrpc *m, const char **why)
 {
-	struct json_doc		 doc;
+	struct jscan_doc		 doc;
 	enum jsonrpc_result	 r;
 
 	memset(m, 0, sizeof(*m));
-	switch (json_scan(body, len, lim->max_depth, 4, &doc, why)) {
-	case JSON_OK:
+	switch (jscan(body, len, lim->max_depth, 4, &doc, why)) {
+	case JSCAN_OK:
 		break;
-	case JSON_DEPTH:
-		json_doc_free(&doc);
+	case JSCAN_DEPTH:
+		jscan_free(&doc);
 		return (JSONRPC_LIMIT);
-	case JSON_DUPLICATE:
-	case JSON_NULNAME:
-		json_doc_free(&doc);
+	case JSCAN_DUPLICATE:
+	case JSCAN_NULNAME:
+		jscan_free(&doc);
 		return (JSONRPC_INVALID);
-	case JSON_NOMEM:
-		json_doc_free(&doc);
+	case JSCAN_NOMEM:
+		jscan_free(&doc);
 		return (JSONRPC_NOMEM);
 	default:
-		json_doc_free(&doc);
+		jscan_free(&doc);
 		return (JSONRPC_PARSE);
 	}
-	if (doc.node[0].type == JSON_ARRAY) {
+	if (doc.node[0].type == JV_ARRAY) {
 		m->batch = doc.node[0].count;
 		*why = "batch";
 		r = JSONRPC_BATCH;
-	} else if (doc.node[0].type != JSON_OBJECT) {
+	} else if (doc.node[0].type != JV_OBJECT) {
 		*why = "not an object";
 		r = JSONRPC_INVALID;
 	} else
 		r = read_message(&doc, lim, m, why);
-	json_doc_free(&doc);
+	jscan_free(&doc);
 	if (r == JSONRPC_OK)
 		*why = NULL;
 	return (r);

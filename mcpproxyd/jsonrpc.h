@@ -10,19 +10,19 @@
 #include <stddef.h>
 
 /* jsonrpc.c: a strict JSON scanner (RFC 8259) that keeps a tape */
-enum json_type {
-	JSON_OBJECT = 1,
-	JSON_ARRAY,
-	JSON_STRING,
-	JSON_NUMBER,
-	JSON_TRUE,
-	JSON_FALSE,
-	JSON_NULL
+enum jscan_type {
+	JV_OBJECT = 1,
+	JV_ARRAY,
+	JV_STRING,
+	JV_NUMBER,
+	JV_TRUE,
+	JV_FALSE,
+	JV_NULL
 };
 
 /* One value; offsets into the text.  Children follow their parent. */
-struct json_node {
-	enum json_type	 type;
+struct jscan_node {
+	enum jscan_type	 type;
 	int		 depth;		/* the top value is 1 */
 	size_t		 start, end;	/* the value's bytes, [start, end) */
 	size_t		 key, keyend;	/* a member's name, quotes included */
@@ -30,29 +30,29 @@ struct json_node {
 	size_t		 count;		/* members or elements */
 };
 
-struct json_doc {
+struct jscan_doc {
 	const char		*text;
 	size_t			 len;
-	struct json_node	*node;	/* node[0] is the top value */
+	struct jscan_node	*node;	/* node[0] is the top value */
 	size_t			 nnode, cap;
 	int			 keep;	/* nodes deeper than this are not kept */
 };
 
-enum json_result {
-	JSON_OK = 0,
-	JSON_SYNTAX,	/* not JSON text (RFC 8259, UTF-8 only) */
-	JSON_DEPTH,	/* nested deeper than the bound */
-	JSON_DUPLICATE,	/* an object names a member twice (decoded) */
-	JSON_NULNAME,	/* a member name holds U+0000 */
-	JSON_NOMEM
+enum jscan_result {
+	JSCAN_OK = 0,
+	JSCAN_SYNTAX,	/* not JSON text (RFC 8259, UTF-8 only) */
+	JSCAN_DEPTH,	/* nested deeper than the bound */
+	JSCAN_DUPLICATE,	/* an object names a member twice (decoded) */
+	JSCAN_NULNAME,	/* a member name holds U+0000 */
+	JSCAN_NOMEM
 };
 
-enum json_result json_scan(const char *, size_t, int, int, struct json_doc *,
+enum jscan_result jscan(const char *, size_t, int, int, struct jscan_doc *,
 	    const char **);
-void	 json_doc_free(struct json_doc *);
-size_t	 json_member(const struct json_doc *, size_t, const char *);
-char	*json_string(const char *, size_t, size_t, size_t *);
-int	 json_utf8_valid(const char *, size_t);
+void	 jscan_free(struct jscan_doc *);
+size_t	 jscan_member(const struct jscan_doc *, size_t, const char *);
+char	*jscan_string(const char *, size_t, size_t, size_t *);
+int	 jscan_utf8_valid(const char *, size_t);
 
 /* jsonrpc.c: the message */
 #define JSONRPC_DEPTH_MAX	256	/* the ceiling of any configured depth */

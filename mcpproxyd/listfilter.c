@@ -47,10 +47,10 @@ struct edit {
  * an edit.  Returns 0, or -1 with *why.
  */
 static int
-filter_array(const struct listfilter *lf, const struct json_doc *doc,
+filter_array(const struct listfilter *lf, const struct jscan_doc *doc,
     size_t a, size_t which, struct edit *e, const char **why)
 {
-	const struct json_node	*arr = &doc->node[a], *el;
+	const struct jscan_node	*arr = &doc->node[a], *el;
 	size_t			 c, f, n, o = 0;
 	char			*name, *rep;
 
@@ -61,14 +61,14 @@ filter_array(const struct listfilter *lf, const struct json_doc *doc,
 	rep[o++] = '[';
 	for (c = arr->first; c != 0; c = doc->node[c].next) {
 		el = &doc->node[c];
-		if (el->type != JSON_OBJECT ||
-		    (f = json_member(doc, c, lists[which].field)) == 0 ||
-		    doc->node[f].type != JSON_STRING) {
+		if (el->type != JV_OBJECT ||
+		    (f = jscan_member(doc, c, lists[which].field)) == 0 ||
+		    doc->node[f].type != JV_STRING) {
 			*why = "a list element without a name";
 			free(rep);
 			return (-1);
 		}
-		if ((name = json_string(doc->text, doc->node[f].start,
+		if ((name = jscan_string(doc->text, doc->node[f].start,
 		    doc->node[f].end, &n)) == NULL ||
 		    memchr(name, '\0', n) != NULL) {
 			*why = name ? "NUL in a list element's name" :
@@ -104,7 +104,7 @@ editcmp(const void *a, const void *b)
 
 /* Apply the edits (sorted, disjoint) to the text into a new *out. */
 static int
-apply(const struct json_doc *doc, struct edit *e, size_t ne, char **out,
+apply(const struct jscan_doc *doc, struct edit *e, size_t ne, char **out,
     size_t *outlen)
 {
 	size_t	 i, at = 0, o = 0, max = doc->len + 1;
@@ -132,14 +132,14 @@ apply(const struct json_doc *doc, struct edit *e, size_t ne, char **out,
 
 /* The edit that makes result's cacheScope "private". */
 static int
-mark_private(const struct json_doc *doc, size_t res, struct edit *e)
+mark_private(const struct jscan_doc *doc, size_t res, struct edit *e)
 {
 	static const char	 priv[] = "\"private\"";
 	static const char	 member[] = "\"cacheScope\":\"private\",";
 	size_t			 cs;
 	const char		*s;
 
-	if ((cs = json_member(doc, res, "cacheScope")) != 0) {
+	if ((cs = jscan_member(doc, res, "cacheScope")) != 0) {
 		e->start = doc->node[cs].start;
 		e->end = doc->node[cs].end;
 		s = priv;
@@ -166,7 +166,7 @@ listfilter_body(const struct listfilter *lf, const char *method,
     const char *body, size_t len, char **out, size_t *outlen,
     const char **why)
 {
-	struct json_doc		 doc;
+	struct jscan_doc		 doc;
 	struct edit		 e[NLISTS + 1];
 	enum listfilter_result	 r = LISTFILTER_ERROR;
 	size_t			 res, a, i, ne = 0, want = NLISTS;
@@ -185,18 +185,18 @@ listfilter_body(const struct listfilter *lf, const char *method,
 		*why = "list answer over the bound";
 		return (LISTFILTER_ERROR);
 	}
-	if (json_scan(body, len, lf->maxdepth, 5, &doc, why) != JSON_OK)
+	if (jscan(body, len, lf->maxdepth, 5, &doc, why) != JSCAN_OK)
 		goto done;
-	if (doc.node[0].type != JSON_OBJECT) {
+	if (doc.node[0].type != JV_OBJECT) {
 		*why = "list answer is not an object";
 		goto done;
 	}
 	/* an error answer, a request or a notification: no list */
-	if ((res = json_member(&doc, 0, "result")) == 0) {
+	if ((res = jscan_member(&doc, 0, "result")) == 0) {
 		r = LISTFILTER_ASIS;
 		goto done;
 	}
-	if (doc.node[res].type != JSON_OBJECT) {
+	if (doc.node[res].type != JV_OBJECT) {
 		if (method == NULL)
 			r = LISTFILTER_ASIS;
 		else
@@ -204,14 +204,14 @@ listfilter_body(const struct listfilter *lf, const char *method,
 		goto done;
 	}
 	for (i = 0; i < NLISTS; i++) {
-		if ((a = json_member(&doc, res, lists[i].member)) == 0) {
+		if ((a = jscan_member(&doc, res, lists[i].member)) == 0) {
 			if (i == want) {
 				*why = "list answer without its list";
 				goto done;
 			}
 			continue;
 		}
-		if (doc.node[a].type != JSON_ARRAY) {
+		if (doc.node[a].type != JV_ARRAY) {
 			*why = "list answer's list is not an array";
 			goto done;
 		}
@@ -234,7 +234,7 @@ listfilter_body(const struct listfilter *lf, const char *method,
  done:
 	for (i = 0; i < ne; i++)
 		free(e[i].rep);
-	json_doc_free(&doc);
+	jscan_free(&doc);
 	return (r);
 }
 

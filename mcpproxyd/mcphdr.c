@@ -96,7 +96,7 @@ mcphdr_decode(const char *val, size_t len, char **out, size_t *outlen)
 	if (len >= pl + sl && memcmp(val, B64_PREFIX, pl) == 0 &&
 	    memcmp(val + len - sl, B64_SUFFIX, sl) == 0) {
 		if ((n = b64decode(val + pl, len - pl - sl, b)) == -1 ||
-		    !json_utf8_valid(b, n) || memchr(b, '\0', n) != NULL) {
+		    !jscan_utf8_valid(b, n) || memchr(b, '\0', n) != NULL) {
 			free(b);
 			return (-1);
 		}
