@@ -314,6 +314,63 @@ sse_run(const char *s, size_t len, size_t first, size_t step, size_t max,
 	return (memcmp(raw, s, rawlen) == 0 ? 0 : -2);
 }
 
+/*
+ * The relay's use: a tools/list answered as SSE, a progress
+ * notification first.  Fed byte by byte, the notification must be out
+ * as soon as its block ended, the list filtered (its data on two
+ * lines), nothing passed on unfiltered.
+ */
+static void
+relay(void)
+{
+	static const char	 note[] = "event: message\r\nid: 1\r\ndata: "
+	    "{\"jsonrpc\":\"2.0\",\"method\":\"notifications/progress\","
+	    "\"params\":{\"progress\":1}}\r\n\r\n";
+	static const char	 list[] = "id: 2\ndata: {\"jsonrpc\":\"2.0\","
+	    "\"id\":1,\"result\":{\"tools\":[" T("echo") ",\ndata: " T("rm")
+	    "]}}\n\n";
+	static const char	 want[] = "id: 2\ndata: " R("\"tools\":["
+	    T("echo") "]") "\n\n";
+	enum listfilter_result	 r;
+	struct listfilter	 lf = { keep, NULL, MAX, 16, 0 };
+	struct sse		 a;
+	struct sse_event	 ev;
+	char			 in[1024], out[1024], *b;
+	size_t			 len, pos, used, o = 0, blen, noteout = 0;
+	const char		*why;
+
+	len = snprintf(in, sizeof(in), "%s%s", note, list);
+	sse_init(&a, 512);
+	for (pos = 0; pos < len; pos++) {
+		if (sse_feed(&a, in + pos, 1, &used, &ev) != SSE_EVENT)
+			continue;
+		r = ev.data == NULL ? ASIS : listfilter_body(&lf, "tools/list",
+		    ev.data, ev.datalen, &b, &blen, &why);
+		CHECK(r != ERR, "relay: %s", why);
+		if (r == F) {
+			CHECK(sse_event_build(&ev, b, blen, &b, &blen) == 0,
+			    "relay build");
+			memcpy(out + o, b, blen);
+			o += blen;
+			free(b);
+		} else {
+			memcpy(out + o, ev.raw, ev.rawlen);
+			o += ev.rawlen;
+			if (noteout == 0)
+				noteout = pos + 1;
+		}
+		sse_event_free(&ev);
+	}
+	sse_free(&a);
+	out[o] = '\0';
+	/* out at its blank line's CR; the LF goes with the next block */
+	CHECK(noteout == strlen(note) - 1, "notification out after %zu bytes",
+	    noteout);
+	CHECK(o == strlen(note) - 1 + strlen(want) && !memcmp(out, note,
+	    strlen(note) - 1) && !strcmp(out + strlen(note) - 1, want),
+	    "relay: %s", out);
+}
+
 int
 main(void)
 {
@@ -351,6 +408,8 @@ main(void)
 	    -1, "bound 14 exceeded");
 	CHECK(sse_run("data: 1\n\ndata: 1234567\n\n", 24, 1, 1, 14, out,
 	    sizeof(out)) == -1, "bound 14 exceeded by the second block");
+
+	relay();
 
 	/* an event written again around filtered data */
 	memset(&ev, 0, sizeof(ev));
