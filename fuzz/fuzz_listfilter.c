@@ -166,11 +166,11 @@ stream(const char *s, size_t len, size_t first, size_t step,
 			n -= used;
 			if (r == SSE_EVENT) {
 				REQUIRE(ev.rawlen > 0 && ev.rawlen <= 4096);
-				REQUIRE(memcmp(ev.raw, s + raw, ev.rawlen) == 0);
+				REQUIRE(!memcmp(ev.raw, s + raw, ev.rawlen));
 				raw += ev.rawlen;
-				d += sprintf(dump + d, "%zu/%zu/%d/%d;", ev.rawlen,
-				    ev.data ? ev.datalen : 0, ev.id != NULL,
-				    ev.event != NULL);
+				d += sprintf(dump + d, "%zu/%zu/%d/%d;",
+				    ev.rawlen, ev.data ? ev.datalen : 0,
+				    ev.id != NULL, ev.event != NULL);
 				if (filter && ev.data != NULL)
 					one(method, priv, ev.data, ev.datalen);
 			} else

@@ -171,7 +171,8 @@ scan_string(struct scanner *sc, size_t *start, size_t *end)
 			    "control character in a string"));
 		if (t[sc->pos] >= 0x80) {
 			if ((n = utf8_len(t + sc->pos, sc->len - sc->pos)) == 0)
-				return (fail(sc, JSCAN_SYNTAX, "invalid UTF-8"));
+				return (fail(sc, JSCAN_SYNTAX,
+				    "invalid UTF-8"));
 			sc->pos += n;
 			continue;
 		}
@@ -188,7 +189,8 @@ scan_string(struct scanner *sc, size_t *start, size_t *end)
 		}
 		if (t[sc->pos] != 'u')
 			return (fail(sc, JSCAN_SYNTAX, "invalid escape"));
-		if ((u = hex4(sc->t + sc->pos + 1, sc->len - sc->pos - 1)) == -1)
+		u = hex4(sc->t + sc->pos + 1, sc->len - sc->pos - 1);
+		if (u == -1)
 			return (fail(sc, JSCAN_SYNTAX, "invalid \\u escape"));
 		sc->pos += 5;
 		if (u >= 0xdc00 && u <= 0xdfff)

@@ -35,14 +35,14 @@ struct jscan_doc {
 	size_t			 len;
 	struct jscan_node	*node;	/* node[0] is the top value */
 	size_t			 nnode, cap;
-	int			 keep;	/* nodes deeper than this are not kept */
+	int			 keep;	/* deeper nodes are not kept */
 };
 
 enum jscan_result {
 	JSCAN_OK = 0,
 	JSCAN_SYNTAX,	/* not JSON text (RFC 8259, UTF-8 only) */
 	JSCAN_DEPTH,	/* nested deeper than the bound */
-	JSCAN_DUPLICATE,	/* an object names a member twice (decoded) */
+	JSCAN_DUPLICATE, /* an object names a member twice (decoded) */
 	JSCAN_NULNAME,	/* a member name holds U+0000 */
 	JSCAN_NOMEM
 };
@@ -55,7 +55,7 @@ char	*jscan_string(const char *, size_t, size_t, size_t *);
 int	 jscan_utf8_valid(const char *, size_t);
 
 /* jsonrpc.c: the message */
-#define JSONRPC_DEPTH_MAX	256	/* the ceiling of any configured depth */
+#define JSONRPC_DEPTH_MAX	256	/* the ceiling of any depth bound */
 
 enum jsonrpc_result {
 	JSONRPC_OK = 0,
@@ -81,7 +81,7 @@ enum jsonrpc_idtype {
 
 struct jsonrpc_limits {
 	int	 max_depth;	/* arrays and objects, 1..JSONRPC_DEPTH_MAX */
-	size_t	 max_name;	/* decoded bytes of method, name, uri, version */
+	size_t	 max_name;	/* bytes of method, name, uri, version */
 	size_t	 max_id;	/* raw bytes of the id */
 };
 
@@ -98,7 +98,7 @@ struct jsonrpc {
 	char			*name;		/* params.name: tools/call,
 						   prompts/get */
 	char			*uri;		/* params.uri: resources/read */
-	char			*version;	/* params._meta protocolVersion */
+	char			*version;	/* _meta protocolVersion */
 	size_t			 batch;		/* elements of a batch */
 };
 
