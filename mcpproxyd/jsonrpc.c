@@ -29,6 +29,7 @@
 #include "jsonrpc.h"
 
 #define KEEP_NONE	((size_t)-1)
+#define SMALL		2048	/* bodies this small scan without malloc */
 
 struct name {
 	const char	*s;
@@ -44,6 +45,8 @@ struct scanner {
 	size_t			 alen;
 	struct name		*names;		/* of the open objects */
 	size_t			 nnames, ncap;
+	char			 arena0[SMALL];
+	struct name		 names0[SMALL / 16];
 	enum jscan_result	 err;
 	const char		*why;
 };
@@ -338,11 +341,13 @@ add_name(struct scanner *sc, size_t start, size_t end)
 	size_t		 n;
 
 	if (sc->nnames == sc->ncap) {
-		if ((nv = reallocarray(sc->names, sc->ncap ? sc->ncap * 2 : 32,
-		    sizeof(*nv))) == NULL)
+		if ((nv = reallocarray(sc->names == sc->names0 ? NULL :
+		    sc->names, sc->ncap * 2, sizeof(*nv))) == NULL)
 			return (fail(sc, JSCAN_NOMEM, "out of memory"));
+		if (sc->names == sc->names0)
+			memcpy(nv, sc->names0, sizeof(sc->names0));
 		sc->names = nv;
-		sc->ncap = sc->ncap ? sc->ncap * 2 : 32;
+		sc->ncap *= 2;
 	}
 	n = decode(sc->t + start + 1, end - start - 2, s);
 	if (memchr(s, '\0', n) != NULL)
@@ -364,13 +369,13 @@ add_node(struct scanner *sc, enum jscan_type type, int depth, size_t key,
 	if (depth > d->keep)
 		return (KEEP_NONE);
 	if (d->nnode == d->cap) {
-		if ((nv = reallocarray(d->node, d->cap ? d->cap * 2 : 16,
+		if ((nv = reallocarray(d->node, d->cap ? d->cap * 2 : 32,
 		    sizeof(*nv))) == NULL) {
 			fail(sc, JSCAN_NOMEM, "out of memory");
 			return (KEEP_NONE);
 		}
 		d->node = nv;
-		d->cap = d->cap ? d->cap * 2 : 16;
+		d->cap = d->cap ? d->cap * 2 : 32;
 	}
 	nv = &d->node[d->nnode];
 	memset(nv, 0, sizeof(*nv));
@@ -567,7 +572,11 @@ jscan(const char *text, size_t len, int maxdepth, int keep,
 	sc.maxdepth = maxdepth < 1 ? 1 : maxdepth > JSONRPC_DEPTH_MAX ?
 	    JSONRPC_DEPTH_MAX : maxdepth;
 	*why = NULL;
-	if ((sc.arena = malloc(len + 1)) == NULL) {
+	/* decoded names never outgrow the text */
+	sc.arena = len < SMALL ? sc.arena0 : malloc(len + 1);
+	sc.names = sc.names0;
+	sc.ncap = sizeof(sc.names0) / sizeof(sc.names0[0]);
+	if (sc.arena == NULL) {
 		*why = "out of memory";
 		return (JSCAN_NOMEM);
 	}
@@ -576,8 +585,10 @@ jscan(const char *text, size_t len, int maxdepth, int keep,
 		if (sc.pos != len)
 			fail(&sc, JSCAN_SYNTAX, "bytes after the value");
 	}
-	free(sc.arena);
-	free(sc.names);
+	if (sc.arena != sc.arena0)
+		free(sc.arena);
+	if (sc.names != sc.names0)
+		free(sc.names);
 	*why = sc.why;
 	return (sc.err);
 }

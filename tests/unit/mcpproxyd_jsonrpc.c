@@ -8,7 +8,7 @@
  * Built with -DNAIVE_READER, the same table runs against mcp_sniff
  * (mcp.c), the reader this one replaces, comparing only what it can
  * say (accepted or not, method, tool); the rows it gets wrong are
- * the properties this reader adds (66 of the 106 rows on 2026-12-02):
+ * the properties this reader adds (67 of the 108 rows on 2026-12-02):
  *
  *   cc -std=c11 -D_GNU_SOURCE -DNAIVE_READER -o naive \
  *       tests/unit/mcpproxyd_jsonrpc.c OBJECTS LIBS && ./naive
@@ -343,6 +343,25 @@ deep(int depth)
 	return (b);
 }
 
+/* A tools/call whose arguments have n members, the last one again. */
+static char *
+wide(int n, int dup)
+{
+	char	*b;
+	int	 i, o;
+
+	if ((b = malloc(16 * n + 128)) == NULL)
+		exit(2);
+	o = sprintf(b, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":"
+	    "\"tools/call\",\"params\":{\"name\":\"echo\",\"arguments\":{");
+	for (i = 0; i < n; i++)
+		o += sprintf(b + o, "\"key%03d\":%d,", i, i);
+	if (dup)
+		o += sprintf(b + o, "\"key%03d\":0,", n - 1);
+	strcpy(b + o - 1, "}}}");
+	return (b);
+}
+
 int
 main(void)
 {
@@ -375,7 +394,19 @@ main(void)
 	r.res = LIMIT;
 	wrong += !run(&r, 0, "depth 100000");
 	free(body);
-	printf("%zu good rows, %zu bad rows (+3 depth rows), %d read wrong\n",
+	/* wide objects (more names than fit on the stack), bodies > 2 KB */
+	r.body = body = wide(300, 0);
+	r.res = OK;
+	r.target = "echo";
+	r.method = "tools/call";
+	wrong += !run(&r, 0, "300 members");
+	free(body);
+	r.body = body = wide(300, 1);
+	r.res = INVAL;
+	wrong += !run(&r, 0, "300 members, one twice");
+	free(body);
+	printf("%zu good rows, %zu bad rows (+5 generated rows), %d read "
+	    "wrong\n",
 	    sizeof(good) / sizeof(good[0]), sizeof(bad) / sizeof(bad[0]),
 	    wrong);
 	if (NAIVE)
