@@ -866,7 +866,8 @@ jsonrpc_target(const struct jsonrpc *m)
 /*
  * Build {"jsonrpc":"2.0","id":ID,"error":{"code":CODE,"message":MSG}}
  * with the raw id (NULL: null) into a new buffer *out (*outlen bytes,
- * NUL-terminated).  msg is escaped.  Returns 0 or -1 (no memory).
+ * NUL-terminated).  msg is UTF-8 (a name jsonrpc_parse decoded is);
+ * quotes, backslashes and controls are escaped.  Returns 0 or -1.
  */
 int
 jsonrpc_error_body(const char *id, size_t idlen, int code, const char *msg,
