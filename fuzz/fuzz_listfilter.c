@@ -5,7 +5,8 @@
  * Input: byte 0: bits 0-1 the request's method (tools/list,
  * prompts/list, resources/list, none: a resumed stream), bit 2
  * cacheScope "private", bit 3 the rest is an SSE stream (else one JSON
- * body); byte 1: which names keep() allows (a hash of the name with
+ * body), bit 4 (JSON body) the rest is the inside of a tools list,
+ * wrapped in an answer (so that more inputs reach the filter); byte 1: which names keep() allows (a hash of the name with
  * this seed), and in SSE mode where the stream is split; the rest is
  * the input.  Invariants:
  * - the filter is deterministic;
@@ -199,6 +200,19 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	priv = (data[0] >> 2) & 1;
 	seed = data[1];
 	len = size - 2;
+	if (!(data[0] & 8) && (data[0] & 16)) {
+		static const char	 pre[] = "{\"jsonrpc\":\"2.0\",\"id\":1,"
+		    "\"result\":{\"tools\":[", post[] = "]}}";
+
+		if ((whole = malloc(len + sizeof(pre) + sizeof(post))) == NULL)
+			abort();
+		memcpy(whole, pre, sizeof(pre) - 1);
+		memcpy(whole + sizeof(pre) - 1, data + 2, len);
+		memcpy(whole + sizeof(pre) - 1 + len, post, sizeof(post) - 1);
+		one(method, priv, whole, len + sizeof(pre) + sizeof(post) - 2);
+		free(whole);
+		return (0);
+	}
 	if (!(data[0] & 8)) {
 		one(method, priv, (const char *)data + 2, len);
 		return (0);
