@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "http.h"
+#include "policy.h"
 
 #define MCPPROXYD_CONF		SYSCONFDIR "/mcpproxyd/mcpproxyd.conf"
 #define MAX_SERVERS		16
@@ -74,6 +75,8 @@ struct route {
 	char		*auth_name;	/* auth=NAME on the route line */
 	struct auth	*auth;		/* NULL: no authentication */
 	int		 semicolons;	/* semicolons=allow: ';' in paths */
+	char		*policy_name;	/* policy=NAME on the route line */
+	struct policy	*policy;	/* NULL: no tool authorization */
 };
 
 /* An address or network, for trusted_proxies. */
@@ -156,6 +159,11 @@ struct config {
 	size_t		 nissuers;
 	struct auth	 auths[MAX_AUTHS];
 	size_t		 nauths;
+	struct policy	*policies[MAX_POLICIES];	/* [policy NAME] */
+	size_t		 npolicies;
+	struct claimset	 claimset;	/* claims the policies read */
+	int		 max_claim_values;	/* per token, cached */
+	int		 max_claim_bytes;
 	struct server	 servers[MAX_SERVERS];
 	size_t		 nservers;
 	struct listener	 listeners[MAX_LISTENERS];
