@@ -284,6 +284,8 @@ struct exchange {
 	/* its subject (ISSUER:sub with two issuers on the server), whole */
 	char			 sub[64 + 1 + MAX_SUBJECT_CAP + 1];
 	char			 scope[MAX_SCOPES_CAP + 1];	/* its scopes */
+	const struct claims	*claims;	/* its claims the policies
+						   read (auth.c); or NULL */
 	struct logrec		 log;
 	char			 logpath[256];
 };
