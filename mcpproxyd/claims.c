@@ -25,6 +25,9 @@
 #include "log.h"
 #include "policy.h"
 
+#define CLAIM_CHARS	"claim path: names are letters, digits, _ and -, " \
+			"or quoted, separated by ."
+
 /* A bare segment: letters, digits, '_' and '-'. */
 static int
 bare_char(int c)
@@ -74,6 +77,10 @@ claimpath_parse(const char *text, size_t len, struct claimpath *p,
 				;
 			n = s - b;
 		}
+		if (n == 0 && s < end && *s != '.' && *s != '"') {
+			*why = CLAIM_CHARS;
+			goto bad;
+		}
 		if (n == 0) {
 			*why = "empty claim name (write \".\" inside quotes)";
 			goto bad;
@@ -87,8 +94,7 @@ claimpath_parse(const char *text, size_t len, struct claimpath *p,
 		if (s == end)
 			break;
 		if (*s != '.') {
-			*why = "claim path: names are letters, digits, _ "
-			    "and -, or quoted, separated by .";
+			*why = CLAIM_CHARS;
 			goto bad;
 		}
 		if (++s == end) {

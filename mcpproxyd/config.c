@@ -739,6 +739,7 @@ named_section(struct parse *p, const char *kind, const char *name)
 		p->pol->name = strdup(name);
 		p->pol->line = p->line;
 		p->pol->file = conf->file;
+		p->pol->other_deny = 1;		/* other_methods = deny */
 	} else if (!strcmp(kind, "issuer")) {
 		for (i = 0; i < conf->nissuers; i++)
 			if (!strcmp(conf->issuers[i].name, name))
