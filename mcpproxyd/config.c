@@ -1126,6 +1126,10 @@ config_policy(struct parse *p)
 			}
 			if (policy_scopes(p, rt) == -1)
 				return (-1);
+			/* the request path applies it in phase 2 (issue 13) */
+			log_warnx("[server %s] route %s: policy %s is checked "
+			    "but not enforced by this build",
+			    conf->servers[i].name, rt->prefix, rt->policy_name);
 		}
 	return (0);
 }
