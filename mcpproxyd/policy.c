@@ -15,7 +15,8 @@
  * none does the request is denied.  An allow rule matches when every
  * condition holds; its scopes are then required (missing ones: step-up).
  * A deny rule matches unless a condition is false: a claim the bounds
- * cut short (claims.c) can make it match, never an allow rule.
+ * cut short (claims.c) can make it match, never an allow rule.  A
+ * resource URI with a dot segment is denied before any rule.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -438,6 +439,36 @@ policy_scope_string(const struct policy_ctx *c, const struct policy_rule *r,
 	return (0);
 }
 
+/*
+ * Does a URI hold a "." or ".." path segment, also spelt with %2e?  A
+ * server that resolves it would read another resource than the one
+ * the rules matched (file:///public/../etc/passwd).
+ */
+static int
+dot_segment(const char *uri)
+{
+	const char	*s = uri;
+	size_t		 dots;
+
+	for (;;) {
+		for (dots = 0;; dots++)
+			if (*s == '.')
+				s++;
+			else if (s[0] == '%' && s[1] == '2' &&
+			    (s[2] == 'e' || s[2] == 'E'))
+				s += 3;
+			else
+				break;
+		if ((dots == 1 || dots == 2) && (*s == '/' || *s == '\0' ||
+		    *s == '?' || *s == '#' || *s == '\\'))
+			return (1);
+		s += strcspn(s, "/\\?#");
+		if (*s != '/' && *s != '\\')
+			return (0);
+		s++;
+	}
+}
+
 /* Apply the rules to a name of a kind; fills d->verdict, rule, why. */
 static void
 evaluate(const struct policy_ctx *c, enum policy_kind kind,
@@ -447,6 +478,11 @@ evaluate(const struct policy_ctx *c, enum policy_kind kind,
 	size_t				 i, j;
 	int				 t, f, u, v;
 
+	if (kind == PK_RESOURCE && dot_segment(name)) {
+		d->verdict = POLICY_DENY;
+		d->why = "a . or .. segment in the uri";
+		return;
+	}
 	for (i = 0; i < c->pol->nrules; i++) {
 		r = &c->pol->rule[i];
 		if (r->kind != kind || !policy_glob(r->pattern, name))
