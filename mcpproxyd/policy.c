@@ -611,6 +611,22 @@ policy_keep(void *arg, const char *kind, const char *name)
 	return (0);
 }
 
+/*
+ * What decided, for the log: "FILE:LINE: allow = ..." for a rule, else
+ * the reason ("no rule allows it", "tasks = deny").  Returns buf.
+ */
+const char *
+policy_decider(const struct policy *pol, const struct policy_decision *d,
+    char *buf, size_t len)
+{
+	if (d->rule != NULL && pol != NULL)
+		snprintf(buf, len, "%s:%d: %s", pol->file ? pol->file : "-",
+		    d->rule->line, d->rule->text);
+	else
+		snprintf(buf, len, "%s", d->why ? d->why : "-");
+	return (buf);
+}
+
 /* A word for a verdict, for logs. */
 const char *
 policy_verdict_text(enum policy_verdict v)

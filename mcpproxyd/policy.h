@@ -159,6 +159,8 @@ int	 policy_keep(void *arg, const char *kind, const char *name);
 int	 policy_scope_string(const struct policy_ctx *c,
 	    const struct policy_rule *r, char *buf, size_t len);
 const char *policy_verdict_text(enum policy_verdict v);
+const char *policy_decider(const struct policy *pol,
+	    const struct policy_decision *d, char *buf, size_t len);
 
 /* claims.c */
 int	 claimpath_parse(const char *text, size_t len, struct claimpath *p,

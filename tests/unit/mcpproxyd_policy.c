@@ -403,6 +403,17 @@ test_decide(void)
 			    "scope \"%s\", want \"%s\"", i, d.scope,
 			    rows[i].challenge);
 		CHECK(d.why != NULL, "row %zu: no why", i);
+		if (d.rule != NULL) {
+			char want[256], got[256];
+
+			snprintf(want, sizeof(want), "t.conf:%d: %s",
+			    d.rule->line, d.rule->text);
+			CHECK(!strcmp(policy_decider(c.pol, &d, got,
+			    sizeof(got)), want) && !strncmp(d.rule->text,
+			    d.rule->allow ? "allow = " : "deny = ",
+			    d.rule->allow ? 8 : 7), "row %zu: decider %s", i,
+			    got);
+		}
 		free(cl);
 	}
 	printf("decide: %zu rows\n", sizeof(rows) / sizeof(rows[0]));
@@ -483,6 +494,8 @@ test_permissive(void)
 	policy_decide(&c, "tasks/get", NULL, &d);
 	CHECK(d.verdict == POLICY_DENY && d.enforce == 0 && d.rule == NULL &&
 	    !strcmp(d.why, "tasks = deny"), "permissive tasks");
+	CHECK(!strcmp(policy_decider(c.pol, &d, err, sizeof(err)),
+	    "tasks = deny"), "decider: %s", err);
 	policy_decide(&c, "vendor/x", NULL, &d);
 	CHECK(d.verdict == POLICY_DENY && !strcmp(d.why,
 	    "other_methods = deny"), "other methods deny by default");
