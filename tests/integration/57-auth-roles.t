@@ -4,7 +4,9 @@
 # whose realm_access.roles differ by user: eitan holds mcp-echo, noa
 # does not; and it grants the extra scope mcp:admin only when asked
 # (so a tool can require it and a client step up to it).  mcpproxyd -n
-# accepts a policy written for them and names file:line of a bad rule.
+# accepts a policy written for them and names file:line of a bad rule;
+# a reload (HUP) with a bad rule keeps the running configuration, one
+# with good rules takes them.
 . "${TOP:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib.sh"
 . "$TOP/tests/as/as.sh"
 need_as
@@ -44,6 +46,8 @@ pp=$(free_port) || fail "no free port"
 cat >"$T/p.conf" <<EOC
 [mcpproxyd]
 user = nobody
+pid_file = $T/mcpproxyd.pid
+access_log = $T/access.log
 
 [server s]
 listen = 127.0.0.1:$pp
@@ -71,6 +75,24 @@ sed 's/^allow = tool:get-\* scope=mcp:admin$/allow = tool:get-* scope=mcp:root/'
 if "$MCPPROXYD" -n -f "$T/bad.conf" >"$T/n.out" 2>&1; then
 	fail "mcpproxyd -n accepted a scope outside scopes_supported"
 fi
-grep -q "bad.conf:19: allow: scope \"mcp:root\" is not in scopes_supported of \[auth a\] (route /mcp)" \
+grep -q "bad.conf:21: allow: scope \"mcp:root\" is not in scopes_supported of \[auth a\] (route /mcp)" \
     "$T/n.out" || fail "-n said: $(cat "$T/n.out")"
 pass "mcpproxyd -n: policy OK; a bad rule named by file:line"
+
+# the running daemon: a reload with the bad rule is refused, then a good
+# one with another policy is taken
+cp "$T/p.conf" "$T/run.conf"
+start_proxy "$T/run.conf"
+wait_grep "$T/mcpproxyd.log" 5 -q "route /mcp: policy tools is checked" ||
+    fail "no line for the policy at start"
+cp "$T/bad.conf" "$T/run.conf"
+kill -HUP "$PROXY_PID"
+wait_grep "$T/mcpproxyd.log" 5 -q "reload failed: .*run.conf:21: allow: scope \"mcp:root\" is not in scopes_supported.*keeping the running configuration" ||
+    fail "no log line for the bad rule's reload"
+kill -0 "$PROXY_PID" || fail "master died on a bad rule"
+sed 's/^\[policy tools\]$/[policy tools2]/; s/policy=tools$/policy=tools2/' \
+    "$T/p.conf" >"$T/run.conf"
+kill -HUP "$PROXY_PID"
+wait_grep "$T/mcpproxyd.log" 5 -q "route /mcp: policy tools2 is checked" ||
+    fail "the good reload did not read [policy tools2]"
+pass "HUP: a bad rule keeps the running configuration, good rules are read"
