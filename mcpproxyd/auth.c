@@ -33,8 +33,9 @@ _Static_assert(KEYFILE_NAME_MAX == 64, "exchange.sub holds NAME:sub");
 
 /*
  * A verified token.  Entries are cache_stride bytes apart: the sub and
- * scopes follow, each in max_subject or max_scopes bytes and a NUL, so
- * a hit passes on exactly what the first check did.
+ * scopes follow, each in max_subject or max_scopes bytes and a NUL,
+ * then at claims_off the claims the policies read (claims.c), so a hit
+ * passes on exactly what the first check did.
  */
 struct cached {
 	unsigned char	 hash[32];	/* SHA-256 of the token */
@@ -47,6 +48,8 @@ struct cached {
 static const struct config	*aconf;
 static char			*cache;
 static size_t			 ncache, cache_stride;
+static size_t			 claims_off;	/* in a cache entry */
+static struct claims		*claims_req;	/* the request's claims */
 
 
 /*
@@ -64,13 +67,19 @@ auth_init(const struct config *conf)
 	keys_init(conf);
 	free(cache);
 	cache = NULL;
+	free(claims_req);
+	claims_req = NULL;
 	ncache = 0;
 	accesslog_session(&warm, "warm up");	/* SHA-256 set up once */
 	if (conf->nauths == 0)
 		return;
 	ncache = conf->token_cache;
-	cache_stride = (sizeof(struct cached) + conf->max_subject +
+	claims_off = (sizeof(struct cached) + conf->max_subject +
 	    conf->max_scopes + 2 + 7) & ~(size_t)7;
+	cache_stride = claims_off + claims_size(&conf->claimset);
+	if (claims_size(&conf->claimset) > 0 &&
+	    (claims_req = calloc(1, claims_size(&conf->claimset))) == NULL)
+		fatal("claims");
 	if (ncache > 0 && (cache = calloc(ncache, cache_stride)) == NULL)
 		fatal("token cache");
 	openssl_warm_up();	/* with keys of its own, not the key file's */
@@ -400,11 +409,14 @@ auth_decide(struct exchange *x, const char *tok, struct auth_result *r)
 	struct token_policy		 pol;
 	struct token_info		 info;
 	struct cached			*c;
+	struct claims_sink		 sink = { &aconf->claimset, claims_req,
+					    0 };
 	unsigned char			 hash[DIGEST_LEN];
 	const char			*why = NULL;
 
 	memset(r, 0, sizeof(*r));
 	x->authed = 0;
+	x->claims = NULL;
 	x->sub[0] = x->scope[0] = '\0';
 	keys_refresh(0);
 	kf = keys_current();
@@ -417,6 +429,10 @@ auth_decide(struct exchange *x, const char *tok, struct auth_result *r)
 	    (ki = keyfile_issuer(kf, a->iss->url)) != NULL &&
 	    ki->expires > time(NULL)) {
 		authed(x, c->str, c->str + aconf->max_subject + 1);
+		if (claims_req != NULL)
+			memcpy(claims_req, (char *)c + claims_off,
+			    claims_size(&aconf->claimset));
+		x->claims = claims_req;
 		r->status = TOKEN_OK;
 		r->why = "valid (cached)";
 		r->verified = r->cached = 1;
@@ -434,6 +450,10 @@ auth_decide(struct exchange *x, const char *tok, struct auth_result *r)
 	pol.digest = hash;	/* hashed once, for the cache and the log */
 	pol.max_sub = aconf->max_subject;
 	pol.max_scope = aconf->max_scopes;
+	if (claims_req != NULL) {
+		pol.payload = claims_payload;
+		pol.payload_arg = &sink;
+	}
 	r->status = check_token(x, tok, &pol, &info, &why, &r->busy);
 	r->why = why;
 	r->verified = info.verified;
@@ -442,8 +462,10 @@ auth_decide(struct exchange *x, const char *tok, struct auth_result *r)
 	if (r->status != TOKEN_OK)
 		return;
 	authed(x, info.pass_sub, info.pass_scope);
+	x->claims = sink.taken ? claims_req : NULL;
 	kf = keys_current();
-	if (kf != NULL && (c = cache_slot(hash, a->index)) != NULL) {
+	if (kf != NULL && (c = cache_slot(hash, a->index)) != NULL &&
+	    (claims_req == NULL || sink.taken)) {
 		memcpy(c->hash, hash, 32);
 		c->auth = a->index + 1;
 		c->generation = keyfile_generation(kf);
@@ -452,6 +474,9 @@ auth_decide(struct exchange *x, const char *tok, struct auth_result *r)
 		memcpy(c->str, info.pass_sub, strlen(info.pass_sub) + 1);
 		memcpy(c->str + aconf->max_subject + 1, info.pass_scope,
 		    strlen(info.pass_scope) + 1);
+		if (claims_req != NULL)
+			memcpy((char *)c + claims_off, claims_req,
+			    claims_size(&aconf->claimset));
 	}
 }
 

@@ -37,6 +37,7 @@ struct parse {
 	struct server	*srv;		/* current [server], else NULL */
 	struct issuer	*iss;		/* current [issuer], else NULL */
 	struct auth	*auth;		/* current [auth], else NULL */
+	struct policy	*pol;		/* current [policy], else NULL */
 	int		 jwksd;		/* in [jwksd] */
 	char		 seen[128][192]; /* "section/key" of single keys */
 	size_t		 nseen;
@@ -182,22 +183,23 @@ route_prefix_bad(const char *prefix)
 }
 
 /*
- * Parse "PREFIX URL [auth=NAME] [semicolons=allow]": URL is http://host[:port][/path].  The prefix is
- * replaced by the URL's path when forwarding.
+ * Parse "PREFIX URL [auth=NAME] [policy=NAME] [semicolons=allow]": URL
+ * is http://host[:port][/path].  The prefix is replaced by the URL's
+ * path when forwarding.
  */
 static int
 parse_route(struct parse *p, const char *val, struct route *rt)
 {
-	char		 prefix[256], url[512], opt[2][128], extra[2];
-	const char	*why, *auth = NULL;
+	char		 prefix[256], url[512], opt[3][128], extra[2];
+	const char	*why, *auth = NULL, *pol = NULL;
 	struct url	 u;
 	int		 n, i, semi = 0;
 
-	n = sscanf(val, "%255s %511s %127s %127s", prefix, url, opt[0],
-	    opt[1]);
-	if (n < 2 || sscanf(val, "%*s %*s %*s %*s %1s", extra) == 1) {
+	n = sscanf(val, "%255s %511s %127s %127s %127s", prefix, url, opt[0],
+	    opt[1], opt[2]);
+	if (n < 2 || sscanf(val, "%*s %*s %*s %*s %*s %1s", extra) == 1) {
 		perr(p, "route: expected \"PREFIX URL [auth=NAME] "
-		    "[semicolons=allow]\"");
+		    "[policy=NAME] [semicolons=allow]\"");
 		return (-1);
 	}
 	for (i = 0; i < n - 2; i++) {
@@ -205,9 +207,15 @@ parse_route(struct parse *p, const char *val, struct route *rt)
 			semi = 1;
 		else if (!semi && !strcmp(opt[i], "semicolons=refuse"))
 			semi = -1;
-		else if (strncmp(opt[i], "auth=", 5) != 0 || auth != NULL) {
+		else if (!strncmp(opt[i], "policy=", 7) && pol == NULL) {
+			if (*(pol = opt[i] + 7) == '\0') {
+				perr(p, "route: policy= needs the name of a "
+				    "[policy NAME] section");
+				return (-1);
+			}
+		} else if (strncmp(opt[i], "auth=", 5) != 0 || auth != NULL) {
 			perr(p, "route: expected \"PREFIX URL [auth=NAME] "
-			    "[semicolons=allow]\"");
+			    "[policy=NAME] [semicolons=allow]\"");
 			return (-1);
 		} else if (*(auth = opt[i] + 5) == '\0') {
 			perr(p, "route: auth= needs the name of an [auth NAME] "
@@ -215,6 +223,13 @@ parse_route(struct parse *p, const char *val, struct route *rt)
 			return (-1);
 		}
 	}
+	if (pol != NULL && auth == NULL) {
+		perr(p, "route: policy= needs auth= (its rules read the "
+		    "verified token)");
+		return (-1);
+	}
+	if (pol != NULL && (rt->policy_name = strdup(pol)) == NULL)
+		fatal("strdup");
 	rt->semicolons = semi == 1;
 	if (rt->semicolons && auth != NULL) {
 		perr(p, "route: semicolons=allow only on a route without "
@@ -297,6 +312,10 @@ static const struct intkey intkeys[] = {
 	{ "max_scopes",			OFF(max_scopes), 1, MAX_SCOPES_CAP, 0 },
 	{ "request_id_max",		OFF(request_id_max), 0, REQUEST_ID_CAP,
 					    0 },
+	{ "max_claim_values",		OFF(max_claim_values), 1,
+					    CLAIMS_VALUES_CAP, 0 },
+	{ "max_claim_bytes",		OFF(max_claim_bytes), 64,
+					    CLAIMS_BYTES_CAP, 0 },
 };
 
 /* Keys of [mcpproxyd] whose values are sizes in struct http_limits. */
@@ -655,6 +674,51 @@ auth_key(struct parse *p, const char *name, const char *val)
 	return (0);
 }
 
+/* [policy NAME]: mode, tasks, other_methods and the rules, in order. */
+static int
+policy_key(struct parse *p, const char *name, const char *val)
+{
+	struct policy	*pol = p->pol;
+	char		 err[256];
+	int		 allow;
+
+	if (!strcmp(name, "mode")) {
+		if (policy_mode_parse(val, &pol->mode) == -1) {
+			perr(p, "mode: \"%s\" is not enforce or permissive",
+			    val);
+			return (0);
+		}
+		return (1);
+	}
+	if (!strcmp(name, "tasks") || !strcmp(name, "other_methods")) {
+		int *deny = name[0] == 't' ? &pol->tasks_deny :
+		    &pol->other_deny;
+
+		if (strcmp(val, "pass") && strcmp(val, "deny")) {
+			perr(p, "%s: \"%s\" is not pass or deny", name, val);
+			return (0);
+		}
+		*deny = val[0] == 'd';
+		return (1);
+	}
+	if ((allow = !strcmp(name, "allow")) || !strcmp(name, "deny")) {
+		if (pol->nrules == POLICY_MAX_RULES) {
+			perr(p, "[policy %s]: more than %d rules", pol->name,
+			    POLICY_MAX_RULES);
+			return (0);
+		}
+		if (policy_rule_parse(&pol->rule[pol->nrules], allow, val,
+		    &p->conf->claimset, err, sizeof(err)) == -1) {
+			perr(p, "%s: %s", name, err);
+			return (0);
+		}
+		pol->rule[pol->nrules++].line = p->line;
+		return (1);
+	}
+	perr(p, "unknown key \"%s\" in [policy %s]", name, pol->name);
+	return (0);
+}
+
 /* Start a named section of kind (server, issuer, auth); 0 on error. */
 static int
 named_section(struct parse *p, const char *kind, const char *name)
@@ -676,6 +740,19 @@ named_section(struct parse *p, const char *kind, const char *name)
 		p->srv->name = strdup(name);
 		p->srv->line = p->line;
 		p->srv->cors.max_age = -1;	/* not set */
+	} else if (!strcmp(kind, "policy")) {
+		for (i = 0; i < conf->npolicies; i++)
+			if (!strcmp(conf->policies[i]->name, name))
+				goto twice;
+		if (conf->npolicies == MAX_POLICIES)
+			goto many;
+		if ((p->pol = calloc(1, sizeof(*p->pol))) == NULL)
+			fatal("calloc");
+		conf->policies[conf->npolicies++] = p->pol;
+		p->pol->name = strdup(name);
+		p->pol->line = p->line;
+		p->pol->file = conf->file;
+		p->pol->other_deny = 1;		/* other_methods = deny */
 	} else if (!strcmp(kind, "issuer")) {
 		for (i = 0; i < conf->nissuers; i++)
 			if (!strcmp(conf->issuers[i].name, name))
@@ -704,7 +781,8 @@ twice:
 	return (0);
 many:
 	perr(p, "more than %d [%s] sections", kind[0] == 's' ? MAX_SERVERS :
-	    kind[0] == 'i' ? MAX_ISSUERS : MAX_AUTHS, kind);
+	    kind[0] == 'i' ? MAX_ISSUERS : kind[0] == 'p' ? MAX_POLICIES :
+	    MAX_AUTHS, kind);
 	return (0);
 }
 
@@ -712,13 +790,14 @@ many:
 static int
 section_enter(struct parse *p, const char *section)
 {
-	static const char *kinds[] = { "server", "issuer", "auth" };
+	static const char *kinds[] = { "server", "issuer", "auth", "policy" };
 	size_t		 i, n;
 
 	snprintf(p->section, sizeof(p->section), "%s", section);
 	p->srv = NULL;
 	p->iss = NULL;
 	p->auth = NULL;
+	p->pol = NULL;
 	p->jwksd = 0;
 	if (!strcmp(section, "mcpproxyd"))
 		return (1);
@@ -744,6 +823,8 @@ once(struct parse *p, const char *name)
 
 	if (!strcmp(name, "listen") || !strcmp(name, "route"))
 		return (1);
+	if (p->pol != NULL && (!strcmp(name, "allow") || !strcmp(name, "deny")))
+		return (1);		/* rules, in order */
 	snprintf(k, sizeof(k), "%s/%s", p->section, name);
 	for (i = 0; i < p->nseen; i++)
 		if (!strcmp(p->seen[i], k)) {
@@ -774,6 +855,8 @@ handler(void *arg, const char *section, const char *name, const char *val)
 		return (issuer_key(p, name, val));
 	if (p->auth != NULL)
 		return (auth_key(p, name, val));
+	if (p->pol != NULL)
+		return (policy_key(p, name, val));
 	if (p->jwksd)
 		return (jwksd_key(p, name, val));
 	return (global_key(p, name, val));
@@ -853,6 +936,8 @@ config_defaults(struct config *conf)
 	conf->max_subject = 256;
 	conf->max_scopes = 1024;
 	conf->request_id_max = REQUEST_ID_CAP;
+	conf->max_claim_values = 64;
+	conf->max_claim_bytes = 2048;
 	conf->lim.max_request_line = 8192;
 	conf->lim.max_head = 16384;
 	conf->lim.max_headers = 100;
@@ -986,6 +1071,91 @@ config_auth(struct parse *p)
 }
 
 /*
+ * A rule's scopes on a route: each in the route's scopes_supported when
+ * that is set (a client registers with those, so asks for no other),
+ * and the step-up challenge's scope short enough to send.
+ */
+static int
+policy_scopes(struct parse *p, const struct route *rt)
+{
+	const struct policy	*pol = rt->policy;
+	const struct auth	*a = rt->auth;
+	struct policy_ctx	 c = { .pol = pol, .auth = a };
+	char			 buf[POLICY_SCOPE_MAX];
+	size_t			 i, j, k;
+
+	for (i = 0; i < pol->nrules; i++) {
+		const struct policy_rule *r = &pol->rule[i];
+
+		p->line = r->line;
+		for (j = 0; j < r->nscopes && a->scopes_supported.n > 0; j++) {
+			for (k = 0; k < a->scopes_supported.n; k++)
+				if (!strcmp(a->scopes_supported.v[k],
+				    r->scopes[j]))
+					break;
+			if (k == a->scopes_supported.n) {
+				perr(p, "allow: scope \"%s\" is not in "
+				    "scopes_supported of [auth %s] (route %s)",
+				    r->scopes[j], a->name, rt->prefix);
+				return (-1);
+			}
+		}
+		if (r->nscopes > 0 &&
+		    policy_scope_string(&c, r, buf, sizeof(buf)) == -1) {
+			perr(p, "allow: required_scopes of [auth %s] and "
+			    "scope= longer than %d bytes together", a->name,
+			    POLICY_SCOPE_MAX - 1);
+			return (-1);
+		}
+	}
+	return (0);
+}
+
+/* Resolve policy= references; a policy needs rules. */
+static int
+config_policy(struct parse *p)
+{
+	struct config	*conf = p->conf;
+	size_t		 i, j, k;
+
+	conf->claimset.max_values = conf->max_claim_values;
+	conf->claimset.max_bytes = conf->max_claim_bytes;
+	for (i = 0; i < conf->npolicies; i++) {
+		p->line = conf->policies[i]->line;
+		if (conf->policies[i]->nrules == 0) {
+			perr(p, "[policy %s]: no allow or deny rule",
+			    conf->policies[i]->name);
+			return (-1);
+		}
+	}
+	for (i = 0; i < conf->nservers; i++)
+		for (j = 0; j < conf->servers[i].nroutes; j++) {
+			struct route *rt = &conf->servers[i].routes[j];
+
+			if (rt->policy_name == NULL)
+				continue;
+			for (k = 0; k < conf->npolicies; k++)
+				if (!strcmp(conf->policies[k]->name,
+				    rt->policy_name))
+					rt->policy = conf->policies[k];
+			if (rt->policy == NULL) {
+				p->line = conf->servers[i].line;
+				perr(p, "[server %s]: route %s: no [policy %s]",
+				    conf->servers[i].name, rt->prefix,
+				    rt->policy_name);
+				return (-1);
+			}
+			if (policy_scopes(p, rt) == -1)
+				return (-1);
+			/* the request path applies it in phase 2 (issue 13) */
+			log_warnx("[server %s] route %s: policy %s is checked "
+			    "but not enforced by this build",
+			    conf->servers[i].name, rt->prefix, rt->policy_name);
+		}
+	return (0);
+}
+
+/*
  * A listener not on loopback, with no allowed_hosts, answers any Host:
  * a name an attacker rebinds to a LAN address reaches it (DNS
  * rebinding).  Loopback connections are checked all the same (cors.c).
@@ -1064,8 +1234,8 @@ config_finish(struct parse *p)
 		perr(p, "max_request_line is above max_header_size");
 	if (conf->access_log == NULL)
 		conf->access_log = strdup("syslog");
-	if (p->err[0] == '\0')
-		config_auth(p);
+	if (p->err[0] == '\0' && config_auth(p) == 0)
+		config_policy(p);
 	return (p->err[0] ? -1 : 0);
 }
 
@@ -1145,6 +1315,7 @@ config_free(struct config *conf)
 			free(rt->prefix); free(rt->url); free(rt->host);
 			free(rt->port); free(rt->authority); free(rt->path);
 			free(rt->auth_name);
+			free(rt->policy_name);
 		}
 		if (srv->origins_set)
 			strlist_free(&srv->allowed_origins);
@@ -1175,6 +1346,15 @@ config_free(struct config *conf)
 		strlist_free(&a->scopes_supported);
 		strlist_free(&a->required_scopes);
 	}
+	for (i = 0; i < conf->npolicies; i++) {
+		struct policy *pol = conf->policies[i];
+
+		for (j = 0; j < pol->nrules; j++)
+			policy_rule_free(&pol->rule[j]);
+		free(pol->name);
+		free(pol);
+	}
+	claimset_free(&conf->claimset);
 	free(conf->key_file); free(conf->control_socket);
 	free(conf->file); free(conf->user); free(conf->pid_file);
 	free(conf->access_log);

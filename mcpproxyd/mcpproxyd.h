@@ -13,6 +13,7 @@
 
 #include "conn.h"
 #include "http.h"
+#include "policy.h"
 
 #define MCPPROXYD_CONF		SYSCONFDIR "/mcpproxyd/mcpproxyd.conf"
 #define MAX_SERVERS		16
@@ -79,6 +80,8 @@ struct route {
 	char		*auth_name;	/* auth=NAME on the route line */
 	struct auth	*auth;		/* NULL: no authentication */
 	int		 semicolons;	/* semicolons=allow: ';' in paths */
+	char		*policy_name;	/* policy=NAME on the route line */
+	struct policy	*policy;	/* NULL: no tool authorization */
 };
 
 /* An address or network, for trusted_proxies. */
@@ -163,6 +166,11 @@ struct config {
 	size_t		 nissuers;
 	struct auth	 auths[MAX_AUTHS];
 	size_t		 nauths;
+	struct policy	*policies[MAX_POLICIES];	/* [policy NAME] */
+	size_t		 npolicies;
+	struct claimset	 claimset;	/* claims the policies read */
+	int		 max_claim_values;	/* per token, cached */
+	int		 max_claim_bytes;
 	struct server	 servers[MAX_SERVERS];
 	size_t		 nservers;
 	struct listener	 listeners[MAX_LISTENERS];
@@ -286,6 +294,8 @@ struct exchange {
 	/* its subject (ISSUER:sub with two issuers on the server), whole */
 	char			 sub[64 + 1 + MAX_SUBJECT_CAP + 1];
 	char			 scope[MAX_SCOPES_CAP + 1];	/* its scopes */
+	const struct claims	*claims;	/* its claims the policies
+						   read (auth.c); or NULL */
 	struct logrec		 log;
 	char			 logpath[256];
 };

@@ -910,6 +910,8 @@ token_check(const char *token, size_t len, const struct keyfile *kf,
 		st = fail(&reason, TOKEN_MALFORMED, "empty token");
 	else
 		st = check(&t, token, len, kf, pol, now, info, &reason);
+	if (st == TOKEN_OK && pol != NULL && pol->payload != NULL)
+		pol->payload(pol->payload_arg, t.p);
 	json_decref(t.h);
 	json_decref(t.p);
 	free(t.buf);

@@ -13,6 +13,8 @@
 
 #include "keyfile.h"
 
+struct json_t;
+
 #define TOKEN_DEFAULT_MAX	8192	/* max_token when the policy says 0 */
 #define TOKEN_MAX_DEPTH		16	/* JSON nesting in header and payload */
 #define TOKEN_SUB_CAP		1024	/* largest max_sub a policy may give */
@@ -32,6 +34,10 @@ struct token_policy {
 					   TOKEN_SUB_CAP); 0: not passed on */
 	size_t		 max_scope;	/* bytes of the scopes passed on (at
 					   most TOKEN_SCOPE_CAP); 0: not */
+	/* given the payload (jansson) of a token found TOKEN_OK, before
+	   token_check returns (claims.c); NULL: not called */
+	void		(*payload)(void *arg, const struct json_t *payload);
+	void		*payload_arg;
 };
 
 /*

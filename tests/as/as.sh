@@ -8,7 +8,8 @@
 #   as_kids [use]           the kids of its JWKS file, "sig" ones by default
 #   as_fingerprint KID      SHA-256 (hex) of that key's SubjectPublicKeyInfo
 #   as_rotate               new signing key first in the JWKS; prints its kid
-#   as_token RESOURCE [SCOPE]  an access token, through DCR + PKCE + login
+#   as_token RESOURCE [SCOPE] [USER]  an access token, through DCR + PKCE +
+#                           login of USER (eitan, the default, or noa)
 
 # how many "listening" lines the server's log has (0 before it exists)
 _as_listening() {

@@ -1,7 +1,8 @@
 // Get an access token from tests/as/server.mjs the way an MCP client
 // does, with no browser: dynamic client registration, authorization
 // code with PKCE and an RFC 8707 resource, the scripted login of
-// eitan / test, the code exchange.  Prints the access token.
+// USER (eitan by default; noa) with password test, the code exchange.
+// Prints the access token.
 //
 //   node tests/as/get-token.mjs ISSUER RESOURCE [SCOPE] [USER] [PASSWORD]
 import { createHash, randomBytes } from 'node:crypto';

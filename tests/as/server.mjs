@@ -14,9 +14,15 @@
 //   their own bad tokens with them), so the kid is stable across restarts;
 //   the JWKS also holds a "use": "enc" RSA key, as Keycloak's does.
 // - dynamic client registration, PKCE, RFC 8707 resource indicators giving
-//   JWT access tokens (aud = the resource, scope incl. mcp:tools)
-// - login of user eitan / test through a minimal form at
-//   ISSUER/interaction/UID (consent is given automatically)
+//   JWT access tokens (aud = the resource, scope incl. mcp:tools), with
+//   the user's realm roles in realm_access.roles, as Keycloak's
+// - users, logging in through a minimal form at ISSUER/interaction/UID
+//   (consent is given automatically):
+//     eitan / test  roles default-roles-my-realm, offline_access,
+//                   uma_authorization and mcp-echo
+//     noa / test    the same roles without mcp-echo
+// - scopes mcp:tools, mcp:resources, mcp:prompts, and mcp:admin (for a
+//   tool that needs more than the others: step-up)
 // - key rotation: SIGHUP or "POST ISSUER/admin/rotate" make a new signing
 //   key, first in the JWKS (the old one stays to verify older tokens);
 //   prints "rotated KID"
@@ -48,9 +54,12 @@ if (!['127.0.0.1', '::1', 'localhost'].includes(opt.host)) {
 mkdirSync(opt.state, { recursive: true });
 const PREFIX = opt.path.replace(/\/+$/, '');
 const KEYS = `${opt.state}/keys.json`;
-const USERS = { eitan: 'test' };
+const USERS = { eitan: 'test', noa: 'test' };
+const BASE_ROLES = ['default-roles-my-realm', 'offline_access',
+    'uma_authorization'];
+const ROLES = { eitan: [...BASE_ROLES, 'mcp-echo'], noa: BASE_ROLES };
 const SCOPES = ['openid', 'profile', 'email', 'offline_access', 'mcp:tools',
-    'mcp:resources', 'mcp:prompts'];
+    'mcp:resources', 'mcp:prompts', 'mcp:admin'];
 
 function newKey(use) {
 	const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
@@ -96,6 +105,10 @@ function makeProvider() {
 		cookies: { keys: cookieKeys },
 		pkce: { required: () => true },
 		clientBasedCORS: () => true,
+		// Keycloak puts realm roles in every access token
+		extraTokenClaims: async (ctx, token) => (token.accountId ?
+		    { realm_access: { roles: ROLES[token.accountId] ?? [] } } :
+		    undefined),
 		findAccount: async (ctx, id) => ({
 			accountId: id,
 			claims: async () => ({ sub: id, name: id, email: `${id}@example.test` }),
