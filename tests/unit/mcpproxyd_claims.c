@@ -127,7 +127,7 @@ publish(int with2, int64_t fetched, const char *meta)
 	free(img);
 	OPENSSL_free(d1);
 	OPENSSL_free(d2);
-	auth_refresh_keys(1);
+	keys_refresh(1);
 }
 
 static char *
@@ -400,7 +400,7 @@ test_hook(void)
 	const char		*aud[] = { "mcp" }, *why;
 	char			*pay, *tok;
 
-	auth_refresh_keys(1);
+	keys_refresh(1);
 	c = calloc(1, claims_size(&conf.claimset));
 	sink = (struct claims_sink){ &conf.claimset, c, 0 };
 	memset(&pol, 0, sizeof(pol));
@@ -411,14 +411,14 @@ test_hook(void)
 	pol.payload_arg = &sink;
 	pay = payload(ISS_A, "\"realm_access\":{\"roles\":[\"r1\"]}");
 	tok = sign_es256(key1, "k1", pay);
-	CHECK(token_check(tok, strlen(tok), auth_keyfile(), &pol, time(NULL),
+	CHECK(token_check(tok, strlen(tok), keys_current(), &pol, time(NULL),
 	    NULL, &why) == TOKEN_OK && sink.taken == 1 && !strcmp(
 	    claims_value(c, 0, 0), "r1"), "hook on a valid token: %s", why);
 	free(tok);
 	/* signed by a key not published for kid k1: no hook */
 	sink.taken = 0;
 	tok = sign_es256(key2, "k1", pay);
-	CHECK(token_check(tok, strlen(tok), auth_keyfile(), &pol, time(NULL),
+	CHECK(token_check(tok, strlen(tok), keys_current(), &pol, time(NULL),
 	    NULL, &why) == TOKEN_BAD_SIGNATURE && sink.taken == 0,
 	    "no hook on a bad signature");
 	free(tok);
@@ -429,7 +429,7 @@ test_hook(void)
 	    (long long)time(NULL) - 3600) == -1)
 		abort();
 	tok = sign_es256(key1, "k1", pay);
-	CHECK(token_check(tok, strlen(tok), auth_keyfile(), &pol, time(NULL),
+	CHECK(token_check(tok, strlen(tok), keys_current(), &pol, time(NULL),
 	    NULL, &why) == TOKEN_EXPIRED && sink.taken == 0,
 	    "no hook on an expired token");
 	free(tok);
