@@ -171,3 +171,37 @@ listen_close(struct config *conf)
 			conf->listeners[i].fd = -1;
 		}
 }
+
+/* Does one of l's servers' allowed_hosts hold name (of len bytes)? */
+static const struct server *
+server_named(const struct listener *l, const char *name, size_t len)
+{
+	size_t	 i, j;
+
+	for (i = 0; i < l->nsrvs; i++) {
+		const struct strlist *h = &l->srvs[i]->allowed_hosts;
+
+		for (j = 0; j < h->n; j++)
+			if (strlen(h->v[j]) == len &&
+			    !strncasecmp(h->v[j], name, len))
+				return (l->srvs[i]);
+	}
+	return (NULL);
+}
+
+/*
+ * The server of l that name (an SNI host name, or a Host without its
+ * port; len bytes, not NUL-terminated) chooses: the first whose
+ * allowed_hosts lists it, else l's default server.
+ */
+const struct server *
+listener_server(const struct listener *l, const char *name, size_t len)
+{
+	const struct server	*srv;
+
+	if (name == NULL || len == 0 || l->nsrvs < 2)
+		return (l->srv);
+	if ((srv = server_named(l, name, len)) != NULL)
+		return (srv);
+	return (l->srv);
+}
