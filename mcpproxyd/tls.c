@@ -268,11 +268,15 @@ server_ctx(const struct config *conf, struct server *srv, char *err,
 		goto fail;
 	}
 	if (!SSL_CTX_use_PrivateKey_file(ctx, srv->tls.key, SSL_FILETYPE_PEM)) {
+		if (ERR_GET_REASON(ERR_peek_last_error()) ==
+		    X509_R_KEY_VALUES_MISMATCH)
+			goto mismatch;
 		snprintf(why, sizeof(why), "tls_key %s: %s", srv->tls.key,
 		    ssl_errstr());
 		goto fail;
 	}
 	if (!SSL_CTX_check_private_key(ctx)) {
+mismatch:
 		ERR_clear_error();
 		snprintf(why, sizeof(why), "tls_key %s does not match "
 		    "tls_certificate %s", srv->tls.key, srv->tls.certificate);
@@ -563,6 +567,16 @@ tls_wait(int fd, short want, long long deadline_ms)
 		if (n == -1 && errno != EINTR)
 			return (-1);
 	}
+}
+
+/* The reason of the last OpenSSL error, short, for one log line. */
+static const char *
+ssl_reason(void)
+{
+	const char	*r = ERR_reason_error_string(ERR_peek_last_error());
+
+	ERR_clear_error();
+	return (r != NULL ? r : "unknown error");
 }
 
 /*

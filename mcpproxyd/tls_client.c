@@ -144,7 +144,9 @@ tls_client_setup(struct server *srv, char *err, size_t errlen)
 		if (!SSL_CTX_use_certificate_chain_file(ctx, u->certificate))
 			goto ssl;
 		what = u->key;
-		if (!SSL_CTX_use_PrivateKey_file(ctx, u->key, SSL_FILETYPE_PEM))
+		if (!SSL_CTX_use_PrivateKey_file(ctx, u->key,
+		    SSL_FILETYPE_PEM) && ERR_GET_REASON(ERR_peek_last_error())
+		    != X509_R_KEY_VALUES_MISMATCH)
 			goto ssl;
 		if (!SSL_CTX_check_private_key(ctx)) {
 			ERR_clear_error();
