@@ -678,7 +678,7 @@ tls_accept(struct tls_conn *t, const struct listener *l, int fd,
 	if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) == -1 ||
 	    (t->ssl = SSL_new(l->srv->tls.ctx)) == NULL ||
 	    !SSL_set_fd(t->ssl, fd)) {
-		fail_log(peer, "", ssl_errstr());
+		fail_log(peer, "", ssl_reason());
 		goto fail;
 	}
 	SSL_set_app_data(t->ssl, t);
@@ -695,7 +695,7 @@ tls_accept(struct tls_conn *t, const struct listener *l, int fd,
 			fail_log(peer, t->sni, e == SSL_ERROR_SYSCALL &&
 			    ERR_peek_error() == 0 ? (errno != 0 ?
 			    strerror(errno) : "connection closed") :
-			    ssl_errstr());
+			    ssl_reason());
 			goto fail;
 		}
 		if (tls_wait(fd, want, deadline_ms) == -1) {
