@@ -74,6 +74,13 @@ listen_open(struct config *conf)
 
 		if (l->fd != -1)
 			continue;	/* adopted from the running config */
+		/* PHASE2: until workers run tls_accept(), fail closed */
+		if (l->tls) {
+			log_warnx("listen %s: TLS listeners are not served by "
+			    "this build yet; refusing to serve it in clear",
+			    l->text);
+			return (-1);
+		}
 		fd = socket(l->ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK |
 		    SOCK_CLOEXEC, 0);
 		if (fd == -1) {
