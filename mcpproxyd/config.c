@@ -496,7 +496,7 @@ server_tls_key(struct parse *p, const char *name, const char *val)
 		return (set_str(p, &srv->up_tls.certificate, name, val));
 	if (!strcmp(name, "upstream_tls_key"))
 		return (set_str(p, &srv->up_tls.key, name, val));
-	if (!strcmp(name, "tls_verify") || !strcmp(name, "upstream_tls_verify"))
+	if (strstr(name, "verify") != NULL)	/* tls_verify and the like */
 		perr(p, "%s: certificate verification cannot be turned off",
 		    name);
 	else if (!strcmp(name, "tls_ticket_lifetime") ||

@@ -88,6 +88,16 @@ ssl_errstr(void)
 	return (buf);
 }
 
+/* The reason of the last OpenSSL error, short, for one log line. */
+static const char *
+ssl_reason(void)
+{
+	const char	*r = ERR_reason_error_string(ERR_peek_last_error());
+
+	ERR_clear_error();
+	return (r != NULL ? r : "unknown error");
+}
+
 /*
  * Can root read path?  OpenSSL's own message for a missing or
  * unreadable file is "system library"; this one names the file.
@@ -263,16 +273,18 @@ server_ctx(const struct config *conf, struct server *srv, char *err,
 	if (ctx_params(ctx, &srv->tls, why, sizeof(why)) == -1)
 		goto fail;
 	if (!SSL_CTX_use_certificate_chain_file(ctx, srv->tls.certificate)) {
-		snprintf(why, sizeof(why), "tls_certificate %s: %s",
-		    srv->tls.certificate, ssl_errstr());
+		snprintf(why, sizeof(why), "tls_certificate %s: not a PEM "
+		    "certificate chain that OpenSSL accepts (%s)",
+		    srv->tls.certificate, ssl_reason());
 		goto fail;
 	}
 	if (!SSL_CTX_use_PrivateKey_file(ctx, srv->tls.key, SSL_FILETYPE_PEM)) {
 		if (ERR_GET_REASON(ERR_peek_last_error()) ==
 		    X509_R_KEY_VALUES_MISMATCH)
 			goto mismatch;
-		snprintf(why, sizeof(why), "tls_key %s: %s", srv->tls.key,
-		    ssl_errstr());
+		snprintf(why, sizeof(why), "tls_key %s: not a PEM private "
+		    "key that OpenSSL accepts (%s)", srv->tls.key,
+		    ssl_reason());
 		goto fail;
 	}
 	if (!SSL_CTX_check_private_key(ctx)) {
@@ -567,16 +579,6 @@ tls_wait(int fd, short want, long long deadline_ms)
 		if (n == -1 && errno != EINTR)
 			return (-1);
 	}
-}
-
-/* The reason of the last OpenSSL error, short, for one log line. */
-static const char *
-ssl_reason(void)
-{
-	const char	*r = ERR_reason_error_string(ERR_peek_last_error());
-
-	ERR_clear_error();
-	return (r != NULL ? r : "unknown error");
 }
 
 /*
