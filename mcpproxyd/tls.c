@@ -251,6 +251,26 @@ sni_cb(SSL *ssl, int *alert, void *arg)
 	return (SSL_TLSEXT_ERR_OK);
 }
 
+/*
+ * A session context of its own for each server (a hash of its name):
+ * a session made with one server's certificate never resumes on
+ * another's, though the ticket keys are the same for all.
+ */
+static int
+sid_context(SSL_CTX *ctx, const struct server *srv)
+{
+	unsigned char	 md[EVP_MAX_MD_SIZE];
+	unsigned int	 mdlen;
+	char		 in[96];
+
+	snprintf(in, sizeof(in), "mcpproxyd server %s", srv->name);
+	if (!EVP_Digest(in, strlen(in), md, &mdlen, EVP_sha256(), NULL) ||
+	    mdlen > SSL_MAX_SID_CTX_LENGTH ||
+	    !SSL_CTX_set_session_id_context(ctx, md, mdlen))
+		return (-1);
+	return (0);
+}
+
 /* Build srv's context as root: chain, key, their match, the policy. */
 static int
 server_ctx(const struct config *conf, struct server *srv, char *err,
@@ -308,8 +328,11 @@ mismatch:
 	SSL_CTX_set_tlsext_servername_callback(ctx, sni_cb);
 	/* resumption by tickets only: a per-worker cache finds nothing */
 	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
-	SSL_CTX_set_session_id_context(ctx, (const unsigned char *)"mcpproxyd",
-	    9);
+	if (sid_context(ctx, srv) == -1) {
+		snprintf(why, sizeof(why), "session id context: %s",
+		    ssl_errstr());
+		goto fail;
+	}
 	SSL_CTX_set_timeout(ctx, conf->tls_ticket_lifetime);
 	SSL_CTX_set_num_tickets(ctx, 1);
 	SSL_CTX_set_tlsext_ticket_key_evp_cb(ctx, ticket_cb);

@@ -437,6 +437,16 @@ handshakes(void)
 	CHECK(rc == TLS_FAIL && strstr(why, "does not name localhost"),
 	    "localhost on ip.pem: %d \"%s\"", rc, why);
 
+	/*
+	 * an address the certificate does not hold (a.test's, default);
+	 * the session of [server ip] this route holds does not resume
+	 * on [server a] (a session context per server)
+	 */
+	rc = handshake(&conf.listeners[0], &rip, cctx, NULL, &s, why,
+	    sizeof(why), &reused);
+	CHECK(rc == TLS_FAIL && strstr(why, "does not hold the IP address "
+	    "127.0.0.1"), "127.0.0.1 on a.test.pem: %d \"%s\"", rc, why);
+
 	/* resumption: a ticket from one process resumes in another */
 	tls_client_forget(&ra);
 	handshake(&conf.listeners[0], &ra, cctx, NULL, &s, why, sizeof(why),
