@@ -407,6 +407,15 @@ handshakes(void)
 		CHECK(0, "tls_tickets_init");
 		return;
 	}
+	/* the floor does not rest on the system's OpenSSL settings */
+	CHECK(SSL_CTX_get_min_proto_version(conf.servers[0].tls.ctx) ==
+	    TLS1_2_VERSION && SSL_CTX_get_min_proto_version(
+	    conf.servers[2].tls.ctx) == TLS1_3_VERSION, "protocol floor");
+	CHECK(SSL_CTX_get_max_early_data(conf.servers[0].tls.ctx) == 0 &&
+	    SSL_CTX_get_recv_max_early_data(conf.servers[0].tls.ctx) == 0,
+	    "early data");
+	CHECK(SSL_CTX_get_options(conf.servers[0].tls.ctx) &
+	    SSL_OP_NO_RENEGOTIATION, "renegotiation");
 	cctx = conf.servers[0].up_tls.ctx;
 	CHECK(cctx != NULL, "upstream context of [server a]");
 
