@@ -53,6 +53,10 @@ void	 tls_close(struct tls_conn *t);
 const char *tls_version(const struct tls_conn *t);
 int	 tls_wait(int fd, short want, long long deadline_ms);
 
+/* tls_conn.c: the transport for conn_set_io() (with conn.h) */
+struct conn_io;
+extern const struct conn_io tls_conn_io;
+
 /* tls_client.c */
 int	 tls_client_setup(struct server *srv, char *err, size_t errlen);
 enum tls_result tls_connect(struct tls_conn *t, const struct route *rt,
