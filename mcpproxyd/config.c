@@ -303,6 +303,7 @@ static const struct intkey intkeys[] = {
 	/* RFC 8446 4.6.1: a ticket lives 7 days at most */
 	{ "tls_ticket_lifetime",	OFF(tls_ticket_lifetime), 60, 604800, 0 },
 	{ "tls_ticket_rotate",		OFF(tls_ticket_rotate), 60, 604800, 0 },
+	{ "tls_log_failures",		OFF(tls_log_failures), 0, 1000, 0 },
 };
 
 /* Keys of [mcpproxyd] whose values are sizes in struct http_limits. */
@@ -950,6 +951,7 @@ config_defaults(struct config *conf)
 	conf->max_scopes = 1024;
 	conf->tls_ticket_lifetime = 3600;
 	conf->tls_ticket_rotate = 3600;
+	conf->tls_log_failures = 10;
 	conf->lim.max_request_line = 8192;
 	conf->lim.max_head = 16384;
 	conf->lim.max_headers = 100;

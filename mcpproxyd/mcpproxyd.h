@@ -184,6 +184,7 @@ struct config {
 	int		 max_scopes;	/* bytes of scopes passed on whole */
 	int		 tls_ticket_lifetime;	/* s a session ticket resumes */
 	int		 tls_ticket_rotate;	/* s between new ticket keys */
+	int		 tls_log_failures;	/* handshake lines a second */
 	struct issuer	 issuers[MAX_ISSUERS];
 	size_t		 nissuers;
 	struct auth	 auths[MAX_AUTHS];

@@ -43,7 +43,6 @@
 	"TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256"
 #define TLS_GROUPS_DEFAULT	"X25519:P-256:P-384"
 #define TLS_EXPIRY_WARN_DAYS	30
-#define TLS_FAIL_LOG_PER_SEC	10	/* handshake failure lines a second */
 
 /* One ticket key: 16 bytes of name, AES-256-CBC and HMAC-SHA256 keys. */
 struct ticket_key {
@@ -66,6 +65,7 @@ struct ticket_ring {
 	struct ticket_key k[TLS_TICKET_KEYS + 1];
 };
 
+static int			 fail_log_max = 10;	/* lines a second */
 static struct ticket_ring	*ring;		/* master: rw; worker: ro */
 static int			 ring_rofd = -1; /* for the workers' mapping */
 
@@ -296,17 +296,16 @@ server_ctx(const struct config *conf, struct server *srv, char *err,
 		    srv->tls.certificate, ssl_reason());
 		goto fail;
 	}
-	if (!SSL_CTX_use_PrivateKey_file(ctx, srv->tls.key, SSL_FILETYPE_PEM)) {
-		if (ERR_GET_REASON(ERR_peek_last_error()) ==
-		    X509_R_KEY_VALUES_MISMATCH)
-			goto mismatch;
+	/* a key of another certificate is not loaded: the check says so */
+	if (!SSL_CTX_use_PrivateKey_file(ctx, srv->tls.key, SSL_FILETYPE_PEM) &&
+	    ERR_GET_REASON(ERR_peek_last_error()) !=
+	    X509_R_KEY_VALUES_MISMATCH) {
 		snprintf(why, sizeof(why), "tls_key %s: not a PEM private "
 		    "key that OpenSSL accepts (%s)", srv->tls.key,
 		    ssl_reason());
 		goto fail;
 	}
 	if (!SSL_CTX_check_private_key(ctx)) {
-mismatch:
 		ERR_clear_error();
 		snprintf(why, sizeof(why), "tls_key %s does not match "
 		    "tls_certificate %s", srv->tls.key, srv->tls.certificate);
@@ -356,6 +355,7 @@ tls_setup(struct config *conf, char *err, size_t errlen)
 {
 	size_t	 i;
 
+	fail_log_max = conf->tls_log_failures;
 	for (i = 0; i < conf->nservers; i++) {
 		struct server *srv = &conf->servers[i];
 
@@ -604,8 +604,8 @@ tls_wait(int fd, short want, long long deadline_ms)
 }
 
 /*
- * Log one failed handshake, at most TLS_FAIL_LOG_PER_SEC lines a
- * second in a worker; the lines left out are counted in the next one.
+ * Log one failed handshake, at most tls_log_failures lines a second
+ * in a worker; the lines left out are counted in the next one.
  */
 static void
 fail_log(const char *peer, const char *sni, const char *why)
@@ -618,7 +618,7 @@ fail_log(const char *peer, const char *sni, const char *why)
 		sec = now;
 		lines = 0;
 	}
-	if (lines++ >= TLS_FAIL_LOG_PER_SEC) {
+	if (lines++ >= fail_log_max) {
 		dropped++;
 		return;
 	}

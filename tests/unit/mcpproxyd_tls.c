@@ -39,6 +39,7 @@ static const struct {
 	    "tls_ciphers = ECDHE-ECDSA-AES128-GCM-SHA256\n"
 	    "tls_ciphersuites = TLS_AES_128_GCM_SHA256\n", NULL },
 	{ "[mcpproxyd]\ntls_ticket_lifetime = 7200\ntls_ticket_rotate = 600\n"
+	    "tls_log_failures = 0\n"
 	    HEAD CERT, NULL },
 	{ HEAD "route = /u https://mcp.example.com/mcp\n"
 	    "upstream_tls_ca_file = /x/ca.pem\nupstream_tls_certificate = /x/c.pem\n"
@@ -72,6 +73,8 @@ static const struct {
 	{ HEAD "route = /u https://\n", "t.conf:4: route: no host in \"https://\"" },
 	{ "[mcpproxyd]\ntls_ticket_lifetime = 59\n" HEAD, "t.conf:2: tls_ticket_lifetime: \"59\" is not a number from 60 to 604800" },
 	{ "[mcpproxyd]\ntls_ticket_lifetime = 604801\n" HEAD, "t.conf:2: tls_ticket_lifetime: \"604801\" is not a number from 60 to 604800" },
+	{ "[mcpproxyd]\ntls_log_failures = -1\n" HEAD, "t.conf:2: tls_log_failures: \"-1\" is not a number from 0 to 1000" },
+	{ "[mcpproxyd]\ntls_log_failures = 1001\n" HEAD, "t.conf:2: tls_log_failures: \"1001\" is not a number from 0 to 1000" },
 	{ "[mcpproxyd]\ntls_ticket_rotate = 0\n" HEAD, "t.conf:2: tls_ticket_rotate: \"0\" is not a number from 60 to 604800" },
 	{ "[mcpproxyd]\ntls_ticket_rotate = 7200\n" HEAD, "t.conf: tls_ticket_rotate (7200) is above tls_ticket_lifetime (3600)" },
 	{ "[mcpproxyd]\ntls_ticket_rotate = 60\n" HEAD, "t.conf: tls_ticket_lifetime (3600) is more than 15 times tls_ticket_rotate (60)" },
