@@ -1237,6 +1237,36 @@ config_tls(struct parse *p)
 	return (0);
 }
 
+/*
+ * A protected route served in clear on an address other than loopback:
+ * the bearer token crosses the network as plain text (the MCP
+ * authorization spec wants HTTPS but on loopback).
+ */
+static void
+cleartext_warn(const struct config *conf)
+{
+	size_t	 i, j, k;
+
+	for (i = 0; i < conf->nlisteners; i++) {
+		const struct listener *l = &conf->listeners[i];
+
+		if (l->tls || addr_loopback(&l->ss))
+			continue;
+		for (j = 0; j < l->nsrvs; j++)
+			for (k = 0; k < l->srvs[j]->nroutes; k++) {
+				if (l->srvs[j]->routes[k].auth == NULL)
+					continue;
+				log_warnx("[server %s] listen = %s: route %s "
+				    "takes bearer tokens in clear on an "
+				    "address other than loopback; give the "
+				    "server a tls_certificate",
+				    l->srvs[j]->name, l->text,
+				    l->srvs[j]->routes[k].prefix);
+				break;
+			}
+	}
+}
+
 /* Cross-key checks and defaults that depend on other keys. */
 static int
 config_finish(struct parse *p)
@@ -1295,8 +1325,8 @@ config_finish(struct parse *p)
 		perr(p, "max_request_line is above max_header_size");
 	if (conf->access_log == NULL)
 		conf->access_log = strdup("syslog");
-	if (p->err[0] == '\0')
-		config_auth(p);
+	if (p->err[0] == '\0' && config_auth(p) == 0)
+		cleartext_warn(conf);
 	return (p->err[0] ? -1 : 0);
 }
 

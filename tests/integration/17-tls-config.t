@@ -4,7 +4,8 @@
 # that does not match its certificate, a missing upstream CA file, a CA
 # file that holds no certificate, a weak cipher are refused with the
 # file named; a key only root may read is read (by root, the master),
-# and refused to anyone else; certificate expiry is logged.  A reload
+# and refused to anyone else; certificate expiry is logged; protected
+# routes in clear on addresses other than loopback are warned about.  A reload
 # with a mismatched key is refused and the running configuration kept.
 . "${TOP:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib.sh"
 need proxy openssl curl setpriv
@@ -65,6 +66,36 @@ check expired 0 "tls_certificate $K/expired.pem expired on .* 2020" \
 out=$("$MCPPROXYD" -n -f "$T/good.conf" 2>&1)
 echo "$out" | grep -q "expire" && fail "a certificate a year away logged: $out"
 pass "a certificate a year away: no expiry line"
+
+# a protected route in clear on an address other than loopback: warned
+AUTH="[auth a]
+issuer = kc
+audiences = x
+[issuer kc]
+issuer = https://kc.example/realms/r"
+cleartext() {	# NAME LISTEN [LINE...]: the -n output, 2 servers' sections
+	_n=$1 _l=$2; shift 2
+	{
+		printf '[mcpproxyd]\nuser = nobody\n[server p]\nlisten = %s\n' "$_l"
+		printf 'allowed_hosts = mcp.example\n'
+		printf 'route = /open http://127.0.0.1:9/mcp\n'
+		printf 'route = /mcp http://127.0.0.1:9/mcp auth=a\n'
+		for _x in "$@"; do printf '%s\n' "$_x"; done
+		printf '%s\n' "$AUTH"
+	} >"$T/$_n.conf"
+	"$MCPPROXYD" -n -f "$T/$_n.conf" 2>&1
+}
+W="route /mcp takes bearer tokens in clear on an address other than loopback"
+out=$(cleartext any "0.0.0.0:$port")
+echo "$out" | grep -q "\[server p\] listen = 0.0.0.0:$port: $W" ||
+    fail "no warning for tokens in clear on 0.0.0.0: $out"
+[ "$(echo "$out" | grep -c "in clear")" = 1 ] || fail "one warning per listener: $out"
+out=$(cleartext lo "127.0.0.1:$port")
+echo "$out" | grep -q "in clear" && fail "warning on loopback: $out"
+out=$(cleartext tls "0.0.0.0:$port" "$CERT" "$KEY")
+echo "$out" | grep -q "in clear" && fail "warning with TLS: $out"
+echo "$out" | grep -qx "configuration OK" || fail "tls: $out"
+pass "protected routes in clear off loopback warned; not on loopback or TLS"
 
 # the key is 0600 root: the master (root) reads it, nobody else can
 [ "$(stat -c %a "$K/localhost.key")" = 600 ] || fail "mkca.sh: key not 0600"
