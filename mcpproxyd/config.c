@@ -1100,6 +1100,7 @@ rebinding_warn(const struct config *conf)
 	}
 }
 
+/* Is srv one of the servers listening on l? */
 static int
 listener_has(const struct listener *l, const struct server *srv)
 {

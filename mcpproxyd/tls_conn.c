@@ -10,6 +10,7 @@
 #include "conn.h"
 #include "tls.h"
 
+/* The four hooks pass the connection's struct tls_conn to tls.c. */
 static ssize_t
 tio_read(struct conn *c, void *buf, size_t len, short *want)
 {
