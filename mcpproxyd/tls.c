@@ -515,15 +515,17 @@ static int
 ticket_find(const unsigned char *name, struct ticket_key *out, time_t now)
 {
 	uint32_t	 seq, i, n;
-	int		 rc;
+	int		 rc, tries = 0;
 
 	if (ring == NULL)
 		return (-1);
 	do {
 		rc = -1;
+		/* the master writes for microseconds; never spin for ever */
 		while ((seq = __atomic_load_n(&ring->seq, __ATOMIC_ACQUIRE)) &
 		    1)
-			;
+			if (++tries > 100000)
+				return (-1);
 		n = ring->n <= TLS_TICKET_KEYS + 1 ? ring->n : 0;
 		for (i = 0; i < n; i++) {
 			if (name != NULL && memcmp(ring->k[i].name, name,
@@ -556,9 +558,10 @@ ticket_cb(SSL *ssl, unsigned char *name, unsigned char *iv,
 
 	(void)ssl;
 	if (enc) {
+		/* no key: no ticket, the handshake goes on */
 		if (ticket_find(NULL, &k, time(NULL)) == -1 ||
 		    RAND_bytes(iv, EVP_MAX_IV_LENGTH) != 1)
-			return (-1);
+			return (0);
 		memcpy(name, k.name, sizeof(k.name));
 		rc = 1;
 	} else if ((rc = ticket_find(name, &k, time(NULL))) == -1)

@@ -467,6 +467,15 @@ handshakes(void)
 	    sizeof(why), &reused);
 	CHECK(rc == TLS_OK && reused && s.reused, "resumed: %d %d %d %s", rc,
 	    reused, s.reused, why);
+	/* a server SNI chose (not the listener's default) resumes too */
+	tls_client_forget(&rb);
+	handshake(&conf.listeners[0], &rb, cctx, NULL, &s, why, sizeof(why),
+	    &reused);
+	rc = handshake(&conf.listeners[0], &rb, cctx, NULL, &s, why,
+	    sizeof(why), &reused);
+	CHECK(rc == TLS_OK && reused && s.reused && !strcmp(s.server, "b"),
+	    "b.test resumed: %d %d %d %s %s", rc, reused, s.reused, s.server,
+	    why);
 	/* after a rotation (a reload) the old key still opens it */
 	tls_client_forget(&ra);
 	handshake(&conf.listeners[0], &ra, cctx, NULL, &s, why, sizeof(why),
