@@ -7,6 +7,7 @@
  * ticket resumption across processes, rotations and the lifetime.
  */
 #include <sys/types.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 
@@ -382,6 +383,67 @@ one_server(const char *name, struct config *conf)
 	return (0);
 }
 
+/*
+ * The ticket ring as /proc/self/maps shows it: how many mappings, the
+ * permissions and start of the last.
+ */
+static int
+ring_maps(char *perms, unsigned long *start, unsigned long *end)
+{
+	FILE	*fp = fopen("/proc/self/maps", "r");
+	char	 line[512];
+	int	 n = 0;
+
+	if (fp == NULL)
+		return (-1);
+	while (fgets(line, sizeof(line), fp) != NULL)
+		if (strstr(line, "mcpproxyd-tickets") != NULL &&
+		    sscanf(line, "%lx-%lx %4s", start, end, perms) == 3)
+			n++;
+	fclose(fp);
+	return (n);
+}
+
+/*
+ * The master's mapping of the ring is writable; a worker's, after
+ * tls_tickets_worker(), is its only one, read-only, and cannot be
+ * made writable again.
+ */
+static void
+ring_readonly(void)
+{
+	struct {
+		int		 n, eacces;
+		char		 perms[8];
+	} w;
+	char		 perms[8];
+	unsigned long	 a, b;
+	int		 pv[2], status;
+	pid_t		 pid;
+
+	CHECK(ring_maps(perms, &a, &b) == 1 && perms[0] == 'r' &&
+	    perms[1] == 'w' && perms[3] == 's', "master's ring: %s", perms);
+	if (pipe(pv) == -1)
+		return;
+	if ((pid = fork()) == 0) {
+		memset(&w, 0, sizeof(w));
+		tls_tickets_worker();
+		w.n = ring_maps(w.perms, &a, &b);
+		w.eacces = mprotect((void *)a, b - a, PROT_READ | PROT_WRITE)
+		    == -1 && errno == EACCES;
+		(void)!write(pv[1], &w, sizeof(w));
+		_exit(0);
+	}
+	close(pv[1]);
+	if (read(pv[0], &w, sizeof(w)) != sizeof(w))
+		w.n = -1;
+	close(pv[0]);
+	waitpid(pid, &status, 0);
+	CHECK(w.n == 1 && !strcmp(w.perms, "r--s") && w.eacces,
+	    "worker's ring: %d mappings, %s, mprotect writable %s", w.n,
+	    w.perms, w.eacces ? "refused" : "allowed");
+}
+
 static void
 handshakes(void)
 {
@@ -419,6 +481,7 @@ handshakes(void)
 	    "early data");
 	CHECK(SSL_CTX_get_options(conf.servers[0].tls.ctx) &
 	    SSL_OP_NO_RENEGOTIATION, "renegotiation");
+	ring_readonly();
 	cctx = conf.servers[0].up_tls.ctx;
 	CHECK(cctx != NULL, "upstream context of [server a]");
 
