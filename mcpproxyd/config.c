@@ -20,6 +20,7 @@
 
 #include "log.h"
 #include "mcpproxyd.h"
+#include "tls.h"
 #include "issuerkeys.h"
 #include "parse.h"
 #include "url.h"
@@ -45,6 +46,7 @@ struct parse {
 
 static void	 perr(struct parse *, const char *, ...)
 		    __attribute__((format(printf, 2, 3)));
+static int	 set_str(struct parse *, char **, const char *, const char *);
 
 static void
 perr(struct parse *p, const char *fmt, ...)
@@ -246,8 +248,10 @@ parse_route(struct parse *p, const char *val, struct route *rt)
 		    prefix);
 		return (-1);
 	}
-	if (strncmp(url, "http://", 7) != 0) {
-		perr(p, "route: upstream \"%s\" must be an http:// URL", url);
+	if (strncmp(url, "http://", 7) != 0 &&
+	    strncmp(url, "https://", 8) != 0) {
+		perr(p, "route: upstream \"%s\" must be an http:// or "
+		    "https:// URL", url);
 		return (-1);
 	}
 	if (strpbrk(url, "?#@") != NULL) {
@@ -258,6 +262,7 @@ parse_route(struct parse *p, const char *val, struct route *rt)
 		perr(p, "route: %s in \"%s\"", why, url);
 		return (-1);
 	}
+	rt->https = u.https;
 	rt->port = strdup(u.port);
 	rt->host = strdup(u.host);
 	rt->authority = strndup(u.authority, u.authority_len);
@@ -316,6 +321,10 @@ static const struct intkey intkeys[] = {
 					    CLAIMS_VALUES_CAP, 0 },
 	{ "max_claim_bytes",		OFF(max_claim_bytes), 64,
 					    CLAIMS_BYTES_CAP, 0 },
+	/* RFC 8446 4.6.1: a ticket lives 7 days at most */
+	{ "tls_ticket_lifetime",	OFF(tls_ticket_lifetime), 60, 604800, 0 },
+	{ "tls_ticket_rotate",		OFF(tls_ticket_rotate), 60, 604800, 0 },
+	{ "tls_log_failures",		OFF(tls_log_failures), 0, 1000, 0 },
 };
 
 /* Keys of [mcpproxyd] whose values are sizes in struct http_limits. */
@@ -439,6 +448,97 @@ parse_trusted(struct parse *p, const char *val, struct server *srv)
 	return (p->err[0] ? -1 : 0);
 }
 
+/*
+ * A second listen on an address already listened on: the servers share
+ * it (chosen by SNI and Host, listener_server()); one server may not
+ * name an address twice.
+ */
+static int
+listen_share(struct parse *p, struct listener *l, const char *val)
+{
+	size_t	 i;
+
+	for (i = 0; i < l->nsrvs; i++)
+		if (l->srvs[i] == p->srv) {
+			perr(p, "listen: \"%s\" given twice", val);
+			return (0);
+		}
+	l->srvs[l->nsrvs++] = p->srv;	/* nsrvs < MAX_SERVERS: one each */
+	return (1);
+}
+
+/* tls_protocols: TLSv1.2 and/or TLSv1.3; nothing older exists here. */
+static int
+parse_protocols(struct parse *p, const char *val, int *out)
+{
+	char	*copy, *tok, *save = NULL;
+
+	*out = 0;
+	if ((copy = strdup(val)) == NULL)
+		fatal("strdup");
+	for (tok = strtok_r(copy, ", \t", &save); tok != NULL;
+	    tok = strtok_r(NULL, ", \t", &save)) {
+		if (!strcmp(tok, "TLSv1.2"))
+			*out |= TLS_PROTO_12;
+		else if (!strcmp(tok, "TLSv1.3"))
+			*out |= TLS_PROTO_13;
+		else if (!strcmp(tok, "SSLv2") || !strcmp(tok, "SSLv3") ||
+		    !strcmp(tok, "TLSv1") || !strcmp(tok, "TLSv1.0") ||
+		    !strcmp(tok, "TLSv1.1")) {
+			perr(p, "tls_protocols: %s is not accepted (only "
+			    "TLSv1.2 and TLSv1.3)", tok);
+			break;
+		} else {
+			perr(p, "tls_protocols: unknown protocol \"%s\" "
+			    "(TLSv1.2, TLSv1.3)", tok);
+			break;
+		}
+	}
+	free(copy);
+	if (p->err[0] == '\0' && *out == 0)
+		perr(p, "tls_protocols: empty list");
+	return (p->err[0] ? 0 : 1);
+}
+
+/*
+ * The tls_ and upstream_tls_ keys of a [server].  Cipher, suite and
+ * group names are checked by OpenSSL when tls.c builds the context.
+ */
+static int
+server_tls_key(struct parse *p, const char *name, const char *val)
+{
+	struct server	*srv = p->srv;
+
+	if (!strcmp(name, "tls_certificate"))
+		return (set_str(p, &srv->tls.certificate, name, val));
+	if (!strcmp(name, "tls_key"))
+		return (set_str(p, &srv->tls.key, name, val));
+	if (!strcmp(name, "tls_ciphers"))
+		return (set_str(p, &srv->tls.ciphers, name, val));
+	if (!strcmp(name, "tls_ciphersuites"))
+		return (set_str(p, &srv->tls.ciphersuites, name, val));
+	if (!strcmp(name, "tls_groups"))
+		return (set_str(p, &srv->tls.groups, name, val));
+	if (!strcmp(name, "tls_protocols"))
+		return (parse_protocols(p, val, &srv->tls.protocols));
+	if (!strcmp(name, "upstream_tls_ca_file"))
+		return (set_str(p, &srv->up_tls.ca_file, name, val));
+	if (!strcmp(name, "upstream_tls_certificate"))
+		return (set_str(p, &srv->up_tls.certificate, name, val));
+	if (!strcmp(name, "upstream_tls_key"))
+		return (set_str(p, &srv->up_tls.key, name, val));
+	if (strstr(name, "verify") != NULL)	/* tls_verify and the like */
+		perr(p, "%s: certificate verification cannot be turned off",
+		    name);
+	else if (!strcmp(name, "tls_ticket_lifetime") ||
+	    !strcmp(name, "tls_ticket_rotate"))
+		perr(p, "%s: set in [mcpproxyd] (one ring of ticket keys for "
+		    "all servers)", name);
+	else
+		perr(p, "unknown key \"%s\" in [server %s]", name, srv->name);
+	return (0);
+}
+
 static int
 server_key(struct parse *p, const char *name, const char *val)
 {
@@ -463,13 +563,14 @@ server_key(struct parse *p, const char *name, const char *val)
 		}
 		for (i = 0; i < conf->nlisteners; i++)
 			if (conf->listeners[i].sslen == l->sslen &&
-			    !memcmp(&conf->listeners[i].ss, &l->ss, l->sslen)) {
-				perr(p, "listen: \"%s\" given twice", val);
-				return (0);
-			}
+			    !memcmp(&conf->listeners[i].ss, &l->ss, l->sslen))
+				return (listen_share(p, &conf->listeners[i],
+				    val));
 		if ((l->text = strdup(val)) == NULL)
 			fatal("strdup");
 		l->srv = srv;
+		l->srvs[0] = srv;
+		l->nsrvs = 1;
 		l->fd = -1;
 		conf->nlisteners++;
 	} else if (!strcmp(name, "route")) {
@@ -518,6 +619,15 @@ server_key(struct parse *p, const char *name, const char *val)
 			    "yes or no", val);
 			return (0);
 		}
+	} else if (!strcmp(name, "default_server")) {
+		if (parse_bool(val, &srv->default_server) == -1) {
+			perr(p, "default_server: \"%s\" is not yes or no",
+			    val);
+			return (0);
+		}
+	} else if (!strncmp(name, "tls_", 4) || !strncmp(name, "upstream_tls_",
+	    13)) {
+		return (server_tls_key(p, name, val));
 	} else {
 		perr(p, "unknown key \"%s\" in [server %s]", name, srv->name);
 		return (0);
@@ -938,6 +1048,9 @@ config_defaults(struct config *conf)
 	conf->request_id_max = REQUEST_ID_CAP;
 	conf->max_claim_values = 64;
 	conf->max_claim_bytes = 2048;
+	conf->tls_ticket_lifetime = 3600;
+	conf->tls_ticket_rotate = 3600;
+	conf->tls_log_failures = 10;
 	conf->lim.max_request_line = 8192;
 	conf->lim.max_head = 16384;
 	conf->lim.max_headers = 100;
@@ -1178,6 +1291,174 @@ rebinding_warn(const struct config *conf)
 	}
 }
 
+/* Is srv one of the servers listening on l? */
+static int
+listener_has(const struct listener *l, const struct server *srv)
+{
+	size_t	 i;
+
+	for (i = 0; i < l->nsrvs; i++)
+		if (l->srvs[i] == srv)
+			return (1);
+	return (0);
+}
+
+/* Two TLS settings the servers on one address must share. */
+static int
+tls_same(const char *a, const char *b)
+{
+	return ((a == NULL && b == NULL) || (a != NULL && b != NULL &&
+	    !strcmp(a, b)));
+}
+
+/*
+ * The servers sharing an address: all TLS or none (the first bytes
+ * decide before any name is known), the same protocols, ciphers and
+ * groups (negotiated before SNI picks a certificate), each but the
+ * default with names (allowed_hosts) to be chosen by, and one default:
+ * default_server = yes, else the first in the file.
+ */
+static int
+config_listeners(struct parse *p)
+{
+	struct config	*conf = p->conf;
+	size_t		 i, j;
+
+	for (i = 0; i < conf->nlisteners; i++) {
+		struct listener	*l = &conf->listeners[i];
+		struct server	*a = l->srvs[0], *b, *def = NULL;
+
+		for (j = 0; j < l->nsrvs; j++) {
+			b = l->srvs[j];
+			p->line = b->line;
+			if (b->default_server && def != NULL) {
+				perr(p, "listen = %s: [server %s] and [server "
+				    "%s] are both default_server", l->text,
+				    def->name, b->name);
+				return (-1);
+			}
+			if (b->default_server)
+				def = b;
+			if ((a->tls.certificate == NULL) !=
+			    (b->tls.certificate == NULL)) {
+				perr(p, "listen = %s: [server %s] and [server "
+				    "%s] share it, and only one has a "
+				    "tls_certificate", l->text, a->name,
+				    b->name);
+				return (-1);
+			}
+			if (a->tls.protocols != b->tls.protocols ||
+			    !tls_same(a->tls.ciphers, b->tls.ciphers) ||
+			    !tls_same(a->tls.ciphersuites,
+			    b->tls.ciphersuites) ||
+			    !tls_same(a->tls.groups, b->tls.groups)) {
+				perr(p, "listen = %s: [server %s] and [server "
+				    "%s] share it: give them the same "
+				    "tls_protocols, tls_ciphers, "
+				    "tls_ciphersuites and tls_groups", l->text,
+				    a->name, b->name);
+				return (-1);
+			}
+		}
+		l->srv = def != NULL ? def : a;
+		l->tls = a->tls.certificate != NULL;
+		for (j = 0; j < l->nsrvs; j++) {
+			b = l->srvs[j];
+			if (b == l->srv || b->allowed_hosts.n > 0)
+				continue;
+			p->line = b->line;
+			perr(p, "listen = %s: [server %s] is not the default "
+			    "server there, so it needs allowed_hosts (the "
+			    "names SNI and Host choose it by)", l->text,
+			    b->name);
+			return (-1);
+		}
+	}
+	return (0);
+}
+
+/* TLS keys that need each other, and the ticket schedule. */
+static int
+config_tls(struct parse *p)
+{
+	struct config	*conf = p->conf;
+	size_t		 i, j;
+	int		 https;
+
+	for (i = 0; i < conf->nservers; i++) {
+		struct server	*srv = &conf->servers[i];
+
+		p->line = srv->line;
+		for (j = 0, https = 0; j < srv->nroutes; j++)
+			https |= srv->routes[j].https;
+		if ((srv->tls.certificate == NULL) != (srv->tls.key == NULL))
+			perr(p, "[server %s]: tls_certificate and tls_key go "
+			    "together", srv->name);
+		else if (srv->tls.certificate == NULL &&
+		    (srv->tls.protocols || srv->tls.ciphers ||
+		    srv->tls.ciphersuites || srv->tls.groups))
+			perr(p, "[server %s]: tls_ keys without "
+			    "tls_certificate", srv->name);
+		else if ((srv->up_tls.certificate == NULL) !=
+		    (srv->up_tls.key == NULL))
+			perr(p, "[server %s]: upstream_tls_certificate and "
+			    "upstream_tls_key go together", srv->name);
+		else if (!https && (srv->up_tls.ca_file ||
+		    srv->up_tls.certificate))
+			perr(p, "[server %s]: upstream_tls_ keys without an "
+			    "https:// route", srv->name);
+		if (p->err[0])
+			return (-1);
+		if (srv->tls.protocols == 0)
+			srv->tls.protocols = TLS_PROTO_12 | TLS_PROTO_13;
+	}
+	p->line = 0;
+	if (conf->tls_ticket_rotate > conf->tls_ticket_lifetime) {
+		perr(p, "tls_ticket_rotate (%d) is above tls_ticket_lifetime "
+		    "(%d)", conf->tls_ticket_rotate, conf->tls_ticket_lifetime);
+		return (-1);
+	}
+	/* tls.c keeps the keys of one lifetime: at most TLS_TICKET_KEYS */
+	if (conf->tls_ticket_lifetime / conf->tls_ticket_rotate + 1 >
+	    TLS_TICKET_KEYS) {
+		perr(p, "tls_ticket_lifetime (%d) is more than %d times "
+		    "tls_ticket_rotate (%d)", conf->tls_ticket_lifetime,
+		    TLS_TICKET_KEYS - 1, conf->tls_ticket_rotate);
+		return (-1);
+	}
+	return (0);
+}
+
+/*
+ * A protected route served in clear on an address other than loopback:
+ * the bearer token crosses the network as plain text (the MCP
+ * authorization spec wants HTTPS but on loopback).
+ */
+static void
+cleartext_warn(const struct config *conf)
+{
+	size_t	 i, j, k;
+
+	for (i = 0; i < conf->nlisteners; i++) {
+		const struct listener *l = &conf->listeners[i];
+
+		if (l->tls || addr_loopback(&l->ss))
+			continue;
+		for (j = 0; j < l->nsrvs; j++)
+			for (k = 0; k < l->srvs[j]->nroutes; k++) {
+				if (l->srvs[j]->routes[k].auth == NULL)
+					continue;
+				log_warnx("[server %s] listen = %s: route %s "
+				    "takes bearer tokens in clear on an "
+				    "address other than loopback; give the "
+				    "server a tls_certificate",
+				    l->srvs[j]->name, l->text,
+				    l->srvs[j]->routes[k].prefix);
+				break;
+			}
+	}
+}
+
 /* Cross-key checks and defaults that depend on other keys. */
 static int
 config_finish(struct parse *p)
@@ -1198,7 +1479,7 @@ config_finish(struct parse *p)
 
 		p->line = srv->line;
 		for (j = 0; j < conf->nlisteners; j++)
-			listens += conf->listeners[j].srv == srv;
+			listens += listener_has(&conf->listeners[j], srv);
 		if (listens == 0)
 			perr(p, "[server %s]: no listen", srv->name);
 		else if (srv->nroutes == 0)
@@ -1218,6 +1499,8 @@ config_finish(struct parse *p)
 		if (!srv->origins_set)
 			srv->allowed_origins = cors->origins;
 	}
+	if (config_listeners(p) == -1 || config_tls(p) == -1)
+		return (-1);
 	rebinding_warn(conf);
 	p->line = 0;
 	if (conf->min_spare > conf->max_spare)
@@ -1236,6 +1519,8 @@ config_finish(struct parse *p)
 		conf->access_log = strdup("syslog");
 	if (p->err[0] == '\0' && config_auth(p) == 0)
 		config_policy(p);
+	if (p->err[0] == '\0')
+		cleartext_warn(conf);
 	return (p->err[0] ? -1 : 0);
 }
 
@@ -1307,6 +1592,7 @@ config_free(struct config *conf)
 {
 	size_t	 i, j;
 
+	tls_free(conf);
 	for (i = 0; i < conf->nservers; i++) {
 		struct server *srv = &conf->servers[i];
 
@@ -1325,6 +1611,10 @@ config_free(struct config *conf)
 		free(srv->cors.methods);
 		free(srv->cors.expose);
 		free(srv->name);
+		free(srv->tls.certificate); free(srv->tls.key);
+		free(srv->tls.ciphers); free(srv->tls.ciphersuites);
+		free(srv->tls.groups); free(srv->up_tls.ca_file);
+		free(srv->up_tls.certificate); free(srv->up_tls.key);
 	}
 	for (i = 0; i < conf->nlisteners; i++)
 		free(conf->listeners[i].text);

@@ -74,6 +74,13 @@ listen_open(struct config *conf)
 
 		if (l->fd != -1)
 			continue;	/* adopted from the running config */
+		/* PHASE2: until workers run tls_accept(), fail closed */
+		if (l->tls) {
+			log_warnx("listen %s: TLS listeners are not served by "
+			    "this build yet; refusing to serve it in clear",
+			    l->text);
+			return (-1);
+		}
 		fd = socket(l->ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK |
 		    SOCK_CLOEXEC, 0);
 		if (fd == -1) {
@@ -196,4 +203,38 @@ listen_release_on_stop(void)
 		listen_close(release_conf);
 		release_conf = NULL;
 	}
+}
+
+/* Does one of l's servers' allowed_hosts hold name (of len bytes)? */
+static const struct server *
+server_named(const struct listener *l, const char *name, size_t len)
+{
+	size_t	 i, j;
+
+	for (i = 0; i < l->nsrvs; i++) {
+		const struct strlist *h = &l->srvs[i]->allowed_hosts;
+
+		for (j = 0; j < h->n; j++)
+			if (strlen(h->v[j]) == len &&
+			    !strncasecmp(h->v[j], name, len))
+				return (l->srvs[i]);
+	}
+	return (NULL);
+}
+
+/*
+ * The server of l that name (an SNI host name, or a Host without its
+ * port; len bytes, not NUL-terminated) chooses: the first whose
+ * allowed_hosts lists it, else l's default server.
+ */
+const struct server *
+listener_server(const struct listener *l, const char *name, size_t len)
+{
+	const struct server	*srv;
+
+	if (name == NULL || len == 0 || l->nsrvs < 2)
+		return (l->srv);
+	if ((srv = server_named(l, name, len)) != NULL)
+		return (srv);
+	return (l->srv);
 }

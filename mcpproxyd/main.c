@@ -18,6 +18,7 @@
 #include "mcpproxyd.h"
 #include "pidfile.h"
 #include "proctitle.h"
+#include "tls.h"
 
 static void __attribute__((noreturn))
 usage(void)
@@ -63,7 +64,8 @@ main(int argc, char *argv[])
 	if ((conf = calloc(1, sizeof(*conf))) == NULL)
 		err(1, "calloc");
 	if (config_load(file, conf, errbuf, sizeof(errbuf)) == -1 ||
-	    resolve_user(conf, errbuf, sizeof(errbuf)) == -1)
+	    resolve_user(conf, errbuf, sizeof(errbuf)) == -1 ||
+	    tls_setup(conf, errbuf, sizeof(errbuf)) == -1)
 		errx(1, "%s", errbuf);
 	if (noaction) {
 		fprintf(stderr, "configuration OK\n");

@@ -33,6 +33,7 @@
 #include "log.h"
 #include "mcpproxyd.h"
 #include "proctitle.h"
+#include "tls.h"
 
 #define SPAWN_RATE_MAX	32	/* workers forked per maintenance round */
 #define BIRTH_WINDOW	2	/* s: a death this young throttles forking */
@@ -57,6 +58,7 @@ static unsigned int	 generation;	/* the master's own current one */
 static pid_t		 self;
 
 static void	 signal_child(int, int);
+static int	 tls_any(const struct config *);
 
 static void
 master_sig(int sig)
@@ -117,6 +119,8 @@ spawn(struct config *conf, struct scoreboard *sb, int i)
 		s->pid = getpid();
 		proctitle_set("mcpproxyd: worker (generation %u)", generation);
 		accesslog_worker_start();
+		if (tls_tickets_worker() == -1)
+			_exit(1);
 		worker_main(conf, sb, i, sigpipe[1], self);
 	}
 	s->pid = pid;
@@ -346,7 +350,8 @@ reload(struct config *conf, struct scoreboard *sb)
 		return (conf);
 	}
 	if (config_load(conf->file, nc, err, sizeof(err)) == -1 ||
-	    resolve_user(nc, err, sizeof(err)) == -1)
+	    resolve_user(nc, err, sizeof(err)) == -1 ||
+	    tls_setup(nc, err, sizeof(err)) == -1)
 		goto fail;
 	if (nc->max_workers > nslots / 2) {
 		snprintf(err, sizeof(err), "max_workers cannot grow beyond "
@@ -380,6 +385,9 @@ reload(struct config *conf, struct scoreboard *sb)
 	accesslog_config(nc);
 	listen_close(conf);		/* addresses no longer configured */
 	auth_init(nc);
+	/* a reload is a rotation: tickets of the old key still resume */
+	if (tls_any(nc) && tls_tickets_init(nc) == 0)
+		tls_tickets_rotate(nc, time(NULL), 1);
 	config_free(conf);
 	free(conf);
 	sb->generation = ++generation;	/* a copy: not read back */
@@ -392,6 +400,18 @@ fail:
 	config_free(nc);
 	free(nc);
 	return (conf);
+}
+
+/* Does a listener of conf speak TLS (the master then makes ticket keys)? */
+static int
+tls_any(const struct config *conf)
+{
+	size_t	 i;
+
+	for (i = 0; i < conf->nlisteners; i++)
+		if (conf->listeners[i].tls)
+			return (1);
+	return (0);
 }
 
 /* Reopen the access log (USR1 after a rotation), then the workers'. */
@@ -435,6 +455,8 @@ master_run(struct config *conf, struct scoreboard *sb)
 		fatal("worker table");
 	sb->generation = generation = 1;
 	auth_init(conf);
+	if (tls_any(conf) && tls_tickets_init(conf) == -1)
+		fatalx("cannot make the TLS ticket keys");
 	rate = conf->start_workers;	/* the first round forks them all */
 	maintain(conf, sb, &rate);
 	for (;;) {
@@ -470,6 +492,7 @@ master_run(struct config *conf, struct scoreboard *sb)
 			reopen_logs(conf);
 		}
 		now = time(NULL);
+		tls_tickets_rotate(conf, now, 0);
 		/* an old generation past its grace: end its streams now */
 		if (old_deadline != 0 && now >= old_deadline && !old_termed) {
 			if (signal_workers(SIGTERM, 1) > 0)

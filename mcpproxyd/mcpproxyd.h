@@ -82,6 +82,7 @@ struct route {
 	int		 semicolons;	/* semicolons=allow: ';' in paths */
 	char		*policy_name;	/* policy=NAME on the route line */
 	struct policy	*policy;	/* NULL: no tool authorization */
+	int		 https;		/* an https:// upstream (tls_client.c) */
 };
 
 /* An address or network, for trusted_proxies. */
@@ -100,6 +101,29 @@ struct cors {
 	int		 credentials;
 };
 
+struct ssl_ctx_st;
+
+/* TLS of a [server]'s listeners (tls.c builds ctx as root). */
+struct tls_conf {
+	char		*certificate;	/* PEM, leaf first, then the chain */
+	char		*key;
+	int		 protocols;	/* TLS_PROTO_* bits */
+	char		*ciphers;	/* TLS 1.2 */
+	char		*ciphersuites;	/* TLS 1.3 */
+	char		*groups;
+	struct ssl_ctx_st *ctx;
+};
+#define TLS_PROTO_12	0x01
+#define TLS_PROTO_13	0x02
+
+/* TLS to a [server]'s https:// upstreams (tls_client.c). */
+struct tls_upstream {
+	char		*ca_file;	/* NULL: the system store */
+	char		*certificate;	/* client certificate, or NULL */
+	char		*key;
+	struct ssl_ctx_st *ctx;		/* built when a route is https */
+};
+
 struct server {
 	char		*name;
 	int		 line;
@@ -113,6 +137,9 @@ struct server {
 	struct cidr	 trusted[MAX_LIST];	/* trusted_proxies */
 	size_t		 ntrusted;
 	int		 underscores;	/* underscores_in_headers */
+	int		 default_server;	/* default_server = yes */
+	struct tls_conf	 tls;		/* tls.certificate: a TLS server */
+	struct tls_upstream up_tls;
 };
 
 struct listener {
@@ -121,7 +148,10 @@ struct listener {
 	char			*text;		/* as configured */
 	int			 fd;
 	int			 adopted;	/* fd taken over on reload */
-	struct server		*srv;
+	struct server		*srv;		/* the default server */
+	struct server		*srvs[MAX_SERVERS];	/* all, file order */
+	size_t			 nsrvs;
+	int			 tls;		/* its servers have certificates */
 };
 
 struct config {
@@ -162,6 +192,9 @@ struct config {
 	int		 kid_wait_max_per_client;
 	int		 max_subject;	/* bytes of sub passed on whole */
 	int		 max_scopes;	/* bytes of scopes passed on whole */
+	int		 tls_ticket_lifetime;	/* s a session ticket resumes */
+	int		 tls_ticket_rotate;	/* s between new ticket keys */
+	int		 tls_log_failures;	/* handshake lines a second */
 	struct issuer	 issuers[MAX_ISSUERS];
 	size_t		 nissuers;
 	struct auth	 auths[MAX_AUTHS];
@@ -193,6 +226,8 @@ void	 listen_close(struct config *conf);
 void	 listen_release_set(struct config *conf);
 void	 listen_release_on_stop(void);
 const char *addr_text(const struct sockaddr *sa, char *buf, size_t len);
+const struct server *listener_server(const struct listener *l,
+	    const char *name, size_t len);
 
 /* scoreboard.c */
 enum slot_state {

@@ -98,6 +98,12 @@ upstream_get(struct upstream *u, const struct server *srv,
 		return (0);
 	}
 	upstream_close(u);
+	/* PHASE2: until conn.c carries tls_connect(), fail closed */
+	if (rt->https) {
+		log_warnx("upstream %s: https upstreams are not reached by "
+		    "this build yet", rt->url);
+		return (-1);
+	}
 	if (u->in.buf == NULL && conn_init(&u->in, -1, bufsize) == -1) {
 		log_warn("upstream buffer");
 		return (-1);

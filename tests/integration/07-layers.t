@@ -12,7 +12,8 @@ need nm
 LAYERS=(
 	"conn"				# the connection layer
 	"accesslog chunked config cors http ident listen path privdrop
-	 scoreboard token upstream warmup"	# leaf helpers
+	 scoreboard token upstream warmup jsonrpc mcphdr listfilter policy
+	 claims revoke tls tls_client tls_conn"	# leaf helpers
 	"reply"				# every answer the proxy makes
 	"keys resource"			# for the stages: key file, URLs
 	"head admit route origin provider auth body mcp proxy"	# stages

@@ -190,7 +190,7 @@ static const struct {
 	{ OKHEAD "route = /p http://127.0.0.1:8000/p semicolons=yes\n", "t.conf:4: route: expected \"PREFIX URL [auth=NAME] [policy=NAME] [semicolons=allow]\"" },
 	{ OKHEAD "route = /p http://127.0.0.1:8000/p semicolons=allow semicolons=allow\n", "t.conf:4: route: expected \"PREFIX URL [auth=NAME] [policy=NAME] [semicolons=allow]\"" },
 	{ OKHEAD "route = /p http://127.0.0.1:8000/p auth=a auth=b\n", "t.conf:4: route: expected \"PREFIX URL [auth=NAME] [policy=NAME] [semicolons=allow]\"" },
-	{ "[server s]\nroute = /mcp https://a/mcp\n", "t.conf:2: route: upstream \"https://a/mcp\" must be an http:// URL" },
+	{ "[server s]\nroute = /mcp ftp://a/mcp\n", "t.conf:2: route: upstream \"ftp://a/mcp\" must be an http:// or https:// URL" },
 	{ "[server s]\nroute = /mcp http://a/mcp?x=1\n", "t.conf:2: route: upstream URL may not hold ?, # or userinfo" },
 	{ "[server s]\nroute = /mcp http://u@a/mcp\n", "t.conf:2: route: upstream URL may not hold ?, # or userinfo" },
 	{ "[server s]\nroute = /mcp http:///mcp\n", "t.conf:2: route: no host in \"http:///mcp\"" },
