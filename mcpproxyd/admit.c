@@ -51,21 +51,38 @@ accepts(const char *accept, const char *type)
 }
 
 /*
- * Stage: admit a long-lived GET event stream (429 over the client's
- * share, 503 over the pool's); any other request goes on as a plain
- * exchange.
+ * Is the request a long-lived event stream?  A GET asking for
+ * text/event-stream (2025-06-18, 2025-11-25), or a POST of
+ * subscriptions/listen (2026-07-28), known from its method before it
+ * is forwarded.  A tools/call answered as SSE is an ordinary exchange,
+ * however long.
+ */
+static int
+is_stream(const struct exchange *x)
+{
+	const struct http_request	*r = &x->req;
+	const char			*accept;
+
+	if (!strcmp(r->method, "POST"))
+		return (x->rpcok && x->rpc.kind == JSONRPC_REQUEST &&
+		    !strcmp(x->rpc.method, "subscriptions/listen"));
+	accept = http_header_get(r->hdr, r->nhdr, "Accept");
+	return (!strcmp(r->method, "GET") && accept != NULL &&
+	    accepts(accept, "text/event-stream"));
+}
+
+/*
+ * Stage: admit a long-lived event stream (429 over the client's
+ * share, 503 over the pool's, before anything is forwarded); any other
+ * request goes on as a plain exchange.
  */
 enum xresult
 admit_stream(struct exchange *x)
 {
 	const struct config		*conf = x->conf;
-	const struct http_request	*r = &x->req;
-	const char			*accept;
 	int				 cap;
 
-	accept = http_header_get(r->hdr, r->nhdr, "Accept");
-	if (strcmp(r->method, "GET") || accept == NULL ||
-	    !accepts(accept, "text/event-stream"))
+	if (!is_stream(x))
 		return (XR_NEXT);
 	cap = conf->max_workers * conf->stream_share / 100;
 	if (cap < 1)

@@ -184,25 +184,31 @@ challenge_scope(const struct auth *a, char *buf, size_t len)
 
 /*
  * Answer 401 (or 403 for insufficient_scope) with the challenge that
- * tells a client where the metadata is.
+ * tells a client where the metadata is and which scope to ask for:
+ * scope, or when NULL the route's (required, else supported).  Also
+ * authz.c's step-up, whose scope string is the route's required scopes
+ * and the rule's (policy_scope_string).
  */
-static enum xresult
-challenge(struct exchange *x, int status, const char *error,
-    const char *description)
+enum xresult
+auth_challenge(struct exchange *x, int status, const char *error,
+    const char *description, const char *scope)
 {
-	char		 res[1024], prm[1100], scope[512];
+	char		 res[1024], prm[1100], own[POLICY_SCOPE_MAX];
 	int		 n;
 	enum xresult	 rv;
 
 	resource_url(x, x->rt, res, sizeof(res));
 	resource_metadata_url(res, prm, sizeof(prm));
-	challenge_scope(x->rt->auth, scope, sizeof(scope));
-	/* bounded: prm < 1200, scope < 512, the rest is ours */
+	if (scope == NULL) {
+		challenge_scope(x->rt->auth, own, sizeof(own));
+		scope = own;
+	}
+	/* bounded: prm < 1100, scope < POLICY_SCOPE_MAX, the rest ours */
 	n = snprintf(x->extra, sizeof(x->extra), "WWW-Authenticate: Bearer "
 	    "resource_metadata=\"%s\"", prm);
 	if (scope[0] != '\0')
 		n += snprintf(x->extra + n, sizeof(x->extra) - n,
-		    ", scope=\"%s\"", scope);
+		    ", scope=\"%.*s\"", POLICY_SCOPE_MAX, scope);
 	if (error != NULL)
 		n += snprintf(x->extra + n, sizeof(x->extra) - n,
 		    ", error=\"%s\", error_description=\"%s\"", error,
@@ -212,6 +218,14 @@ challenge(struct exchange *x, int status, const char *error,
 	    error ? description : "authentication required");
 	x->extra[0] = '\0';
 	return (rv);
+}
+
+/* The challenge with the route's scope. */
+static enum xresult
+challenge(struct exchange *x, int status, const char *error,
+    const char *description)
+{
+	return (auth_challenge(x, status, error, description, NULL));
 }
 
 /* The token of "Authorization: Bearer TOKEN", or NULL. */

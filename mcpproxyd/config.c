@@ -321,6 +321,11 @@ static const struct intkey intkeys[] = {
 					    CLAIMS_VALUES_CAP, 0 },
 	{ "max_claim_bytes",		OFF(max_claim_bytes), 64,
 					    CLAIMS_BYTES_CAP, 0 },
+	{ "max_rpc_depth",		OFF(max_rpc_depth), 2,
+					    JSONRPC_DEPTH_MAX, 0 },
+	{ "max_rpc_name",		OFF(max_rpc_name), 16, RPC_NAME_CAP,
+					    0 },
+	{ "max_rpc_id",			OFF(max_rpc_id), 8, RPC_ID_CAP, 0 },
 	/* RFC 8446 4.6.1: a ticket lives 7 days at most */
 	{ "tls_ticket_lifetime",	OFF(tls_ticket_lifetime), 60, 604800, 0 },
 	{ "tls_ticket_rotate",		OFF(tls_ticket_rotate), 60, 604800, 0 },
@@ -1048,6 +1053,9 @@ config_defaults(struct config *conf)
 	conf->request_id_max = REQUEST_ID_CAP;
 	conf->max_claim_values = 64;
 	conf->max_claim_bytes = 2048;
+	conf->max_rpc_depth = 64;
+	conf->max_rpc_name = 2048;
+	conf->max_rpc_id = 256;
 	conf->tls_ticket_lifetime = 3600;
 	conf->tls_ticket_rotate = 3600;
 	conf->tls_log_failures = 10;
@@ -1260,10 +1268,6 @@ config_policy(struct parse *p)
 			}
 			if (policy_scopes(p, rt) == -1)
 				return (-1);
-			/* the request path applies it in phase 2 (issue 13) */
-			log_warnx("[server %s] route %s: policy %s is checked "
-			    "but not enforced by this build",
-			    conf->servers[i].name, rt->prefix, rt->policy_name);
 		}
 	return (0);
 }
@@ -1492,8 +1496,7 @@ config_finish(struct parse *p)
 		if (cors->methods == NULL)
 			cors->methods = strdup("GET, POST, DELETE, OPTIONS");
 		if (cors->expose == NULL)
-			cors->expose = strdup("Mcp-Session-Id, "
-			    "WWW-Authenticate");
+			cors->expose = strdup(CORS_EXPOSE_DEFAULT);
 		if (cors->max_age == -1)
 			cors->max_age = 86400;
 		if (!srv->origins_set)

@@ -200,10 +200,63 @@ header_list_ok(const char *s)
 	return (1);
 }
 
+/* The request headers of MCP clients, allowed when none are configured. */
+static const char *mcp_request_headers[] = {
+	"Accept", "Authorization", "Content-Type", "Last-Event-ID",
+	"MCP-Protocol-Version", "Mcp-Method", "Mcp-Name", "Mcp-Session-Id"
+};
+
+/* Is name[0..len) a request header of MCP (Mcp-Param-* included)? */
+static int
+mcp_request_header(const char *name, size_t len)
+{
+	size_t	 i;
+
+	if (len > 10 && !strncasecmp(name, "Mcp-Param-", 10))
+		return (1);
+	for (i = 0; i < sizeof(mcp_request_headers) /
+	    sizeof(mcp_request_headers[0]); i++)
+		if (len == strlen(mcp_request_headers[i]) &&
+		    !strncasecmp(name, mcp_request_headers[i], len))
+			return (1);
+	return (0);
+}
+
+/*
+ * The default Access-Control-Allow-Headers: those of the requested
+ * headers that MCP clients send, as the browser spelt them (a list
+ * cannot name Mcp-Param-*).  Writes allow, "" when none.
+ */
+static void
+allow_mcp(const char *req_headers, char *allow, size_t len)
+{
+	const char	*p = req_headers, *t;
+	size_t		 a = 0, n;
+	int		 m;
+
+	allow[0] = '\0';
+	if (req_headers == NULL || !header_list_ok(req_headers))
+		return;
+	while (*p != '\0') {
+		p += strspn(p, ", ");
+		t = p;
+		p += strcspn(p, ", ");
+		if ((n = p - t) == 0 || !mcp_request_header(t, n))
+			continue;
+		m = snprintf(allow + a, len - a, "%s%.*s", a ? ", " : "",
+		    (int)n, t);
+		if (m < 0 || (size_t)m >= len - a) {
+			allow[a] = '\0';
+			return;
+		}
+		a += m;
+	}
+}
+
 /*
  * Write the headers of a preflight answer.  With cors_allow_headers =
  * "*" the requested headers are echoed: browsers never let a literal
- * "*" cover Authorization.  Returns the length, 0 if the origin is not
+ * "*" cover Authorization.  Unset, the MCP ones among them are.  Returns the length, 0 if the origin is not
  * allowed (the caller answers 403).
  */
 size_t
@@ -222,6 +275,8 @@ cors_preflight(const struct server *srv, const char *origin,
 			snprintf(allow, sizeof(allow), "%s", req_headers);
 		else
 			allow[0] = '\0';
+	} else if (c->headers.n == 0) {
+		allow_mcp(req_headers, allow, sizeof(allow));
 	} else {
 		allow[0] = '\0';
 		for (i = 0; i < c->headers.n; i++) {

@@ -9,7 +9,9 @@
  */
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
+#include "log.h"
 #include "mcpproxyd.h"
 
 #define SNIFF_DEPTH	32
@@ -300,17 +302,129 @@ mcp_sniff(const char *body, size_t len, char *rpc, size_t rpclen,
 		safe_copy(tool, toollen, ndup ? "?" : nm, ndup ? 1 : nl);
 }
 
+/* Forget the previous request's message (request.c, per request). */
+void
+mcp_forget(struct exchange *x)
+{
+	if (x->rpcok)
+		jsonrpc_free(&x->rpc);
+	memset(&x->rpc, 0, sizeof(x->rpc));
+	x->rpcok = 0;
+}
+
+/* A header's value and how many times it came, for mcphdr_check. */
+static void
+header_count(const struct http_request *r, const char *name,
+    const char **val, size_t *len, int *n)
+{
+	size_t	 i;
+
+	*val = NULL;
+	*len = 0;
+	*n = 0;
+	for (i = 0; i < r->nhdr; i++)
+		if (!strcasecmp(r->hdr[i].name, name)) {
+			if ((*n)++ == 0) {
+				*val = r->hdr[i].value;
+				*len = strlen(*val);
+			}
+		}
+}
+
 /*
- * Stage: read what the access log shows of the MCP message (method,
- * tool, session).  Never refuses: a stage that acts on the message
- * (tool rules) goes after this one.
+ * The request's MCP headers against its body (mcphdr.c): 400 with
+ * JSON-RPC error -32020 on a mismatch.  XR_NEXT when they agree.
+ */
+static enum xresult
+mcp_headers(struct exchange *x)
+{
+	struct mcphdr	 h;
+	const char	*why;
+
+	header_count(&x->req, "MCP-Protocol-Version", &h.version,
+	    &h.versionlen, &h.nversion);
+	header_count(&x->req, "Mcp-Method", &h.method, &h.methodlen,
+	    &h.nmethod);
+	header_count(&x->req, "Mcp-Name", &h.name, &h.namelen, &h.nname);
+	if (mcphdr_check(&h, &x->rpc, &why) == MCPHDR_OK)
+		return (XR_NEXT);
+	log_info("%s: %s %s: refused: %s", x->clienttext, x->req.method,
+	    x->logpath, why);
+	return (reply_rpc_error(x, 400, MCPHDR_MISMATCH_CODE, why));
+}
+
+/* The access log's rpc and tool fields from the message read. */
+static void
+mcp_log(struct exchange *x)
+{
+	const struct jsonrpc	*m = &x->rpc;
+
+	if (m->kind == JSONRPC_RESPONSE) {
+		snprintf(x->log.rpc, sizeof(x->log.rpc), "response");
+		return;
+	}
+	safe_copy(x->log.rpc, sizeof(x->log.rpc), m->method,
+	    strlen(m->method));
+	if (m->name != NULL && !strcmp(m->method, "tools/call"))
+		safe_copy(x->log.tool, sizeof(x->log.tool), m->name,
+		    strlen(m->name));
+}
+
+/*
+ * Stage: read the MCP message of a POST once (jsonrpc.c, strict and
+ * bounded by max_rpc_depth, max_rpc_name and max_rpc_id) for the rules
+ * (authz.c), the 2026-07-28 header check, the stream admission and the
+ * access log.  On a route with a policy, what the rules cannot read is
+ * refused (fail closed): a batch (the spec dropped them in 2025-06-18;
+ * one could hide a forbidden call), a body that is not strict JSON or
+ * not one JSON-RPC message, or one over a bound, all with 400.  On
+ * other routes such a body passes as before, the log naming a batch's
+ * first method (mcp_sniff).
  */
 enum xresult
 mcp_read(struct exchange *x)
 {
-	mcp_sniff(x->body, x->bodylen, x->log.rpc, sizeof(x->log.rpc),
-	    x->log.tool, sizeof(x->log.tool));
+	struct jsonrpc_limits	 lim;
+	enum jsonrpc_result	 r;
+	const char		*why = NULL;
+	int			 governed = x->rt != NULL && x->rt->policy != NULL;
+
 	accesslog_session(&x->log, http_header_get(x->req.hdr, x->req.nhdr,
 	    "Mcp-Session-Id"));
-	return (XR_NEXT);
+	if (strcmp(x->req.method, "POST") || x->body == NULL ||
+	    x->bodylen == 0)
+		return (XR_NEXT);
+	lim.max_depth = x->conf->max_rpc_depth;
+	lim.max_name = x->conf->max_rpc_name;
+	lim.max_id = x->conf->max_rpc_id;
+	r = jsonrpc_parse(x->body, x->bodylen, &lim, &x->rpc, &why);
+	if (r == JSONRPC_OK) {
+		x->rpcok = 1;
+		mcp_log(x);
+		return (mcp_headers(x));
+	}
+	jsonrpc_free(&x->rpc);
+	if (!governed) {
+		mcp_sniff(x->body, x->bodylen, x->log.rpc, sizeof(x->log.rpc),
+		    x->log.tool, sizeof(x->log.tool));
+		return (XR_NEXT);
+	}
+	log_info("%s: %s %s: refused on a route with a policy: %s",
+	    x->clienttext, x->req.method, x->logpath, why ? why : "-");
+	snprintf(x->log.authz, sizeof(x->log.authz), "deny");
+	switch (r) {
+	case JSONRPC_BATCH:
+		snprintf(x->log.rpc, sizeof(x->log.rpc), "batch");
+		return (reply_rpc_error(x, 400, -32600,
+		    "batches are not accepted here"));
+	case JSONRPC_PARSE:
+		return (reply_rpc_error(x, 400, -32700, "parse error"));
+	case JSONRPC_LIMIT:
+		return (reply_rpc_error(x, 400, -32600,
+		    "message over the proxy's limits"));
+	case JSONRPC_NOMEM:
+		return (reply_rpc_error(x, 503, -32000, "out of memory"));
+	default:
+		return (reply_rpc_error(x, 400, -32600, "invalid request"));
+	}
 }

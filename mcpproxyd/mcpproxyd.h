@@ -13,6 +13,7 @@
 
 #include "conn.h"
 #include "http.h"
+#include "jsonrpc.h"
 #include "policy.h"
 
 #define MCPPROXYD_CONF		SYSCONFDIR "/mcpproxyd/mcpproxyd.conf"
@@ -26,6 +27,8 @@
 #define MAX_SUBJECT_CAP		1024	/* max_subject, TOKEN_SUB_CAP */
 #define MAX_SCOPES_CAP		8192	/* max_scopes, TOKEN_SCOPE_CAP */
 #define REQUEST_ID_CAP		64	/* request_id_max */
+#define RPC_NAME_CAP		65536	/* max_rpc_name */
+#define RPC_ID_CAP		1024	/* max_rpc_id */
 #define ACCESSLOG_LINE_MAX	960	/* under syslog's 1024 with its header */
 
 struct strlist {
@@ -204,6 +207,9 @@ struct config {
 	struct claimset	 claimset;	/* claims the policies read */
 	int		 max_claim_values;	/* per token, cached */
 	int		 max_claim_bytes;
+	int		 max_rpc_depth;	/* JSON-RPC body nesting (jsonrpc.c) */
+	int		 max_rpc_name;	/* bytes of method, name, uri */
+	int		 max_rpc_id;	/* bytes of a request's id */
 	struct server	 servers[MAX_SERVERS];
 	size_t		 nservers;
 	struct listener	 listeners[MAX_LISTENERS];
@@ -294,6 +300,7 @@ struct logrec {
 	char		 session[17];
 	char		 sub[48];	/* verified subject, or "" */
 	char		 reqid[REQUEST_ID_CAP + 1];	/* X-Request-Id */
+	char		 authz[16];	/* the policy's verdict, or "" */
 };
 
 /* One client connection and the request being served on it. */
@@ -324,13 +331,15 @@ struct exchange {
 	int			 stream;	/* a GET event stream */
 	int			 keepalive;	/* client connection goes on */
 	int			 linger;	/* close after draining input */
-	char			 extra[2048];	/* more headers for an error */
+	char			 extra[3072];	/* more headers for an error */
 	int			 authed;	/* a verified token came */
 	/* its subject (ISSUER:sub with two issuers on the server), whole */
 	char			 sub[64 + 1 + MAX_SUBJECT_CAP + 1];
 	char			 scope[MAX_SCOPES_CAP + 1];	/* its scopes */
 	const struct claims	*claims;	/* its claims the policies
 						   read (auth.c); or NULL */
+	struct jsonrpc		 rpc;		/* the body, read once (mcp.c) */
+	int			 rpcok;		/* rpc holds one message */
 	struct logrec		 log;
 	char			 logpath[256];
 };
@@ -354,6 +363,8 @@ struct json_t;
 enum xresult reply_send(struct exchange *x, int status, const char *headers,
 	    const char *body, size_t len);
 enum xresult reply_error(struct exchange *x, int status, const char *message);
+enum xresult reply_rpc_error(struct exchange *x, int status, int code,
+	    const char *message);
 enum xresult reply_json(struct exchange *x, struct json_t *doc, int max_age);
 enum xresult reply_preflight(struct exchange *x);
 int	 reply_continue(struct exchange *x);
@@ -395,6 +406,10 @@ enum xresult provider_handle(struct exchange *x);
 enum xresult body_read(struct exchange *x);
 /* mcp.c */
 enum xresult mcp_read(struct exchange *x);
+void	 mcp_forget(struct exchange *x);
+/* authz.c */
+#define AUTHZ_DENY_CODE		(-32001)	/* forbidden by the rules */
+enum xresult authz_decide(struct exchange *x);
 /* proxy.c */
 enum xresult proxy_forward(struct exchange *x);
 /* the upstream's request head in buf: its length, or -1 */
@@ -418,6 +433,10 @@ int	 upstream_get(struct upstream *u, const struct server *srv,
 void	 upstream_close(struct upstream *u);
 
 /* cors.c */
+/* what a browser client of MCP must read (cors_expose_headers) */
+#define CORS_EXPOSE_DEFAULT	"Mcp-Session-Id, MCP-Protocol-Version, " \
+				"Mcp-Method, Mcp-Name, Last-Event-ID, " \
+				"WWW-Authenticate"
 int	 origin_allowed(const struct server *srv, const char *origin,
 	    const char *host, int loopback);
 int	 host_allowed(const struct server *srv, const char *host,
@@ -445,6 +464,8 @@ size_t	 accesslog_format(const struct logrec *r, const struct timespec *end,
 void	 auth_init(const struct config *conf);
 enum xresult auth_metadata(struct exchange *x);
 enum xresult auth_request(struct exchange *x);
+enum xresult auth_challenge(struct exchange *x, int status, const char *error,
+	    const char *description, const char *scope);
 /* What auth_decide found, for the caller's answer and log. */
 struct auth_result {
 	int		 status;	/* enum token_status */

@@ -46,7 +46,7 @@ enum xresult
 reply_send(struct exchange *x, int status, const char *headers,
     const char *body, size_t len)
 {
-	char		 head[4096 + 1024];
+	char		 head[4096 + 3072];
 	struct iovec	 iov[2];
 	size_t		 hl;
 	int		 rc;
@@ -81,20 +81,41 @@ reply_send(struct exchange *x, int status, const char *headers,
 	return (verdict(x, rc));
 }
 
-/* Answer status with a JSON-RPC error object as the body. */
+/*
+ * Answer status with a JSON-RPC error object of code as the body.  Its
+ * id is the request's, byte for byte, when mcp.c read one (a client
+ * matches the error to its call by it); else null.  message is the
+ * proxy's own static text, never a client's bytes.
+ */
 enum xresult
-reply_error(struct exchange *x, int status, const char *message)
+reply_rpc_error(struct exchange *x, int status, int code, const char *message)
 {
-	char	 body[512];
-	int	 bl;
+	char		 body[512 + RPC_ID_CAP];
+	const char	*id = "null";
+	int		 bl, idlen = 4;
 
+	if (x->rpcok && x->rpc.kind == JSONRPC_REQUEST && x->rpc.id != NULL &&
+	    x->rpc.idlen <= RPC_ID_CAP) {
+		id = x->rpc.id;
+		idlen = (int)x->rpc.idlen;
+	}
 	bl = snprintf(body, sizeof(body), "{\"jsonrpc\":\"2.0\",\"error\":"
-	    "{\"code\":-32000,\"message\":\"%s\"},\"id\":null}\n", message);
+	    "{\"code\":%d,\"message\":\"%.400s\"},\"id\":%.*s}\n", code,
+	    message, idlen, id);
+	if (bl < 0 || (size_t)bl >= sizeof(body))
+		bl = 0;		/* never: message and id are bounded */
 	return (reply_send(x, status, status == 503 ?
 	    "Content-Type: application/json\r\nCache-Control: no-store\r\n"
 	    "Retry-After: 5\r\n" :
 	    "Content-Type: application/json\r\nCache-Control: no-store\r\n",
 	    body, bl));
+}
+
+/* Answer status with the proxy's JSON-RPC error -32000. */
+enum xresult
+reply_error(struct exchange *x, int status, const char *message)
+{
+	return (reply_rpc_error(x, status, -32000, message));
 }
 
 /*

@@ -27,7 +27,9 @@ static enum xresult (*const stages[])(struct exchange *) = {
 	route_select,		/* route.c: the route, 404 */
 	auth_request,		/* auth.c: the bearer token, 401/403 */
 	body_read,		/* body.c: the body, 400/408/413 */
-	mcp_read,		/* mcp.c: method, tool, session for the log */
+	mcp_read,		/* mcp.c: the JSON-RPC message, once; 400 */
+	authz_decide,		/* authz.c: the route's policy, 403 or a
+				   JSON-RPC error */
 	admit_stream,		/* admit.c: event streams, 429/503 */
 };
 
@@ -44,6 +46,7 @@ request_reset(struct exchange *x)
 	x->stream = 0;
 	x->rt = NULL;
 	memset(&x->req, 0, sizeof(x->req));
+	mcp_forget(x);
 }
 
 /*

@@ -16,14 +16,14 @@ LAYERS=(
 	 claims revoke tls tls_client tls_conn"	# leaf helpers
 	"reply"				# every answer the proxy makes
 	"keys resource"			# for the stages: key file, URLs
-	"head admit route origin provider auth body mcp proxy"	# stages
+	"head admit route origin provider auth body mcp authz proxy"	# stages
 	"request"			# the pipeline
 	"worker"			# the accept loop
 	"master"
 	"main"
 )
 # the stage modules, where (b) looks
-STAGE_FILES="reply head admit route origin provider auth body mcp proxy
+STAGE_FILES="reply head admit route origin provider auth body mcp authz proxy
     keys resource request worker"
 
 OBJ="$TOP/$BUILD/obj/mcpproxyd"

@@ -156,6 +156,7 @@ main(void)
 	strcpy(r.rpc, "tools/call");
 	strcpy(r.tool, "ec\"ho");
 	strcpy(r.reqid, "id1");
+	strcpy(r.authz, "allow");
 	end.tv_sec = 1764660704;
 	end.tv_nsec = 123000000;
 	r.start.tv_sec = end.tv_sec - 1;
@@ -163,10 +164,10 @@ main(void)
 	n = accesslog_format(&r, &end, 0, line);
 	CHECK(n == strlen("2025-12-02T07:31:44.123Z 127.0.0.1 \"POST /mcp\" 200 "
 	    "42 1.000 id=id1 upstream=127.0.0.1:8000 rpc=tools/call "
-	    "tool=ec\\x22ho session=- sub=-\n") && !memcmp(line,
+	    "tool=ec\\x22ho session=- sub=- authz=allow\n") && !memcmp(line,
 	    "2025-12-02T07:31:44.123Z 127.0.0.1 \"POST /mcp\" 200 42 1.000 "
 	    "id=id1 upstream=127.0.0.1:8000 rpc=tools/call tool=ec\\x22ho "
-	    "session=- sub=-\n", n), "text: %.*s", (int)n, line);
+	    "session=- sub=- authz=allow\n", n), "text: %.*s", (int)n, line);
 	n = accesslog_format(&r, &end, 1, line);
 	check_json(line, n, "ordinary");
 	j = json_loadb(line, n, 0, NULL);
@@ -185,6 +186,7 @@ main(void)
 	memset(r.session, '"', sizeof(r.session) - 1);
 	memset(r.sub, '\\', sizeof(r.sub) - 1);
 	memset(r.reqid, 'z', sizeof(r.reqid) - 1);
+	memset(r.authz, '"', sizeof(r.authz) - 1);
 	r.status = -2147483647;
 	r.bytes = UINT64_MAX;
 	r.start.tv_sec = 0;

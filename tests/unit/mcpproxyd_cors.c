@@ -11,7 +11,7 @@
 
 /* servers: the configurations the rows name */
 enum { S_NONE, S_HOSTS, S_ANYHOST, S_STAR, S_STARSET, S_LIST, S_CRED,
-    S_HDRS, NSRV };
+    S_HDRS, S_DEF, NSRV };
 
 static struct server	 srvs[NSRV];
 
@@ -60,6 +60,10 @@ setup(void)
 	srvs[S_CRED].cors.credentials = 1;
 	list(&srvs[S_HDRS].cors.origins, "https://app.example", NULL);
 	list(&srvs[S_HDRS].cors.headers, "Authorization", "Content-Type");
+	/* cors_allow_origins = *, the other CORS keys left to defaults */
+	list(&srvs[S_DEF].cors.origins, "*", NULL);
+	list(&srvs[S_DEF].allowed_origins, "*", NULL);
+	srvs[S_DEF].cors.expose = (char *)CORS_EXPOSE_DEFAULT;
 }
 
 static const struct {
@@ -187,6 +191,10 @@ static const struct {
 	{ S_LIST, "null", "" },
 	{ S_LIST, "", "" },
 	{ S_HDRS, "http://localhost:3000", "" },
+	/* the default exposes what MCP clients read (2026-07-28 too) */
+	{ S_DEF, "https://a.example", ACAO("*") "Access-Control-Expose-"
+	    "Headers: Mcp-Session-Id, MCP-Protocol-Version, Mcp-Method, "
+	    "Mcp-Name, Last-Event-ID, WWW-Authenticate\r\n" },
 };
 
 static const struct {
@@ -222,6 +230,27 @@ static const struct {
 	{ S_LIST, "https://evil.example", "authorization", "" },
 	{ S_HDRS, "https://app.example.evil", NULL, "" },
 	{ S_HDRS, "HTTPS://APP.EXAMPLE/", NULL, "" },
+	/* default allow list: the MCP request headers asked for */
+	{ S_DEF, "https://a.example", "authorization, content-type, "
+	    "mcp-protocol-version", ACAO("*") METH
+	    AH("authorization, content-type, mcp-protocol-version") AGE },
+	{ S_DEF, "https://a.example", "Mcp-Method,Mcp-Name,Mcp-Param-Region",
+	    ACAO("*") METH AH("Mcp-Method, Mcp-Name, Mcp-Param-Region") AGE },
+	{ S_DEF, "https://a.example", "Last-Event-ID, Mcp-Session-Id, Accept",
+	    ACAO("*") METH AH("Last-Event-ID, Mcp-Session-Id, Accept") AGE },
+	/* bad: only the MCP ones, or none */
+	{ S_DEF, "https://a.example", "authorization, x-evil",
+	    ACAO("*") METH AH("authorization") AGE },
+	{ S_DEF, "https://a.example", "x-evil", ACAO("*") METH AGE },
+	{ S_DEF, "https://a.example", "cookie", ACAO("*") METH AGE },
+	{ S_DEF, "https://a.example", "Mcp-Param-", ACAO("*") METH AGE },
+	{ S_DEF, "https://a.example", "Mcp-Methods", ACAO("*") METH AGE },
+	{ S_DEF, "https://a.example", "Mcp-Paramx-A", ACAO("*") METH AGE },
+	{ S_DEF, "https://a.example", "Mcp_Method", ACAO("*") METH AGE },
+	{ S_DEF, "https://a.example", "Mcp-Method\r\nSet-Cookie: a=b",
+	    ACAO("*") METH AGE },
+	{ S_DEF, "https://a.example", "Mcp-Name;x", ACAO("*") METH AGE },
+	{ S_DEF, "https://a.example", "", ACAO("*") METH AGE },
 };
 
 static const struct {
