@@ -443,9 +443,9 @@ accesslog_format(const struct logrec *r, const struct timespec *end,
 		put_field(&l, ",\"upstream\":", r->upstream, B_UPSTREAM, 1);
 		put_field(&l, ",\"rpc\":", r->rpc, B_RPC, 1);
 		put_field(&l, ",\"tool\":", r->tool, B_TOOL, 1);
+		put_field(&l, ",\"authz\":", r->authz, B_AUTHZ, 1);
 		put_field(&l, ",\"session\":", r->session, B_SESSION, 1);
 		put_field(&l, ",\"sub\":", r->sub, B_SUB, 1);
-		put_field(&l, ",\"authz\":", r->authz, B_AUTHZ, 1);
 		put_mem(&l, "}", 1);
 	} else {
 		put_time(&l, end);
@@ -457,9 +457,9 @@ accesslog_format(const struct logrec *r, const struct timespec *end,
 		put_field(&l, " upstream=", r->upstream, B_UPSTREAM, 0);
 		put_field(&l, " rpc=", r->rpc, B_RPC, 0);
 		put_field(&l, " tool=", r->tool, B_TOOL, 0);
+		put_field(&l, " authz=", r->authz, B_AUTHZ, 0);
 		put_field(&l, " session=", r->session, B_SESSION, 0);
 		put_field(&l, " sub=", r->sub, B_SUB, 0);
-		put_field(&l, " authz=", r->authz, B_AUTHZ, 0);
 	}
 	*l.p++ = '\n';		/* the end left room for it */
 	return (l.p - buf);

@@ -63,7 +63,7 @@ n=$(curl -s -D- -o /dev/null -H "$O" "$B/api" | grep -ci '^access-control-allow-
 hdrs=$(curl -s -D- -o /dev/null -H "$O" "$B/api")
 echo "$hdrs" | grep -qi '^access-control-allow-origin: http://localhost:6274' ||
     fail "ACAO: $hdrs"
-echo "$hdrs" | grep -qi '^access-control-expose-headers: Mcp-Session-Id, WWW-Authenticate' ||
+echo "$hdrs" | grep -qi '^access-control-expose-headers: Mcp-Session-Id, MCP-Protocol-Version, Mcp-Method, Mcp-Name, Last-Event-ID, WWW-Authenticate' ||
     fail "the upstream's expose list must be replaced: $hdrs"
 echo "$hdrs" | grep -qi '^vary: origin' || fail "Vary: $hdrs"
 pass "upstream CORS replaced by exactly one set of ours"
@@ -155,7 +155,7 @@ pass "504 with JSON body after upstream_timeout"
 
 # the whole line: time to the millisecond, client, request, status, bytes,
 # seconds with three decimals, then the fields
-grep -Eq '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3}Z 127\.0\.0\.1 "GET /api/sub" 200 [0-9]+ [0-9]+\.[0-9]{3} id=[0-9a-f]{16}-[0-9a-f]+ upstream=(127\.0\.0\.1|\[::1\]):'"$UP"' rpc=- tool=- session=- sub=-$' "$ACCESS_LOG" ||
+grep -Eq '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3}Z 127\.0\.0\.1 "GET /api/sub" 200 [0-9]+ [0-9]+\.[0-9]{3} id=[0-9a-f]{16}-[0-9a-f]+ upstream=(127\.0\.0\.1|\[::1\]):'"$UP"' rpc=- tool=- authz=- session=- sub=-$' "$ACCESS_LOG" ||
     fail "access log line: $(head -3 "$ACCESS_LOG")"
 grep -q 'q=1' "$ACCESS_LOG" && fail "query string logged"
 pass "access log lines (no query strings)"

@@ -99,10 +99,10 @@ rows = [
 
 TEXT = re.compile(r'^(\S+) (\S+) "(\S+) (\S+)" (-?\d+) (\d+) (\d+\.\d{3}) '
                   r'id=(\S+) upstream=(\S+) rpc=(\S+) tool=(\S+) '
-                  r'session=(\S+) sub=(\S+) authz=(\S+)$')
+                  r'authz=(\S+) session=(\S+) sub=(\S+)$')
 FIELDS = ["time", "request_id", "client", "method", "path", "status",
-          "bytes", "duration", "upstream", "rpc", "tool", "session", "sub",
-          "authz"]
+          "bytes", "duration", "upstream", "rpc", "tool", "authz", "session",
+          "sub"]
 
 
 def unescape(v):
@@ -180,7 +180,7 @@ for i, (name, ids) in enumerate(seen):
         continue
     t = dict(zip(["time", "client", "method", "path", "status", "bytes",
                   "duration", "request_id", "upstream", "rpc", "tool",
-                  "session", "sub", "authz"], m.groups()))
+                  "authz", "session", "sub"], m.groups()))
     for k in ("client", "method", "path", "rpc", "tool", "session", "sub",
               "upstream"):
         a, b = unescape(t[k]), j[k]

@@ -164,10 +164,10 @@ main(void)
 	n = accesslog_format(&r, &end, 0, line);
 	CHECK(n == strlen("2025-12-02T07:31:44.123Z 127.0.0.1 \"POST /mcp\" 200 "
 	    "42 1.000 id=id1 upstream=127.0.0.1:8000 rpc=tools/call "
-	    "tool=ec\\x22ho session=- sub=- authz=allow\n") && !memcmp(line,
+	    "tool=ec\\x22ho authz=allow session=- sub=-\n") && !memcmp(line,
 	    "2025-12-02T07:31:44.123Z 127.0.0.1 \"POST /mcp\" 200 42 1.000 "
 	    "id=id1 upstream=127.0.0.1:8000 rpc=tools/call tool=ec\\x22ho "
-	    "session=- sub=- authz=allow\n", n), "text: %.*s", (int)n, line);
+	    "authz=allow session=- sub=-\n", n), "text: %.*s", (int)n, line);
 	n = accesslog_format(&r, &end, 1, line);
 	check_json(line, n, "ordinary");
 	j = json_loadb(line, n, 0, NULL);
