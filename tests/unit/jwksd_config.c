@@ -35,6 +35,8 @@ test_good(void)
 	    "[server tutorial]\n"
 	    "listen = 0.0.0.0:9000\n"
 	    "listen = [::]:9000\n"
+	    "[policy tools]\n"
+	    "allow = tool:echo if realm_access.roles has mcp-echo\n"
 	    "[jwksd]\n"
 	    "user = jwksd\n"
 	    "group = mcpproxyd\n"
