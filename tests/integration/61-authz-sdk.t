@@ -143,6 +143,10 @@ H26="MCP-Protocol-Version: $V"
 row "mismatch: Mcp-Name echo, body get-env" "$te" 400 \
     '"code":-32020.*"id":11\}' "$(call26 11 '"get-env"')" \
     -H "$H26" -H 'Mcp-Method: tools/call' -H 'Mcp-Name: echo'
+row "mismatch at 2025-11-25: Mcp-Name echo, body get-env" "$te" 400 \
+    '"code":-32020.*"id":10\}' "$(call 10 '"get-env"')" \
+    -H 'MCP-Protocol-Version: 2025-11-25' -H 'Mcp-Method: tools/call' \
+    -H 'Mcp-Name: echo'
 row "mismatch: Mcp-Name base64 of echo, body get-env" "$te" 400 \
     '"code":-32020' "$(call26 12 '"get-env"')" \
     -H "$H26" -H 'Mcp-Method: tools/call' -H 'Mcp-Name: =?base64?ZWNobw==?='
