@@ -144,6 +144,7 @@ run(size_t i, char *buf, size_t len)
 	buf[n > 0 ? n : 0] = '\0';
 	close(sv[1]);
 	conn_close(&c, 0);
+	free(c.buf);
 	return (rv == XR_NEXT ? 0 : 1);
 }
 
