@@ -204,6 +204,7 @@ struct config {
 	struct claimset	 claimset;	/* claims the policies read */
 	int		 max_claim_values;	/* per token, cached */
 	int		 max_claim_bytes;
+	size_t		 max_list_size;	/* a list answer the relay filters */
 	struct server	 servers[MAX_SERVERS];
 	size_t		 nservers;
 	struct listener	 listeners[MAX_LISTENERS];
