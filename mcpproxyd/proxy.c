@@ -556,7 +556,7 @@ relay_buffered(struct exchange *x, struct upstream *u,
 	struct conn	*c = &u->in;
 	const char	*why;
 	size_t		 take, used, dlen;
-	int		 rc;
+	int		 rc, sent;
 
 	switch (resp->framing) {
 	case HTTP_BODY_NONE:
@@ -580,9 +580,9 @@ relay_buffered(struct exchange *x, struct upstream *u,
 				    x->rt->url, why);
 				return (-1);
 			}
-			if ((rc = relay_data(x, c->buf + c->off, dlen,
+			if ((sent = relay_data(x, c->buf + c->off, dlen,
 			    chunk_out)) != 0)
-				return (rc);
+				return (sent);
 			c->off += used;
 			if (rc == 1)
 				return (1);
