@@ -1,6 +1,7 @@
 /*
  * The list answers the relay filters: on a route with a policy, the
- * answer to tools/list, prompts/list or resources/list (JSON or SSE),
+ * answer to tools/list, prompts/list, resources/list or
+ * resources/templates/list (JSON or SSE),
  * and every answer replayed on a GET event stream (a resumed stream:
  * Last-Event-ID), hold only what the caller may use (listfilter.c with
  * policy_keep).  Only that one answer is held: in a JSON body, the
@@ -112,7 +113,8 @@ relayfilter_request(struct relayfilter *rf, const struct exchange *x)
 	if (msg.kind == JSONRPC_REQUEST && msg.method != NULL &&
 	    (!strcmp(msg.method, "tools/list") ||
 	    !strcmp(msg.method, "prompts/list") ||
-	    !strcmp(msg.method, "resources/list"))) {
+	    !strcmp(msg.method, "resources/list") ||
+	    !strcmp(msg.method, "resources/templates/list"))) {
 		rf->want = 1;
 		rf->method = msg.method;
 		msg.method = NULL;
