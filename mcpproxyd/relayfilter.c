@@ -104,9 +104,13 @@ relayfilter_request(struct relayfilter *rf, const struct exchange *x)
 		return;
 	memset(&msg, 0, sizeof(msg));
 	r = jsonrpc_parse(x->body, x->bodylen, &rf_limits, &msg, &why);
-	if (r == JSONRPC_BATCH || r != JSONRPC_OK) {
-		/* a batch, or a body the rules refuse: any answer */
-		rf->want = r == JSONRPC_BATCH;
+	if (r != JSONRPC_OK) {
+		/*
+		 * A batch, or a body this strict reading refuses (duplicate
+		 * members among them) that the upstream may still take for
+		 * a list request: any list in the answer is filtered.
+		 */
+		rf->want = 1;
 		jsonrpc_free(&msg);
 		return;
 	}
@@ -143,8 +147,8 @@ relayfilter_start(struct relayfilter *rf, const struct exchange *x,
 	ct = http_header_get(resp->hdr, resp->nhdr, "Content-Type");
 	if (ct != NULL && !strncasecmp(ct, "text/event-stream", 17))
 		rf->mode = RF_SSE;
-	else if (rf->method == NULL && ct == NULL)
-		return (RF_OFF);	/* a stream's GET answered otherwise */
+	else if (rf->method == NULL && !strcmp(x->req.method, "GET"))
+		return (RF_OFF);	/* a GET not answered by a stream */
 	else
 		rf->mode = RF_JSON;
 	rf->pc.pol = x->rt->policy;

@@ -15,7 +15,8 @@
 #     fail closed with a JSON-RPC error carrying the request's id; the
 #     upstream is asked for Accept-Encoding: identity;
 #   - a resumed stream (GET with Last-Event-ID) replaying the answer is
-#     filtered too;
+#     filtered too, and so is a body the strict reading refuses (method
+#     given twice) that the upstream takes for tools/list;
 #   - a 2026-07-28 request gets result.cacheScope "private".
 # Every row runs; the test fails with the count of failed rows.
 . "${TOP:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib.sh"
@@ -108,6 +109,16 @@ row "JSON, noa: get-secret only" "$(expect names "$(names "$T/b")" \
 post chunked "$tn" 3
 row "chunked JSON from the upstream, noa: get-secret only" \
     "$(expect names "$(names "$T/b")" get-secret)"
+
+# a body the strict reading refuses (method twice) that the upstream
+# reads as tools/list (the last member wins): any list is filtered
+curl -s -m 20 -o "$T/b" -H "Authorization: Bearer $tn" \
+    -H 'Content-Type: application/json' \
+    -H 'Accept: application/json, text/event-stream' \
+    --data '{"jsonrpc":"2.0","id":11,"method":"tools/call","method":"tools/list","params":{}}' \
+    "$URL/json"
+row "method given twice: no unfiltered list" "$(grep -q '"add"' "$T/b" &&
+    echo "body: $(head -c 300 "$T/b")")"
 
 # SSE: the notification comes at once, the answer when released
 rm -f "$T/sse"
