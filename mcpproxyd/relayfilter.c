@@ -114,6 +114,8 @@ relayfilter_request(struct relayfilter *rf, const struct exchange *x)
 		jsonrpc_free(&msg);
 		return;
 	}
+	if (msg.version != NULL)	/* the body's _meta says it too */
+		rf->modern |= mcphdr_modern(msg.version, strlen(msg.version));
 	if (msg.kind == JSONRPC_REQUEST && msg.method != NULL &&
 	    (!strcmp(msg.method, "tools/list") ||
 	    !strcmp(msg.method, "prompts/list") ||
