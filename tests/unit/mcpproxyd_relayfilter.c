@@ -120,14 +120,14 @@ feed(const struct row *r, long cut, char **out, size_t *outlen,
 			*early = o;
 		rc = relayfilter_feed(&rf, r->in + pos, n);
 		pos += n;
-		if (rc != -1 && o + rf.outlen < len + 1024) {
+		if (rc != -1 && rf.outlen > 0 && o + rf.outlen < len + 1024) {
 			memcpy(b + o, rf.out, rf.outlen);
 			o += rf.outlen;
 		}
 	}
 	if (rc == 0) {
 		rc = relayfilter_end(&rf);
-		if (rc != -1 && o + rf.outlen < len + 1024) {
+		if (rc != -1 && rf.outlen > 0 && o + rf.outlen < len + 1024) {
 			memcpy(b + o, rf.out, rf.outlen);
 			o += rf.outlen;
 		}
