@@ -355,6 +355,10 @@ global_limit(struct parse *p, const char *name, const char *val)
 		if (parse_size(val, 1, 1024LL * 1024 * 1024, &v) == -1)
 			goto bad;
 		lim->max_body = v;
+	} else if (!strcmp(name, "max_list_size")) {
+		if (parse_size(val, 1024, 256LL * 1024 * 1024, &v) == -1)
+			goto bad;
+		p->conf->max_list_size = v;
 	} else
 		return (0);
 	return (1);
@@ -1056,6 +1060,7 @@ config_defaults(struct config *conf)
 	conf->max_rpc_depth = 64;
 	conf->max_rpc_name = 2048;
 	conf->max_rpc_id = 256;
+	conf->max_list_size = 1024 * 1024;
 	conf->tls_ticket_lifetime = 3600;
 	conf->tls_ticket_rotate = 3600;
 	conf->tls_log_failures = 10;

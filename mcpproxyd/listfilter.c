@@ -1,5 +1,6 @@
 /*
- * Filtering of tools/list, prompts/list and resources/list answers,
+ * Filtering of tools/list, prompts/list, resources/list and
+ * resources/templates/list answers,
  * and the SSE event assembler the relay feeds with an upstream's
  * stream so that it holds back only the event that carries the answer.
  *
@@ -9,7 +10,7 @@
  * minus what the caller may not use.  It fails closed: an answer that
  * is not strict JSON, is over the bound, or has a list element without
  * a readable name gives LISTFILTER_ERROR, never the unfiltered body.
- * Every one of the three lists found in a result is filtered, whatever
+ * Every one of the lists found in a result is filtered, whatever
  * the request asked for.
  *
  * Events follow WHATWG HTML "Server-sent events" (interpreting an event
@@ -32,6 +33,9 @@ static const struct {
 	{ "tools/list",		"tools",	"tool",		"name" },
 	{ "prompts/list",	"prompts",	"prompt",	"name" },
 	{ "resources/list",	"resources",	"resource",	"uri" },
+	/* a template by its text, which the rules match as a URI */
+	{ "resources/templates/list", "resourceTemplates", "resource",
+	    "uriTemplate" },
 };
 #define NLISTS	(sizeof(lists) / sizeof(lists[0]))
 

@@ -210,6 +210,7 @@ struct config {
 	int		 max_rpc_depth;	/* JSON-RPC body nesting (jsonrpc.c) */
 	int		 max_rpc_name;	/* bytes of method, name, uri */
 	int		 max_rpc_id;	/* bytes of a request's id */
+	size_t		 max_list_size;	/* a list answer the relay filters */
 	struct server	 servers[MAX_SERVERS];
 	size_t		 nservers;
 	struct listener	 listeners[MAX_LISTENERS];

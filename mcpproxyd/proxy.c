@@ -1,7 +1,7 @@
 /*
  * One exchange with the upstream: forward the request, then stream the
- * response back as it arrives.  Nothing of the response is held back:
- * each read from the upstream is written to the client at once, so
+ * response back as it arrives.  Nothing of the response is held back
+ * but a list answer on a route with a policy (relayfilter.c): each read from the upstream is written to the client at once, so
  * every SSE event reaches the client when the server sends it.  Both
  * sides are read and written through conn.c; the upstream connection
  * comes in the exchange (x->up); errors are answered by reply.c.
@@ -21,6 +21,7 @@
 
 #include "log.h"
 #include "mcpproxyd.h"
+#include "relayfilter.h"
 
 static const struct {
 	const char	*name;
@@ -33,6 +34,14 @@ static const struct {
 	H("Content-Length")
 #undef H
 };
+
+/*
+ * The list answer being filtered (one exchange at a time per worker),
+ * and whether its request asks the upstream for an uncoded body: a
+ * compressed list cannot be filtered.
+ */
+static struct relayfilter	 rf;
+static int			 identity_only;
 
 /* Is this header for this hop only (RFC 9110 7.6.1)? */
 static int
@@ -233,7 +242,9 @@ build_request(const struct exchange *x, char *buf, size_t size)
 
 		if (hop_by_hop(name, conn) ||
 		    (first == 'h' && !strcasecmp(name, "Host")) ||
-		    (first == 'e' && !strcasecmp(name, "Expect")))
+		    (first == 'e' && !strcasecmp(name, "Expect")) ||
+		    (identity_only && first == 'a' &&
+		    !strcasecmp(name, "Accept-Encoding")))
 			continue;
 		switch (header_verdict(x->conf, x->srv, x->rt, name,
 		    x->trusted)) {
@@ -253,6 +264,9 @@ build_request(const struct exchange *x, char *buf, size_t size)
 		return (-1);
 	if (a != NULL && x->authed && a->scopes_header &&
 	    put_header(buf, size, &off, a->scopes_header, x->scope) == -1)
+		return (-1);
+	if (identity_only && put_header(buf, size, &off, "Accept-Encoding",
+	    "identity") == -1)
 		return (-1);
 	if (x->log.reqid[0] != '\0' && put_header(buf, size, &off,
 	    "X-Request-Id", x->log.reqid) == -1)
@@ -382,8 +396,8 @@ send_response_head(struct exchange *x, const struct http_response *resp,
 
 	conn = http_header_get(resp->hdr, resp->nhdr, "Connection");
 	*chunk_out = 0;
-	if (resp->framing == HTTP_BODY_CHUNKED ||
-	    resp->framing == HTTP_BODY_CLOSE) {
+	if (rf.mode != RF_JSON && (resp->framing == HTTP_BODY_CHUNKED ||
+	    resp->framing == HTTP_BODY_CLOSE)) {
 		if (x->req.minor >= 1)
 			*chunk_out = 1;
 		else
@@ -400,13 +414,20 @@ send_response_head(struct exchange *x, const struct http_response *resp,
 
 		if (hop_by_hop(name, conn) || cors_header_owned(name))
 			continue;
+		if (rf.mode != RF_OFF && !strcasecmp(name, "Cache-Control"))
+			continue;
 		if (put_header(buf, sizeof(head_buf), &off, name,
 		    resp->hdr[i].value) == -1)
 			return (-1);
 	}
-	if (resp->framing == HTTP_BODY_LENGTH || (resp->framing ==
+	/* a filtered list is the caller's own */
+	if (rf.mode != RF_OFF && put(buf, sizeof(head_buf), &off,
+	    "Cache-Control: private\r\n", NULL) == -1)
+		return (-1);
+	if (rf.mode != RF_JSON && (resp->framing == HTTP_BODY_LENGTH ||
+	    (resp->framing ==
 	    HTTP_BODY_NONE && !strcmp(x->req.method, "HEAD") &&
-	    http_header_get(resp->hdr, resp->nhdr, "Content-Length"))) {
+	    http_header_get(resp->hdr, resp->nhdr, "Content-Length")))) {
 		if (put(buf, sizeof(head_buf), &off, "Content-Length: ",
 		    decimal(resp->content_length, num), "\r\n", NULL) == -1)
 			return (-1);
@@ -423,7 +444,9 @@ send_response_head(struct exchange *x, const struct http_response *resp,
 	if (x->origin != NULL)
 		off += cors_headers(x->srv, x->origin, buf + off,
 		    sizeof(head_buf) - off - 2);
-	if (put(buf, sizeof(head_buf), &off, "\r\n", NULL) == -1)
+	/* a held JSON answer's head ends with its length (filter_flush) */
+	if (rf.mode != RF_JSON && put(buf, sizeof(head_buf), &off, "\r\n",
+	    NULL) == -1)
 		return (-1);
 	if (x->log.session[0] == '\0' &&
 	    (sid = http_header_get(resp->hdr, resp->nhdr, "Mcp-Session-Id")))
@@ -477,6 +500,51 @@ send_data(struct exchange *x, const char *p, size_t len, int chunk_out)
 }
 
 /*
+ * Send what the filter gave: a held JSON answer with the end of its
+ * head (its length), or events as they are, then for a stream that
+ * failed closed, its end.
+ */
+static int
+filter_flush(struct exchange *x, int chunk_out)
+{
+	struct iovec	 tail;
+	char		 num[21];
+
+	if (rf.mode != RF_JSON) {
+		if (send_data(x, rf.out, rf.outlen, chunk_out) == -1)
+			return (-1);
+		tail.iov_base = (void *)(uintptr_t)"0\r\n\r\n";
+		tail.iov_len = 5;
+		return (send_with_head(x, &tail, chunk_out ? 1 : 0));
+	}
+	if (put(head_buf, sizeof(head_buf), &head_pending, "Content-Length: ",
+	    decimal(rf.outlen, num), "\r\n\r\n", NULL) == -1)
+		return (-1);
+	if (rf.outlen == 0)
+		return (send_with_head(x, NULL, 0));
+	return (send_data(x, rf.out, rf.outlen, 0));
+}
+
+/*
+ * Body bytes for the client: as they are, or through the list filter.
+ * Returns 0, 1 when the answer failed closed (stop reading), or -1.
+ */
+static int
+relay_data(struct exchange *x, const char *p, size_t len, int chunk_out)
+{
+	int	 rc;
+
+	if (rf.mode == RF_OFF)
+		return (send_data(x, p, len, chunk_out));
+	if ((rc = relayfilter_feed(&rf, p, len)) == -1)
+		return (-1);
+	if (rf.mode == RF_SSE && rf.outlen > 0 &&
+	    send_data(x, rf.out, rf.outlen, chunk_out) == -1)
+		return (-1);
+	return (rc);
+}
+
+/*
  * Pass what the upstream buffer holds to the client.  Returns 1 when
  * the response is complete, 0 when more is needed, -1 on an error.
  */
@@ -488,7 +556,7 @@ relay_buffered(struct exchange *x, struct upstream *u,
 	struct conn	*c = &u->in;
 	const char	*why;
 	size_t		 take, used, dlen;
-	int		 rc;
+	int		 rc, sent;
 
 	switch (resp->framing) {
 	case HTTP_BODY_NONE:
@@ -497,8 +565,9 @@ relay_buffered(struct exchange *x, struct upstream *u,
 		take = c->len - c->off;
 		if (take > *left)
 			take = *left;
-		if (send_data(x, c->buf + c->off, take, chunk_out) == -1)
-			return (-1);
+		if ((rc = relay_data(x, c->buf + c->off, take,
+		    chunk_out)) != 0)
+			return (rc);
 		c->off += take;
 		*left -= take;
 		return (*left == 0);
@@ -511,9 +580,9 @@ relay_buffered(struct exchange *x, struct upstream *u,
 				    x->rt->url, why);
 				return (-1);
 			}
-			if (send_data(x, c->buf + c->off, dlen,
-			    chunk_out) == -1)
-				return (-1);
+			if ((sent = relay_data(x, c->buf + c->off, dlen,
+			    chunk_out)) != 0)
+				return (sent);
 			c->off += used;
 			if (rc == 1)
 				return (1);
@@ -524,8 +593,9 @@ relay_buffered(struct exchange *x, struct upstream *u,
 		return (0);
 	case HTTP_BODY_CLOSE:
 		take = c->len - c->off;
-		if (send_data(x, c->buf + c->off, take, chunk_out) == -1)
-			return (-1);
+		if ((rc = relay_data(x, c->buf + c->off, take,
+		    chunk_out)) != 0)
+			return (rc);
 		c->off += take;
 		return (0);
 	}
@@ -604,7 +674,8 @@ relay_body(struct exchange *x, struct upstream *u,
 			break;
 		if (u->in.off == u->in.len)
 			u->in.off = u->in.len = 0;
-		if (head_pending > 0 && send_with_head(x, NULL, 0) == -1)
+		if (head_pending > 0 && rf.mode != RF_JSON &&
+		    send_with_head(x, NULL, 0) == -1)
 			return (-1);
 		/* bytes the transport holds decoded need no wait */
 		if (conn_pending(&u->in) == u->in.len - u->in.off) {
@@ -634,6 +705,9 @@ relay_body(struct exchange *x, struct upstream *u,
 	}
 done:
 	if (rc == -1)
+		return (-1);
+	if (rf.mode == RF_JSON && (relayfilter_end(&rf) == -1 ||
+	    filter_flush(x, chunk_out) == -1))
 		return (-1);
 	tail.iov_base = (void *)(uintptr_t)"0\r\n\r\n";
 	tail.iov_len = 5;
@@ -703,11 +777,16 @@ proxy_forward(struct exchange *x)
 	enum upstream_result	 st;
 	int			 hl, chunk_out;
 
+	relayfilter_free(&rf);
+	relayfilter_request(&rf, x);
+	identity_only = rf.want;
 	if ((head == NULL && (head = malloc(size)) == NULL) ||
 	    (hl = build_request(x, head, size)) == -1) {
+		identity_only = 0;
 		reply_error(x, 500, "cannot build the upstream request");
 		return (XR_CLOSE);
 	}
+	identity_only = 0;
 	if ((st = exchange_head(x, head, hl, &resp, &hlen)) != UP_OK) {
 		upstream_close(u);
 		return (reply_error(x, st == UP_TIMEOUT ? 504 : 502,
@@ -715,12 +794,20 @@ proxy_forward(struct exchange *x)
 		    "upstream unavailable"));
 	}
 	head_pending = 0;
-	if (send_response_head(x, &resp, &chunk_out) == -1) {
+	if (relayfilter_start(&rf, x, &resp) == -1 ||
+	    send_response_head(x, &resp, &chunk_out) == -1) {
 		upstream_close(u);
 		accesslog_write(&x->log);
 		return (XR_CLOSE);
 	}
 	u->in.off += hlen;
+	if (rf.failed) {		/* a coded body: not read at all */
+		upstream_close(u);
+		if (filter_flush(x, chunk_out) == -1)
+			x->keepalive = 0;
+		accesslog_write(&x->log);
+		return (x->keepalive ? XR_KEEP : XR_CLOSE);
+	}
 	if (relay_body(x, u, &resp, chunk_out) == -1) {
 		upstream_close(u);
 		if (head_pending > 0) {	/* nothing sent yet: say so */
@@ -733,7 +820,7 @@ proxy_forward(struct exchange *x)
 		accesslog_write(&x->log);
 		return (XR_CLOSE);
 	}
-	if (!resp.keepalive || u->in.off != u->in.len)
+	if (!resp.keepalive || u->in.off != u->in.len || rf.failed)
 		upstream_close(u);
 	accesslog_write(&x->log);
 	return (x->keepalive ? XR_KEEP : XR_CLOSE);

@@ -4,6 +4,8 @@
 #   start_as STATE [PORT]   start it (keys persisted in STATE; PORT 0 or
 #                           empty: a free one); waits until it listens.
 #                           Sets AS_ISSUER, AS_PORT, AS_PID, AS_LOG.
+#                           $AS_ARGS: more options (e.g.
+#                           "--registration-cors no": an older Keycloak)
 #   stop_as                 stop it (SIGTERM)
 #   as_kids [use]           the kids of its JWKS file, "sig" ones by default
 #   as_fingerprint KID      SHA-256 (hex) of that key's SubjectPublicKeyInfo
@@ -22,7 +24,7 @@ start_as() {
 	AS_LOG=$T/as.log
 	_before=$(_as_listening)
 	spawn "$AS_LOG" "$NODE" "$TOP/tests/as/server.mjs" --state "$AS_STATE" \
-	    --port "${2:-0}"
+	    --port "${2:-0}" $AS_ARGS
 	AS_PID=$SPAWNED_PID
 	_n=0
 	while [ "$(_as_listening)" -le "$_before" ]; do

@@ -4,6 +4,7 @@
 //
 //   node tests/as/server.mjs --state DIR [--port N] [--path /realms/my-realm]
 //                            [--host 127.0.0.1] [--ttl SECONDS]
+//                            [--registration-cors yes|no]
 //
 // - loopback only; --port 0 (the default) takes a free port.  The first
 //   line on stdout is "listening ISSUER"; the issuer is also written to
@@ -13,6 +14,11 @@
 // - signing keys persisted in DIR/keys.json (private JWKs: tests may sign
 //   their own bad tokens with them), so the kid is stable across restarts;
 //   the JWKS also holds a "use": "enc" RSA key, as Keycloak's does.
+// - CORS on client registration (ISSUER/reg: preflight and POST), as
+//   Keycloak's recent releases have, so that a browser client (the
+//   Inspector in Direct mode) registers with the issuer itself;
+//   --registration-cors no: none, as older Keycloak releases (the setup
+//   provider = keycloak is for)
 // - dynamic client registration, PKCE, RFC 8707 resource indicators giving
 //   JWT access tokens (aud = the resource, scope incl. mcp:tools), with
 //   the user's realm roles in realm_access.roles, as Keycloak's
@@ -41,6 +47,7 @@ const { values: opt } = parseArgs({
 		host: { type: 'string', default: '127.0.0.1' },
 		path: { type: 'string', default: '/realms/my-realm' },
 		ttl: { type: 'string', default: '3600' },
+		'registration-cors': { type: 'string', default: 'yes' },
 	},
 });
 if (!opt.state) {
@@ -239,6 +246,30 @@ async function interaction(req, res) {
 	    { mergeWithLastSubmission: false });
 }
 
+// CORS on the registration endpoint: answers a preflight (true), or
+// adds the header to the answer to come.
+function registrationCors(req, res) {
+	const origin = req.headers.origin;
+	if (origin === undefined)
+		return false;
+	if (req.method === 'OPTIONS') {
+		res.writeHead(204, {
+			'access-control-allow-origin': origin,
+			'access-control-allow-methods': 'POST',
+			'access-control-allow-headers':
+			    req.headers['access-control-request-headers'] ??
+			    'content-type, authorization',
+			'access-control-max-age': '600',
+			'vary': 'Origin',
+		});
+		res.end();
+		return true;
+	}
+	res.setHeader('access-control-allow-origin', origin);
+	res.setHeader('vary', 'Origin');
+	return false;
+}
+
 async function handle(req, res) {
 	const url = new URL(req.url, 'http://x');
 	if (url.pathname !== PREFIX && !url.pathname.startsWith(`${PREFIX}/`)) {
@@ -256,6 +287,9 @@ async function handle(req, res) {
 		res.end(JSON.stringify({ kid }));
 		return;
 	}
+	if (rest === '/reg' && opt['registration-cors'] === 'yes' &&
+	    registrationCors(req, res))
+		return;
 	req.originalUrl = req.url;
 	req.url = req.url.slice(PREFIX.length) || '/';
 	provider.callback()(req, res);

@@ -13,7 +13,7 @@ LAYERS=(
 	"conn"				# the connection layer
 	"accesslog chunked config cors http ident listen path privdrop
 	 scoreboard token upstream warmup jsonrpc mcphdr listfilter policy
-	 claims revoke tls tls_client tls_conn"	# leaf helpers
+	 claims revoke tls tls_client tls_conn relayfilter"	# leaf helpers
 	"reply"				# every answer the proxy makes
 	"keys resource"			# for the stages: key file, URLs
 	"head admit route origin provider auth body mcp authz proxy"	# stages

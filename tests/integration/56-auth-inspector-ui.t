@@ -13,7 +13,8 @@
 need node_modules node22 chromium proxy jwksd curl
 need "$NM/playwright-core/package.json" "$NM/@modelcontextprotocol/inspector/client/bin/start.js" "$NM/oidc-provider/package.json"
 
-start_as "$T/as"
+# an older Keycloak: no CORS on registration (provider = keycloak's case)
+AS_ARGS="--registration-cors no" start_as "$T/as"
 up=$(free_port) || fail "no free port"
 start_everything "$up"
 pp=$(free_port) || fail "no free port"

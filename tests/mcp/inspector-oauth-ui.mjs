@@ -19,7 +19,10 @@
 //
 // usage: node inspector-oauth-ui.mjs --ui INSPECTOR_URL --mcp MCP_URL
 //          [--message M] [--user U] [--password P] [--dir DIR]
-//          [--timeout S] [--chromium PATH]
+//          [--timeout S] [--chromium PATH] [--list-only yes]
+//   --list-only yes: after List Tools, print the tools the page lists
+//     ("tools": their titles or names, in the last line) and stop there
+//     (no echo call: a caller may not see echo)
 //   DIR: the Chromium profile (recreated) and the screenshot
 //     (inspector-oauth-fail.png on failure, inspector-oauth-ok.png on
 //     success)
@@ -36,7 +39,7 @@ const opt = { message: 'hello from the guided oauth flow', user: 'eitan',
     password: 'test', timeout: 20,
     chromium: process.env.CHROMIUM || '/usr/bin/chromium' };
 const known = ['ui', 'mcp', 'message', 'user', 'password', 'dir', 'timeout',
-    'chromium'];
+    'chromium', 'list-only'];
 for (let i = 0; i < args.length; i++) {
 	const k = args[i].replace(/^--/, '');
 	if (!known.includes(k) || i + 1 >= args.length) {
@@ -214,6 +217,22 @@ try {
 	step = 'Tools -> List Tools';
 	await page.getByRole('tab', { name: 'Tools' }).click();
 	await page.getByRole('button', { name: 'List Tools' }).click();
+	if (opt['list-only'] === 'yes') {
+		step = 'the tools listed';
+		const pane = page.locator('div.bg-card', { has:
+		    page.locator('h3', { hasText: /^Tools$/ }) });
+		const item = pane.locator('div.flex-col.min-w-0 > span.truncate');
+		await item.first().waitFor();
+		const tools = await item.allInnerTexts();
+		say(`the page lists ${tools.length} tools: ${tools.join(', ')}`);
+		await page.screenshot({ path: path.join(dir,
+		    'inspector-oauth-list.png'), fullPage: true });
+		console.log(JSON.stringify({ ok: true, mcp: opt.mcp,
+		    sub: claims.sub, aud: claims.aud, tools,
+		    elapsed_ms: Date.now() - t0 }));
+		await context.close();
+		process.exit(0);
+	}
 	step = 'pick the echo tool';
 	await page.getByText(/^(echo|Echo Tool)$/).first().click();
 	step = 'fill the message';

@@ -335,8 +335,8 @@ relay(void)
 	struct listfilter	 lf = { keep, NULL, MAX, 16, 0 };
 	struct sse		 a;
 	struct sse_event	 ev;
-	char			 in[1024], out[1024], *b;
-	size_t			 len, pos, used, o = 0, blen, noteout = 0;
+	char			 in[1024], out[1024], *b, *e;
+	size_t			 len, pos, used, o = 0, blen, elen, noteout = 0;
 	const char		*why;
 
 	len = snprintf(in, sizeof(in), "%s%s", note, list);
@@ -348,11 +348,12 @@ relay(void)
 		    ev.data, ev.datalen, &b, &blen, &why);
 		CHECK(r != ERR, "relay: %s", why);
 		if (r == F) {
-			CHECK(sse_event_build(&ev, b, blen, &b, &blen) == 0,
+			CHECK(sse_event_build(&ev, b, blen, &e, &elen) == 0,
 			    "relay build");
-			memcpy(out + o, b, blen);
-			o += blen;
-			free(b);
+			free(b);	/* the event holds a copy */
+			memcpy(out + o, e, elen);
+			o += elen;
+			free(e);
 		} else {
 			memcpy(out + o, ev.raw, ev.rawlen);
 			o += ev.rawlen;
