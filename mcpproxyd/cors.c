@@ -22,7 +22,7 @@ in_list(const struct strlist *l, const char *s, size_t len)
 }
 
 /* Length of the host part of a Host value ("[::1]:9000" -> "[::1]"). */
-static size_t
+size_t
 host_part(const char *host)
 {
 	const char	*colon;

@@ -228,6 +228,8 @@ void	 listen_release_on_stop(void);
 const char *addr_text(const struct sockaddr *sa, char *buf, size_t len);
 const struct server *listener_server(const struct listener *l,
 	    const char *name, size_t len);
+const struct server *listener_named(const struct listener *l,
+	    const char *name, size_t len);
 
 /* scoreboard.c */
 enum slot_state {
@@ -297,12 +299,15 @@ struct logrec {
 };
 
 /* One client connection and the request being served on it. */
+struct tls_conn;
 struct exchange {
 	struct config		*conf;
 	struct scoreboard	*sb;
 	int			 slot;
 	const struct server	*srv;
 	const struct route	*rt;
+	const struct listener	*l;		/* the connection came on */
+	struct tls_conn		*tls;		/* its TLS, or NULL (plain) */
 	struct conn		*cl;		/* client connection */
 	struct upstream		*up;		/* the worker's upstream
 						   connection (worker.c) */
@@ -420,6 +425,7 @@ void	 upstream_close(struct upstream *u);
 /* cors.c */
 int	 origin_allowed(const struct server *srv, const char *origin,
 	    const char *host, int loopback);
+size_t	 host_part(const char *host);
 int	 host_allowed(const struct server *srv, const char *host,
 	    int loopback, unsigned int port);
 size_t	 cors_headers(const struct server *srv, const char *origin,
