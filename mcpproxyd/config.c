@@ -625,6 +625,20 @@ server_key(struct parse *p, const char *name, const char *val)
 			    val);
 			return (0);
 		}
+	} else if (!strcmp(name, "hsts")) {
+		if (parse_int(val, 0, 63072000, &v) == -1) {
+			perr(p, "hsts: \"%s\" is not a number of seconds "
+			    "from 0 to 63072000", val);
+			return (0);
+		}
+		srv->hsts = (int)v;
+	} else if (!strcmp(name, "https_redirect")) {
+		if (parse_int(val, 0, 65535, &v) == -1) {
+			perr(p, "https_redirect: \"%s\" is not a port "
+			    "from 1 to 65535 (0: off)", val);
+			return (0);
+		}
+		srv->https_redirect = (int)v;
 	} else if (!strncmp(name, "tls_", 4) || !strncmp(name, "upstream_tls_",
 	    13)) {
 		return (server_tls_key(p, name, val));
@@ -1407,6 +1421,12 @@ config_tls(struct parse *p)
 		    srv->up_tls.certificate))
 			perr(p, "[server %s]: upstream_tls_ keys without an "
 			    "https:// route", srv->name);
+		else if (srv->tls.certificate != NULL && srv->https_redirect)
+			perr(p, "[server %s]: https_redirect on a server with "
+			    "tls_certificate (it is for plain HTTP)", srv->name);
+		else if (srv->tls.certificate == NULL && srv->hsts)
+			perr(p, "[server %s]: hsts without tls_certificate "
+			    "(browsers ignore it over plain HTTP)", srv->name);
 		if (p->err[0])
 			return (-1);
 		if (srv->tls.protocols == 0)

@@ -138,6 +138,10 @@ struct server {
 	size_t		 ntrusted;
 	int		 underscores;	/* underscores_in_headers */
 	int		 default_server;	/* default_server = yes */
+	int		 hsts;		/* s of Strict-Transport-Security; 0
+					   none (TLS connections only) */
+	int		 https_redirect;	/* plain HTTP: 308 to https on
+					   this port; 0 no */
 	struct tls_conf	 tls;		/* tls.certificate: a TLS server */
 	struct tls_upstream up_tls;
 };
@@ -296,6 +300,7 @@ struct logrec {
 	char		 session[17];
 	char		 sub[48];	/* verified subject, or "" */
 	char		 reqid[REQUEST_ID_CAP + 1];	/* X-Request-Id */
+	const char	*tls;		/* "TLSv1.3" and the like, or NULL */
 };
 
 /* One client connection and the request being served on it. */
@@ -424,7 +429,7 @@ void	 upstream_close(struct upstream *u);
 
 /* cors.c */
 int	 origin_allowed(const struct server *srv, const char *origin,
-	    const char *host, int loopback);
+	    const char *host, int loopback, int https);
 size_t	 host_part(const char *host);
 int	 host_allowed(const struct server *srv, const char *host,
 	    int loopback, unsigned int port);
