@@ -422,6 +422,7 @@ struct upstream {
 	int		 reused;
 	struct conn	 in;		/* in.fd -1: not connected */
 	char		 peer[64];
+	struct tls_conn	*tls;		/* https: made once per worker */
 };
 int	 upstream_get(struct upstream *u, const struct server *srv,
 	    const struct route *rt, size_t bufsize, int timeout_ms);
