@@ -1404,7 +1404,8 @@ config_tls(struct parse *p)
 
 		p->line = srv->line;
 		for (j = 0, https = 0; j < srv->nroutes; j++)
-			https |= srv->routes[j].https;
+			https |= srv->routes[j].https ||
+			    tls_client_relay(&srv->routes[j]);
 		if ((srv->tls.certificate == NULL) != (srv->tls.key == NULL))
 			perr(p, "[server %s]: tls_certificate and tls_key go "
 			    "together", srv->name);
@@ -1420,7 +1421,8 @@ config_tls(struct parse *p)
 		else if (!https && (srv->up_tls.ca_file ||
 		    srv->up_tls.certificate))
 			perr(p, "[server %s]: upstream_tls_ keys without an "
-			    "https:// route", srv->name);
+			    "https:// route or a provider = keycloak issuer",
+			    srv->name);
 		else if (srv->tls.certificate != NULL && srv->https_redirect)
 			perr(p, "[server %s]: https_redirect on a server with "
 			    "tls_certificate (it is for plain HTTP)", srv->name);
