@@ -322,8 +322,8 @@ static const struct intkey intkeys[] = {
 	{ "max_claim_bytes",		OFF(max_claim_bytes), 64,
 					    CLAIMS_BYTES_CAP, 0 },
 	/* RFC 8446 4.6.1: a ticket lives 7 days at most */
-	{ "tls_ticket_lifetime",	OFF(tls_ticket_lifetime), 60, 604800, 0 },
-	{ "tls_ticket_rotate",		OFF(tls_ticket_rotate), 60, 604800, 0 },
+	{ "tls_ticket_lifetime",	OFF(tls_ticket_lifetime), 5, 604800, 0 },
+	{ "tls_ticket_rotate",		OFF(tls_ticket_rotate), 5, 604800, 0 },
 	{ "tls_log_failures",		OFF(tls_log_failures), 0, 1000, 0 },
 };
 
