@@ -1403,9 +1403,10 @@ config_tls(struct parse *p)
 		struct server	*srv = &conf->servers[i];
 
 		p->line = srv->line;
+		/* a protected route may relay registrations (keycloak) */
 		for (j = 0, https = 0; j < srv->nroutes; j++)
 			https |= srv->routes[j].https ||
-			    tls_client_relay(&srv->routes[j]);
+			    srv->routes[j].auth_name != NULL;
 		if ((srv->tls.certificate == NULL) != (srv->tls.key == NULL))
 			perr(p, "[server %s]: tls_certificate and tls_key go "
 			    "together", srv->name);
@@ -1421,7 +1422,7 @@ config_tls(struct parse *p)
 		else if (!https && (srv->up_tls.ca_file ||
 		    srv->up_tls.certificate))
 			perr(p, "[server %s]: upstream_tls_ keys without an "
-			    "https:// route or a provider = keycloak issuer",
+			    "https:// route or a protected one (auth=)",
 			    srv->name);
 		else if (srv->tls.certificate != NULL && srv->https_redirect)
 			perr(p, "[server %s]: https_redirect on a server with "

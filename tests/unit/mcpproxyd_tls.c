@@ -67,7 +67,7 @@ static const struct {
 	{ HEAD CERT "tls_ticket_lifetime = 60\n", "t.conf:6: tls_ticket_lifetime: set in [mcpproxyd] (one ring of ticket keys for all servers)" },
 	{ HEAD CERT "tls_certificate_file = /y\n", "t.conf:6: unknown key \"tls_certificate_file\" in [server s]" },
 	{ HEAD CERT "tls_groups =\n", "t.conf:6: tls_groups: empty value" },
-	{ HEAD "upstream_tls_ca_file = /x/ca.pem\n", "t.conf:1: [server s]: upstream_tls_ keys without an https:// route or a provider = keycloak issuer" },
+	{ HEAD "upstream_tls_ca_file = /x/ca.pem\n", "t.conf:1: [server s]: upstream_tls_ keys without an https:// route or a protected one (auth=)" },
 	{ HEAD "route = /u https://h/mcp\nupstream_tls_certificate = /x/c.pem\n", "t.conf:1: [server s]: upstream_tls_certificate and upstream_tls_key go together" },
 	{ HEAD "route = /u https://h/mcp\nupstream_tls_key = /x/c.key\n", "t.conf:1: [server s]: upstream_tls_certificate and upstream_tls_key go together" },
 	{ HEAD "route = /u ftp://h/mcp\n", "t.conf:4: route: upstream \"ftp://h/mcp\" must be an http:// or https:// URL" },
