@@ -57,8 +57,8 @@ head_take(struct exchange *x, size_t hlen)
 }
 
 /*
- * Read a request head into x->head: the first within header_timeout,
- * a kept-alive client's next within keepalive_timeout, and once a byte
+ * Read a request head into x->head: the first within header_timeout
+ * (of the accept, on TLS: the handshake counts), a kept-alive client's next within keepalive_timeout, and once a byte
  * came, the whole head within header_timeout (no slowloris).  Returns
  * XR_NEXT with the head, XR_CLOSE when the client closed or idled out
  * between requests, after answering 408, 414 or 431, or on a dead
@@ -73,6 +73,9 @@ head_read(struct exchange *x, int first)
 	size_t			 have, hlen;
 	int			 n;
 
+	/* on TLS the handshake came out of the first head's time */
+	if (first && x->head_deadline != 0)
+		deadline = x->head_deadline;
 	for (;;) {
 		skip_empty_lines(c);
 		have = c->len - c->off;

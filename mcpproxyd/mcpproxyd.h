@@ -313,6 +313,9 @@ struct exchange {
 	const struct route	*rt;
 	const struct listener	*l;		/* the connection came on */
 	struct tls_conn		*tls;		/* its TLS, or NULL (plain) */
+	long long		 head_deadline;	/* TLS: the handshake and the
+						   first head within one
+						   header_timeout; 0 none */
 	struct conn		*cl;		/* client connection */
 	struct upstream		*up;		/* the worker's upstream
 						   connection (worker.c) */

@@ -195,6 +195,7 @@ connection_start(struct exchange *x, const struct listener *l, int fd,
 	x->srv = l->srv;
 	x->l = l;
 	x->tls = NULL;
+	x->head_deadline = 0;
 	conn_attach(x->cl, fd);
 	x->linger = 0;
 	/* the rebinding check is per connection: 0.0.0.0 too */
@@ -242,8 +243,9 @@ connection_tls(struct exchange *x, const struct listener *l,
     struct tls_conn *t)
 {
 	scoreboard_set(x->sb, x->slot, SLOT_READ);
-	if (tls_accept(t, l, x->cl->fd, x->peertext, conn_now_ms() +
-	    x->conf->header_timeout * 1000LL) != TLS_OK)
+	x->head_deadline = conn_now_ms() + x->conf->header_timeout * 1000LL;
+	if (tls_accept(t, l, x->cl->fd, x->peertext, x->head_deadline) !=
+	    TLS_OK)
 		return (-1);
 	if (conn_set_io(x->cl, &tls_conn_io, t) == -1) {
 		tls_close(t);
