@@ -350,6 +350,7 @@ accesslog_escape(char *out, size_t budget, const char *str, int json)
 #define B_SESSION	16
 #define B_SUB		96
 #define B_AUTHZ		16
+#define B_TLS		8
 
 /* A string field: "-" (text) or null (JSON) when empty. */
 static void
@@ -446,6 +447,8 @@ accesslog_format(const struct logrec *r, const struct timespec *end,
 		put_field(&l, ",\"authz\":", r->authz, B_AUTHZ, 1);
 		put_field(&l, ",\"session\":", r->session, B_SESSION, 1);
 		put_field(&l, ",\"sub\":", r->sub, B_SUB, 1);
+		if (r->tls != NULL)	/* plain lines as they always were */
+			put_field(&l, ",\"tls\":", r->tls, B_TLS, 1);
 		put_mem(&l, "}", 1);
 	} else {
 		put_time(&l, end);
@@ -460,6 +463,8 @@ accesslog_format(const struct logrec *r, const struct timespec *end,
 		put_field(&l, " authz=", r->authz, B_AUTHZ, 0);
 		put_field(&l, " session=", r->session, B_SESSION, 0);
 		put_field(&l, " sub=", r->sub, B_SUB, 0);
+		if (r->tls != NULL)
+			put_field(&l, " tls=", r->tls, B_TLS, 0);
 	}
 	*l.p++ = '\n';		/* the end left room for it */
 	return (l.p - buf);

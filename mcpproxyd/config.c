@@ -327,8 +327,8 @@ static const struct intkey intkeys[] = {
 					    0 },
 	{ "max_rpc_id",			OFF(max_rpc_id), 8, RPC_ID_CAP, 0 },
 	/* RFC 8446 4.6.1: a ticket lives 7 days at most */
-	{ "tls_ticket_lifetime",	OFF(tls_ticket_lifetime), 60, 604800, 0 },
-	{ "tls_ticket_rotate",		OFF(tls_ticket_rotate), 60, 604800, 0 },
+	{ "tls_ticket_lifetime",	OFF(tls_ticket_lifetime), 5, 604800, 0 },
+	{ "tls_ticket_rotate",		OFF(tls_ticket_rotate), 5, 604800, 0 },
 	{ "tls_log_failures",		OFF(tls_log_failures), 0, 1000, 0 },
 };
 
@@ -634,6 +634,20 @@ server_key(struct parse *p, const char *name, const char *val)
 			    val);
 			return (0);
 		}
+	} else if (!strcmp(name, "hsts")) {
+		if (parse_int(val, 0, 63072000, &v) == -1) {
+			perr(p, "hsts: \"%s\" is not a number of seconds "
+			    "from 0 to 63072000", val);
+			return (0);
+		}
+		srv->hsts = (int)v;
+	} else if (!strcmp(name, "https_redirect")) {
+		if (parse_int(val, 0, 65535, &v) == -1) {
+			perr(p, "https_redirect: \"%s\" is not a port "
+			    "from 1 to 65535 (0: off)", val);
+			return (0);
+		}
+		srv->https_redirect = (int)v;
 	} else if (!strncmp(name, "tls_", 4) || !strncmp(name, "upstream_tls_",
 	    13)) {
 		return (server_tls_key(p, name, val));
@@ -1398,8 +1412,10 @@ config_tls(struct parse *p)
 		struct server	*srv = &conf->servers[i];
 
 		p->line = srv->line;
+		/* a protected route may relay registrations (keycloak) */
 		for (j = 0, https = 0; j < srv->nroutes; j++)
-			https |= srv->routes[j].https;
+			https |= srv->routes[j].https ||
+			    srv->routes[j].auth_name != NULL;
 		if ((srv->tls.certificate == NULL) != (srv->tls.key == NULL))
 			perr(p, "[server %s]: tls_certificate and tls_key go "
 			    "together", srv->name);
@@ -1415,7 +1431,14 @@ config_tls(struct parse *p)
 		else if (!https && (srv->up_tls.ca_file ||
 		    srv->up_tls.certificate))
 			perr(p, "[server %s]: upstream_tls_ keys without an "
-			    "https:// route", srv->name);
+			    "https:// route or a protected one (auth=)",
+			    srv->name);
+		else if (srv->tls.certificate != NULL && srv->https_redirect)
+			perr(p, "[server %s]: https_redirect on a server with "
+			    "tls_certificate (it is for plain HTTP)", srv->name);
+		else if (srv->tls.certificate == NULL && srv->hsts)
+			perr(p, "[server %s]: hsts without tls_certificate "
+			    "(browsers ignore it over plain HTTP)", srv->name);
 		if (p->err[0])
 			return (-1);
 		if (srv->tls.protocols == 0)

@@ -22,7 +22,7 @@ in_list(const struct strlist *l, const char *s, size_t len)
 }
 
 /* Length of the host part of a Host value ("[::1]:9000" -> "[::1]"). */
-static size_t
+size_t
 host_part(const char *host)
 {
 	const char	*colon;
@@ -126,7 +126,7 @@ loopback_origin(const char *origin)
  */
 int
 origin_allowed(const struct server *srv, const char *origin,
-    const char *host, int loopback)
+    const char *host, int loopback, int https)
 {
 	int	 guard = rebinding_guard(srv, loopback);
 
@@ -138,6 +138,10 @@ origin_allowed(const struct server *srv, const char *origin,
 		return (1);
 	if (guard && loopback_origin(origin))
 		return (1);
+	/* same origin: the scheme of this connection, and its Host */
+	if (https)
+		return (host != NULL && !strncasecmp(origin, "https://", 8) &&
+		    !strcasecmp(origin + 8, host));
 	return (host != NULL && !strncasecmp(origin, "http://", 7) &&
 	    !strcasecmp(origin + 7, host));
 }

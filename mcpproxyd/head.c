@@ -57,8 +57,8 @@ head_take(struct exchange *x, size_t hlen)
 }
 
 /*
- * Read a request head into x->head: the first within header_timeout,
- * a kept-alive client's next within keepalive_timeout, and once a byte
+ * Read a request head into x->head: the first within header_timeout
+ * (of the accept, on TLS: the handshake counts), a kept-alive client's next within keepalive_timeout, and once a byte
  * came, the whole head within header_timeout (no slowloris).  Returns
  * XR_NEXT with the head, XR_CLOSE when the client closed or idled out
  * between requests, after answering 408, 414 or 431, or on a dead
@@ -73,6 +73,9 @@ head_read(struct exchange *x, int first)
 	size_t			 have, hlen;
 	int			 n;
 
+	/* on TLS the handshake came out of the first head's time */
+	if (first && x->head_deadline != 0)
+		deadline = x->head_deadline;
 	for (;;) {
 		skip_empty_lines(c);
 		have = c->len - c->off;
@@ -114,6 +117,37 @@ head_read(struct exchange *x, int first)
 	}
 }
 
+/*
+ * The server that serves this request, on an address several share
+ * (mcpproxyd.conf(5), SEVERAL SERVERS ON ONE ADDRESS): on plain HTTP
+ * the one the Host names; on TLS the one SNI chose, and 421 when the
+ * Host names another (its certificate was not the one shown).
+ */
+static enum xresult
+head_server(struct exchange *x)
+{
+	const struct server	*named;
+	const char		*h = x->req.host;
+	size_t			 n;
+
+	if (x->l == NULL || x->l->nsrvs < 2)
+		return (XR_NEXT);
+	n = h != NULL ? host_part(h) : 0;
+	if (x->tls == NULL) {
+		x->srv = listener_server(x->l, h, n);
+		return (XR_NEXT);
+	}
+	if ((named = listener_named(x->l, h, n)) != NULL && named != x->srv) {
+		log_info("%s: Host %.*s is not a name of [server %s] that "
+		    "SNI chose", x->peertext, (int)(n > 255 ? 255 : n), h,
+		    x->srv->name);
+		reply_error(x, 421, "this connection serves another host "
+		    "name: open a new one");
+		return (XR_CLOSE);
+	}
+	return (XR_NEXT);
+}
+
 /* Stage: parse the head (http.c); a bad one is answered and closes. */
 enum xresult
 head_parse(struct exchange *x)
@@ -130,5 +164,5 @@ head_parse(struct exchange *x)
 	}
 	x->log.method = x->req.method;
 	accesslog_request_id(&x->log, &x->req);
-	return (XR_NEXT);
+	return (head_server(x));
 }

@@ -74,13 +74,6 @@ listen_open(struct config *conf)
 
 		if (l->fd != -1)
 			continue;	/* adopted from the running config */
-		/* PHASE2: until workers run tls_accept(), fail closed */
-		if (l->tls) {
-			log_warnx("listen %s: TLS listeners are not served by "
-			    "this build yet; refusing to serve it in clear",
-			    l->text);
-			return (-1);
-		}
 		fd = socket(l->ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK |
 		    SOCK_CLOEXEC, 0);
 		if (fd == -1) {
@@ -237,4 +230,13 @@ listener_server(const struct listener *l, const char *name, size_t len)
 	if ((srv = server_named(l, name, len)) != NULL)
 		return (srv);
 	return (l->srv);
+}
+
+/* The server of l whose allowed_hosts lists name, or NULL. */
+const struct server *
+listener_named(const struct listener *l, const char *name, size_t len)
+{
+	if (name == NULL || len == 0)
+		return (NULL);
+	return (server_named(l, name, len));
 }

@@ -141,6 +141,10 @@ struct server {
 	size_t		 ntrusted;
 	int		 underscores;	/* underscores_in_headers */
 	int		 default_server;	/* default_server = yes */
+	int		 hsts;		/* s of Strict-Transport-Security; 0
+					   none (TLS connections only) */
+	int		 https_redirect;	/* plain HTTP: 308 to https on
+					   this port; 0 no */
 	struct tls_conf	 tls;		/* tls.certificate: a TLS server */
 	struct tls_upstream up_tls;
 };
@@ -235,6 +239,8 @@ void	 listen_release_on_stop(void);
 const char *addr_text(const struct sockaddr *sa, char *buf, size_t len);
 const struct server *listener_server(const struct listener *l,
 	    const char *name, size_t len);
+const struct server *listener_named(const struct listener *l,
+	    const char *name, size_t len);
 
 /* scoreboard.c */
 enum slot_state {
@@ -302,15 +308,22 @@ struct logrec {
 	char		 sub[48];	/* verified subject, or "" */
 	char		 reqid[REQUEST_ID_CAP + 1];	/* X-Request-Id */
 	char		 authz[16];	/* the policy's verdict, or "" */
+	const char	*tls;		/* "TLSv1.3" and the like, or NULL */
 };
 
 /* One client connection and the request being served on it. */
+struct tls_conn;
 struct exchange {
 	struct config		*conf;
 	struct scoreboard	*sb;
 	int			 slot;
 	const struct server	*srv;
 	const struct route	*rt;
+	const struct listener	*l;		/* the connection came on */
+	struct tls_conn		*tls;		/* its TLS, or NULL (plain) */
+	long long		 head_deadline;	/* TLS: the handshake and the
+						   first head within one
+						   header_timeout; 0 none */
 	struct conn		*cl;		/* client connection */
 	struct upstream		*up;		/* the worker's upstream
 						   connection (worker.c) */
@@ -428,6 +441,7 @@ struct upstream {
 	int		 reused;
 	struct conn	 in;		/* in.fd -1: not connected */
 	char		 peer[64];
+	struct tls_conn	*tls;		/* https: made once per worker */
 };
 int	 upstream_get(struct upstream *u, const struct server *srv,
 	    const struct route *rt, size_t bufsize, int timeout_ms);
@@ -439,7 +453,8 @@ void	 upstream_close(struct upstream *u);
 				"Mcp-Method, Mcp-Name, Last-Event-ID, " \
 				"WWW-Authenticate"
 int	 origin_allowed(const struct server *srv, const char *origin,
-	    const char *host, int loopback);
+	    const char *host, int loopback, int https);
+size_t	 host_part(const char *host);
 int	 host_allowed(const struct server *srv, const char *host,
 	    int loopback, unsigned int port);
 size_t	 cors_headers(const struct server *srv, const char *origin,

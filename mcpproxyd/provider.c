@@ -42,7 +42,6 @@
 struct known {
 	char		*reg_url;	/* registration_endpoint, or NULL */
 	const char	*reg_path;	/* its path and query */
-	int		 https;		/* we have no TLS client: refused */
 	struct route	 rt;		/* synthetic route for upstream.c */
 	char		 host[256];
 	char		 port[8];
@@ -62,7 +61,7 @@ issuer_index(const struct config *conf, const struct issuer *iss)
 }
 
 /*
- * Split an http:// URL into a synthetic route for upstream.c.
+ * Split an http:// or https:// URL into a synthetic route for upstream.c.
  * Returns 0, or -1 when it is not one we can reach.
  */
 static int
@@ -71,7 +70,7 @@ route_from_url(struct known *k, size_t index)
 	struct url	 u;
 	const char	*why;
 
-	if (url_split(k->reg_url, &u, &why) == -1 || u.https ||
+	if (url_split(k->reg_url, &u, &why) == -1 ||
 	    u.authority_len >= sizeof(k->authority))
 		return (-1);
 	snprintf(k->authority, sizeof(k->authority), "%.*s",
@@ -87,6 +86,7 @@ route_from_url(struct known *k, size_t index)
 	k->rt.port = k->port;
 	k->rt.authority = k->authority;
 	k->rt.path = (char *)(uintptr_t)k->reg_path;
+	k->rt.https = u.https;	/* verified as an https route (upstream.c) */
 	/* never the index of a real route: its connection is not ours */
 	k->rt.index = MAX_ROUTES + (int)index;
 	return (0);
@@ -107,10 +107,8 @@ learn(struct known *k, const struct keyfile_issuer *ki, size_t index,
 	v = json_object_get(doc, "registration_endpoint");
 	if ((url = json_string_value(v)) != NULL &&
 	    (k->reg_url = strdup(url)) != NULL) {
-		if (strncmp(url, "https://", 8) == 0) {
-			k->https = 1;
-			k->reg_path = k->reg_url + url_origin_len(k->reg_url);
-		} else if (strncmp(url, "http://", 7) != 0 ||
+		if ((strncmp(url, "http://", 7) != 0 &&
+		    strncmp(url, "https://", 8) != 0) ||
 		    route_from_url(k, index) == -1) {
 			log_warnx("issuer %s: registration_endpoint %s cannot "
 			    "be relayed; left out of the metadata", name, url);
@@ -205,13 +203,6 @@ relay_registration(struct exchange *x, const struct issuer *iss,
 	}
 	if ((rv = body_read(x)) != XR_NEXT)
 		return (rv);
-	if (k->https) {
-		log_warnx("issuer %s: cannot relay a client registration to "
-		    "%s: mcpproxyd has no TLS client; answering 502",
-		    iss->name, k->reg_url);
-		return (reply_error(x, 502, "registration relay to an https "
-		    "endpoint is not supported"));
-	}
 	log_info("%s: client registration relayed to issuer %s (%s)",
 	    x->peertext, iss->name, k->reg_url);
 	/* the whole target is replaced by the endpoint's path */

@@ -196,7 +196,7 @@ put_xff(const struct exchange *x, char *buf, size_t size, size_t *off)
 
 /*
  * X-Forwarded-Proto and -Host: a trusted proxy's own if it sent them,
- * else this hop's (http, and the request's Host).
+ * else this hop's (https on TLS, else http; and the request's Host).
  */
 static int
 put_xfp_xfh(const struct exchange *x, char *buf, size_t size, size_t *off)
@@ -209,7 +209,7 @@ put_xfp_xfh(const struct exchange *x, char *buf, size_t size, size_t *off)
 		host = http_header_get(r->hdr, r->nhdr, "X-Forwarded-Host");
 	}
 	if (proto == NULL || (strcmp(proto, "http") && strcmp(proto, "https")))
-		proto = "http";
+		proto = x->tls != NULL ? "https" : "http";
 	if (host == NULL || *host == '\0')
 		host = r->host ? r->host : "";
 	return (put(buf, size, off, "X-Forwarded-Proto: ", proto,
@@ -444,6 +444,10 @@ send_response_head(struct exchange *x, const struct http_response *resp,
 	if (x->origin != NULL)
 		off += cors_headers(x->srv, x->origin, buf + off,
 		    sizeof(head_buf) - off - 2);
+	if (x->tls != NULL && x->srv->hsts > 0 && put(buf, sizeof(head_buf),
+	    &off, "Strict-Transport-Security: max-age=", decimal(x->srv->hsts,
+	    num), "\r\n", NULL) == -1)
+		return (-1);
 	/* a held JSON answer's head ends with its length (filter_flush) */
 	if (rf.mode != RF_JSON && put(buf, sizeof(head_buf), &off, "\r\n",
 	    NULL) == -1)

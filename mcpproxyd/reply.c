@@ -62,6 +62,9 @@ reply_send(struct exchange *x, int status, const char *headers,
 	if (x->srv != NULL && x->origin != NULL)
 		hl += cors_headers(x->srv, x->origin, head + hl,
 		    sizeof(head) - hl - 3);
+	if (x->tls != NULL && x->srv != NULL && x->srv->hsts > 0)
+		hl += snprintf(head + hl, sizeof(head) - hl,
+		    "Strict-Transport-Security: max-age=%d\r\n", x->srv->hsts);
 	hl += snprintf(head + hl, sizeof(head) - hl, "\r\n");
 	iov[0].iov_base = head;
 	iov[0].iov_len = hl;

@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "mcpproxyd.h"
+#include "tls.h"
 
 /*
  * The stages after the head is read (head.c's head_read, called by
@@ -41,6 +42,7 @@ request_reset(struct exchange *x)
 	x->extra[0] = '\0';
 	clock_gettime(CLOCK_REALTIME, &x->log.start);
 	x->log.client = x->peertext;
+	x->log.tls = x->tls != NULL ? tls_version(x->tls) : NULL;
 	x->origin = NULL;
 	x->keepalive = 0;
 	x->stream = 0;

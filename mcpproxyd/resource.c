@@ -14,8 +14,9 @@
 
 /*
  * The resource URL clients reach route rt by: configured, else built
- * from the request (X-Forwarded-Proto/Host only from a peer in the
- * server's trusted_proxies).
+ * from the request: https on a TLS connection, else http, and the Host
+ * (X-Forwarded-Proto/Host only from a peer in the server's
+ * trusted_proxies).
  */
 void
 resource_url(const struct exchange *x, const struct route *rt, char *buf,
@@ -33,7 +34,7 @@ resource_url(const struct exchange *x, const struct route *rt, char *buf,
 		host = http_header_get(r->hdr, r->nhdr, "X-Forwarded-Host");
 	}
 	if (proto == NULL || (strcmp(proto, "http") && strcmp(proto, "https")))
-		proto = "http";
+		proto = x->tls != NULL ? "https" : "http";
 	if (host == NULL || strpbrk(host, " ,/\"\\") != NULL)
 		host = r->host ? r->host : "localhost";
 	snprintf(buf, len, "%s://%s%s", proto, host, rt->prefix);

@@ -719,9 +719,10 @@ tls_accept(struct tls_conn *t, const struct listener *l, int fd,
 		else if (e == SSL_ERROR_WANT_WRITE)
 			want = POLLOUT;
 		else {
-			fail_log(peer, t->sni, e == SSL_ERROR_SYSCALL &&
-			    ERR_peek_error() == 0 ? (errno != 0 ?
-			    strerror(errno) : "connection closed") :
+			fail_log(peer, t->sni, e == SSL_ERROR_ZERO_RETURN ||
+			    (e == SSL_ERROR_SYSCALL && ERR_peek_error() == 0) ?
+			    (errno != 0 ? strerror(errno) : "connection closed") :
+			    ERR_peek_last_error() == 0 ? "protocol error" :
 			    ssl_reason());
 			goto fail;
 		}

@@ -63,5 +63,6 @@ enum tls_result tls_connect(struct tls_conn *t, const struct route *rt,
 	    struct ssl_ctx_st *ctx, int fd, long long deadline_ms, char *why,
 	    size_t whylen);
 void	 tls_client_forget(const struct route *rt);
+int	 tls_client_relay(const struct route *rt);
 
 #endif

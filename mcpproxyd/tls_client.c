@@ -89,8 +89,21 @@ tls_client_forget(const struct route *rt)
 }
 
 /*
+ * Does rt's issuer have provider = keycloak, whose client registration
+ * provider.c relays, to an https realm as often as not?
+ */
+int
+tls_client_relay(const struct route *rt)
+{
+	return (rt->auth != NULL && rt->auth->iss != NULL &&
+	    rt->auth->iss->provider != NULL &&
+	    strcmp(rt->auth->iss->provider, "keycloak") == 0);
+}
+
+/*
  * Build srv's upstream context, as root (the client key may be 0600
- * root), when one of its routes is https.  Returns 0, or -1 with err.
+ * root), when one of its routes is https or relays registrations
+ * (provider = keycloak).  Returns 0, or -1 with err.
  */
 int
 tls_client_setup(struct server *srv, char *err, size_t errlen)
@@ -102,7 +115,8 @@ tls_client_setup(struct server *srv, char *err, size_t errlen)
 	int			 https = 0, fd;
 
 	for (i = 0; i < srv->nroutes; i++)
-		https |= srv->routes[i].https;
+		https |= srv->routes[i].https || tls_client_relay(
+		    &srv->routes[i]);
 	if (!https)
 		return (0);
 	if ((ctx = SSL_CTX_new(TLS_client_method())) == NULL)

@@ -15,11 +15,14 @@
 #include <netdb.h>
 #include <poll.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "log.h"
 #include "mcpproxyd.h"
+#include "conn.h"
+#include "tls.h"
 
 /* Close the connection, keeping the buffer for the next one. */
 void
@@ -80,6 +83,39 @@ fail:
 }
 
 /*
+ * The TLS handshake with an https upstream on u's new connection: the
+ * chain and the name verified (tls_client.c), within timeout_ms.
+ * Returns 0, or -1 logged with the reason (the caller answers 502).
+ */
+static int
+upstream_tls(struct upstream *u, const struct server *srv,
+    const struct route *rt, int timeout_ms)
+{
+	char	 why[256] = "";
+
+	if (srv->up_tls.ctx == NULL) {
+		log_warnx("upstream %s: no TLS client context for [server "
+		    "%s]", rt->url, srv->name);
+		return (-1);
+	}
+	if (u->tls == NULL && (u->tls = calloc(1, sizeof(*u->tls))) == NULL) {
+		log_warn("upstream TLS");
+		return (-1);
+	}
+	if (tls_connect(u->tls, rt, srv->up_tls.ctx, u->in.fd, conn_now_ms() +
+	    timeout_ms, why, sizeof(why)) != TLS_OK) {
+		log_warnx("upstream %s: TLS with %s refused: %s", rt->url,
+		    u->peer, why);
+		return (-1);
+	}
+	if (conn_set_io(&u->in, &tls_conn_io, u->tls) == -1) {
+		log_warn("upstream %s", rt->url);
+		return (-1);
+	}
+	return (0);
+}
+
+/*
  * Make u a usable connection to the route's upstream: keep the current
  * one if it goes there and is still open, else connect, trying every
  * address getaddrinfo gives in turn (localhost may be ::1 first).
@@ -98,12 +134,6 @@ upstream_get(struct upstream *u, const struct server *srv,
 		return (0);
 	}
 	upstream_close(u);
-	/* PHASE2: until conn.c carries tls_connect(), fail closed */
-	if (rt->https) {
-		log_warnx("upstream %s: https upstreams are not reached by "
-		    "this build yet", rt->url);
-		return (-1);
-	}
 	if (u->in.buf == NULL && conn_init(&u->in, -1, bufsize) == -1) {
 		log_warn("upstream buffer");
 		return (-1);
@@ -134,6 +164,10 @@ upstream_get(struct upstream *u, const struct server *srv,
 	}
 	conn_attach(&u->in, fd);
 	u->in.nodelay = 1;	/* set by connect_one() */
+	if (rt->https && upstream_tls(u, srv, rt, timeout_ms) == -1) {
+		upstream_close(u);
+		return (-1);
+	}
 	u->srv = srv;
 	u->route = rt->index;
 	u->reused = 0;

@@ -23,6 +23,8 @@
 
 #include "log.h"
 #include "mcpproxyd.h"
+#include "conn.h"
+#include "tls.h"
 
 #define UPSTREAM_BUF	(64 * 1024)
 
@@ -191,6 +193,9 @@ connection_start(struct exchange *x, const struct listener *l, int fd,
 	    sizeof(x->peertext));
 	memcpy(x->clienttext, x->peertext, sizeof(x->clienttext));
 	x->srv = l->srv;
+	x->l = l;
+	x->tls = NULL;
+	x->head_deadline = 0;
 	conn_attach(x->cl, fd);
 	x->linger = 0;
 	/* the rebinding check is per connection: 0.0.0.0 too */
@@ -228,12 +233,37 @@ connection_admit(struct exchange *x, const struct listener *l)
 }
 
 /*
+ * The TLS handshake of a connection on a TLS listener, within
+ * header_timeout; the server SNI chose serves it.  A plain HTTP
+ * client was answered 400 by tls_accept(), a failure logged there.
+ * Returns 0, or -1 when the connection is to be closed.
+ */
+static int
+connection_tls(struct exchange *x, const struct listener *l,
+    struct tls_conn *t)
+{
+	scoreboard_set(x->sb, x->slot, SLOT_READ);
+	x->head_deadline = conn_now_ms() + x->conf->header_timeout * 1000LL;
+	if (tls_accept(t, l, x->cl->fd, x->peertext, x->head_deadline) !=
+	    TLS_OK)
+		return (-1);
+	if (conn_set_io(x->cl, &tls_conn_io, t) == -1) {
+		tls_close(t);
+		return (-1);
+	}
+	x->tls = t;
+	x->srv = t->srv;
+	return (0);
+}
+
+/*
  * Accept a connection on l and serve it to the end.  Returns 0, or -1
  * when no connection was taken.
  */
 static int
 worker_accept(struct exchange *x, const struct listener *l, int wakefd)
 {
+	struct tls_conn	 t;
 	socklen_t	 slen = sizeof(x->peer);
 	int		 fd;
 
@@ -246,12 +276,19 @@ worker_accept(struct exchange *x, const struct listener *l, int wakefd)
 		return (-1);
 	}
 	connection_start(x, l, fd, wakefd);
-	if (connection_admit(x, l) == -1) {
+	/* TLS first: a 429 must reach the client readable */
+	if (l->tls && connection_tls(x, l, &t) == -1) {
 		conn_close(x->cl, 1);
 		return (0);
 	}
+	if (connection_admit(x, l) == -1) {
+		conn_close(x->cl, 1);
+		x->tls = NULL;
+		return (0);
+	}
 	serve(x);	/* keys.c looks for new keys once a second */
-	conn_close(x->cl, x->linger);
+	conn_close(x->cl, x->linger);	/* TLS: close_notify first */
+	x->tls = NULL;
 	/* keep only small bodies' buffers between clients */
 	if (x->bodysize > 64 * 1024) {
 		free(x->body);

@@ -4,8 +4,9 @@
 #   start_as STATE [PORT]   start it (keys persisted in STATE; PORT 0 or
 #                           empty: a free one); waits until it listens.
 #                           Sets AS_ISSUER, AS_PORT, AS_PID, AS_LOG.
-#                           $AS_ARGS: more options (e.g.
-#                           "--registration-cors no": an older Keycloak)
+#                           $AS_ARGS: more server.mjs options (e.g.
+#                           "--registration-cors no": an older Keycloak;
+#                           --tls-cert ...)
 #   stop_as                 stop it (SIGTERM)
 #   as_kids [use]           the kids of its JWKS file, "sig" ones by default
 #   as_fingerprint KID      SHA-256 (hex) of that key's SubjectPublicKeyInfo
@@ -33,7 +34,7 @@ start_as() {
 		sleep 0.1
 	done
 	AS_ISSUER=$(grep "^listening " "$AS_LOG" | tail -n 1 | cut -d' ' -f2)
-	AS_PORT=$(printf '%s\n' "$AS_ISSUER" | sed 's|^http://[^:]*:\([0-9]*\)/.*|\1|')
+	AS_PORT=$(printf '%s\n' "$AS_ISSUER" | sed 's|^https\{0,1\}://[^:]*:\([0-9]*\)/.*|\1|')
 }
 
 stop_as() {

@@ -5,7 +5,9 @@
 //   node tests/as/server.mjs --state DIR [--port N] [--path /realms/my-realm]
 //                            [--host 127.0.0.1] [--ttl SECONDS]
 //                            [--registration-cors yes|no]
+//                            [--tls-cert PEM --tls-key PEM]
 //
+// - https with --tls-cert and --tls-key (the issuer is then https://).
 // - loopback only; --port 0 (the default) takes a free port.  The first
 //   line on stdout is "listening ISSUER"; the issuer is also written to
 //   DIR/issuer.
@@ -37,6 +39,7 @@
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync, renameSync, mkdirSync } from 'node:fs';
 import http from 'node:http';
+import https from 'node:https';
 import { parseArgs } from 'node:util';
 import Provider from 'oidc-provider';
 
@@ -48,6 +51,8 @@ const { values: opt } = parseArgs({
 		path: { type: 'string', default: '/realms/my-realm' },
 		ttl: { type: 'string', default: '3600' },
 		'registration-cors': { type: 'string', default: 'yes' },
+		'tls-cert': { type: 'string' },
+		'tls-key': { type: 'string' },
 	},
 });
 if (!opt.state) {
@@ -295,7 +300,9 @@ async function handle(req, res) {
 	provider.callback()(req, res);
 }
 
-const server = http.createServer((req, res) => {
+const TLS = opt['tls-cert'] ? { cert: readFileSync(opt['tls-cert']),
+    key: readFileSync(opt['tls-key']) } : null;
+const serve = (req, res) => {
 	handle(req, res).catch((err) => {
 		event('server_error', { error: String(err?.message ?? err) });
 		if (!res.headersSent)
@@ -303,12 +310,13 @@ const server = http.createServer((req, res) => {
 		else
 			res.end();
 	});
-});
+};
+const server = TLS ? https.createServer(TLS, serve) : http.createServer(serve);
 
 server.listen(Number(opt.port), opt.host, () => {
 	const { port } = server.address();
 	const host = opt.host.includes(':') ? `[${opt.host}]` : opt.host;
-	issuer = `http://${host}:${port}${PREFIX}`;
+	issuer = `${TLS ? 'https' : 'http'}://${host}:${port}${PREFIX}`;
 	provider = makeProvider();
 	writeFileSync(`${opt.state}/issuer`, `${issuer}\n`);
 	process.stdout.write(`listening ${issuer}\n`);

@@ -59,6 +59,13 @@ check client-key-mismatch 1 "upstream_tls_key $K/mismatch.key does not match" \
     "upstream_tls_certificate = $K/client.pem" "upstream_tls_key = $K/mismatch.key"
 check no-verify 1 "upstream_tls_verify: certificate verification cannot be turned off" \
     "route = /u https://localhost:9/mcp" "upstream_tls_verify = no"
+check hsts-in-clear 1 "hsts without tls_certificate" "hsts = 300"
+check redirect-on-tls 1 "https_redirect on a server with tls_certificate" \
+    "$CERT" "$KEY" "https_redirect = 443"
+check bad-redirect-port 1 "https_redirect: \"65536\" is not a port" \
+    "https_redirect = 65536"
+check bad-hsts 1 "hsts: \"-1\" is not a number of seconds" "$CERT" "$KEY" \
+    "hsts = -1"
 check expiring-soon 0 "tls_certificate $K/soon.pem expires in [0-9]* days" \
     "tls_certificate = $K/soon.pem" "tls_key = $K/soon.key"
 check expired 0 "tls_certificate $K/expired.pem expired on .* 2020" \

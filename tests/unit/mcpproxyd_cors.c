@@ -125,44 +125,52 @@ static const struct {
 	const char	*host;
 	int		 loopback;
 	int		 want;
+	int		 https;		/* the connection is TLS */
 } origins[] = {
 	/* good */
-	{ S_NONE, NULL, "h", 0, 1 },
-	{ S_NONE, "http://h:8080", "h:8080", 0, 1 },	/* same origin */
-	{ S_NONE, "HTTP://H:8080", "h:8080", 0, 1 },
-	{ S_NONE, "http://localhost:3000", "localhost:8080", 1, 1 },
-	{ S_NONE, "https://127.0.0.1", "localhost:8080", 1, 1 },
-	{ S_NONE, "http://[::1]:1", "localhost:8080", 1, 1 },
-	{ S_STAR, "https://any.example", "h", 0, 1 },
-	{ S_STARSET, "https://any.example", "localhost:8080", 1, 1 },
-	{ S_STAR, "http://localhost:5173", "localhost:8080", 1, 1 },
-	{ S_LIST, "https://app.example", "h", 1, 1 },
-	{ S_LIST, "HTTPS://APP.EXAMPLE", "h", 0, 1 },
+	{ S_NONE, NULL, "h", 0, 1, 0 },
+	{ S_NONE, "http://h:8080", "h:8080", 0, 1, 0 },	/* same origin */
+	{ S_NONE, "https://h:8443", "h:8443", 0, 1, 1 },	/* on TLS */
+	{ S_NONE, "HTTPS://H", "h", 0, 1, 1 },
+	{ S_NONE, "HTTP://H:8080", "h:8080", 0, 1, 0 },
+	{ S_NONE, "http://localhost:3000", "localhost:8080", 1, 1, 0 },
+	{ S_NONE, "https://127.0.0.1", "localhost:8080", 1, 1, 0 },
+	{ S_NONE, "http://[::1]:1", "localhost:8080", 1, 1, 0 },
+	{ S_STAR, "https://any.example", "h", 0, 1, 0 },
+	{ S_STARSET, "https://any.example", "localhost:8080", 1, 1, 0 },
+	{ S_STAR, "http://localhost:5173", "localhost:8080", 1, 1, 0 },
+	{ S_LIST, "https://app.example", "h", 1, 1, 0 },
+	{ S_LIST, "HTTPS://APP.EXAMPLE", "h", 0, 1, 0 },
 	/* bad: another origin */
-	{ S_NONE, "http://evil.example", "h:8080", 0, 0 },
-	{ S_NONE, "https://h:8080", "h:8080", 0, 0 },	/* not this hop */
-	{ S_NONE, "http://h:8081", "h:8080", 0, 0 },
-	{ S_NONE, "http://h:8080/", "h:8080", 0, 0 },
-	{ S_NONE, "http://h:8080", NULL, 0, 0 },
-	{ S_NONE, "null", "h", 0, 0 },
-	{ S_NONE, "", "h", 0, 0 },
-	{ S_NONE, "http://localhost:3000", "h", 0, 0 },	/* no loopback */
-	{ S_LIST, "https://app.example.evil", "h", 0, 0 },
-	{ S_LIST, "https://app.exampl", "h", 0, 0 },
-	{ S_LIST, "http://app.example", "h", 0, 0 },
-	{ S_LIST, "http://localhost:3001", "h", 0, 0 },
+	{ S_NONE, "http://evil.example", "h:8080", 0, 0, 0 },
+	{ S_NONE, "https://h:8080", "h:8080", 0, 0, 0 },	/* not this hop */
+	{ S_NONE, "http://h:8081", "h:8080", 0, 0, 0 },
+	{ S_NONE, "http://h:8080/", "h:8080", 0, 0, 0 },
+	{ S_NONE, "http://h:8080", NULL, 0, 0, 0 },
+	{ S_NONE, "null", "h", 0, 0, 0 },
+	{ S_NONE, "", "h", 0, 0, 0 },
+	{ S_NONE, "http://localhost:3000", "h", 0, 0, 0 },	/* no loopback */
+	{ S_LIST, "https://app.example.evil", "h", 0, 0, 0 },
+	{ S_LIST, "https://app.exampl", "h", 0, 0, 0 },
+	{ S_LIST, "http://app.example", "h", 0, 0, 0 },
+	{ S_LIST, "http://localhost:3001", "h", 0, 0, 0 },
 	/* bad: DNS rebinding, the inherited "*" is loopback only */
-	{ S_STAR, "https://evil.example", "localhost:8080", 1, 0 },
-	{ S_STAR, "http://localhost.evil.example", "localhost:8080", 1, 0 },
-	{ S_STAR, "http://127.0.0.1.evil.example", "localhost:8080", 1, 0 },
-	{ S_STAR, "http://localhost:", "localhost:8080", 1, 0 },
-	{ S_STAR, "http://localhost:80x", "localhost:8080", 1, 0 },
-	{ S_STAR, "ftp://localhost", "localhost:8080", 1, 0 },
-	{ S_STAR, "http://[::1]evil", "localhost:8080", 1, 0 },
-	{ S_STAR, "http://127.0.0.2", "localhost:8080", 1, 0 },
-	{ S_STAR, "http://localhost/", "localhost:8080", 1, 0 },
-	{ S_NONE, "http://evil.example", "localhost:8080", 1, 0 },
-	{ S_LIST, "http://localhost:3001", "localhost:8080", 0, 0 },
+	{ S_STAR, "https://evil.example", "localhost:8080", 1, 0, 0 },
+	{ S_STAR, "http://localhost.evil.example", "localhost:8080", 1, 0, 0 },
+	{ S_STAR, "http://127.0.0.1.evil.example", "localhost:8080", 1, 0, 0 },
+	{ S_STAR, "http://localhost:", "localhost:8080", 1, 0, 0 },
+	{ S_STAR, "http://localhost:80x", "localhost:8080", 1, 0, 0 },
+	{ S_STAR, "ftp://localhost", "localhost:8080", 1, 0, 0 },
+	{ S_STAR, "http://[::1]evil", "localhost:8080", 1, 0, 0 },
+	{ S_STAR, "http://127.0.0.2", "localhost:8080", 1, 0, 0 },
+	{ S_STAR, "http://localhost/", "localhost:8080", 1, 0, 0 },
+	{ S_NONE, "http://evil.example", "localhost:8080", 1, 0, 0 },
+	{ S_LIST, "http://localhost:3001", "localhost:8080", 0, 0, 0 },
+	/* the scheme is part of the origin: TLS is https, plain http */
+	{ S_NONE, "http://h:8443", "h:8443", 0, 0, 1 },
+	{ S_NONE, "https://h:8080", "h:8080", 0, 0, 0 },
+	{ S_NONE, "https://h:8443x", "h:8443", 0, 0, 1 },
+	{ S_NONE, "https://h", "h:8443", 0, 0, 1 },
 };
 
 #define ACAO(o)	"Access-Control-Allow-Origin: " o "\r\nVary: Origin\r\n"
@@ -286,7 +294,8 @@ main(void)
 		    "(none)");
 	for (i = 0; i < sizeof(origins) / sizeof(origins[0]); i++)
 		CHECK(origin_allowed(&srvs[origins[i].srv], origins[i].origin,
-		    origins[i].host, origins[i].loopback) == origins[i].want,
+		    origins[i].host, origins[i].loopback, origins[i].https) ==
+		    origins[i].want,
 		    "origin row %zu: \"%s\"", i, origins[i].origin ?
 		    origins[i].origin : "(none)");
 	for (i = 0; i < sizeof(answers) / sizeof(answers[0]); i++) {

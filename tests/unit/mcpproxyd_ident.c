@@ -306,7 +306,7 @@ test_rebinding(void)
 		}
 		ok = host_allowed(&srv, rebind[i].host, rebind[i].loopback,
 		    9000) && origin_allowed(&srv, rebind[i].origin,
-		    rebind[i].host, rebind[i].loopback);
+		    rebind[i].host, rebind[i].loopback, 0);
 		CHECK(ok == rebind[i].ok, "row %zu: Host %s Origin %s: %d",
 		    i, rebind[i].host, rebind[i].origin ? rebind[i].origin :
 		    "-", ok);
