@@ -173,8 +173,13 @@ row "resumed stream, noa: the replayed list holds get-secret only" \
     "$(expect names "$(names "$T/b")" get-secret)"
 
 # 2026-07-28: cacheScope private
-post json "$tn" 10 -H 'MCP-Protocol-Version: 2026-07-28' \
-    -H 'Mcp-Method: tools/list'
+# (the headers must match the body's _meta: mcp.c answers -32020 if not)
+curl -s -m 20 -D "$T/h" -o "$T/b" -H "Authorization: Bearer $tn" \
+    -H 'Content-Type: application/json' \
+    -H 'Accept: application/json, text/event-stream' \
+    -H 'MCP-Protocol-Version: 2026-07-28' -H 'Mcp-Method: tools/list' \
+    --data '{"jsonrpc":"2.0","id":10,"method":"tools/list","params":{"_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28"}}}' \
+    "$URL/json"
 row "2026-07-28: result.cacheScope \"private\"" "$(grep -q \
     '"result":{"cacheScope":"private",' "$T/b" ||
     echo "body: $(head -c 300 "$T/b")")"
