@@ -853,49 +853,6 @@ jsonrpc_free(struct jsonrpc *m)
 	memset(m, 0, sizeof(*m));
 }
 
-/* Duplicate a string that may be NULL; *ok cleared when memory ran out. */
-static char *
-dup_or_null(const char *v, size_t len, int *ok)
-{
-	char	*d;
-
-	if (v == NULL)
-		return (NULL);
-	if ((d = malloc(len + 1)) == NULL) {
-		*ok = 0;
-		return (NULL);
-	}
-	memcpy(d, v, len);
-	d[len] = '\0';
-	return (d);
-}
-
-/*
- * A copy of src in dst that dst owns (the relay keeps the reading
- * beyond the exchange's).  Returns JSONRPC_OK, or JSONRPC_NOMEM with
- * dst empty when memory ran out.
- */
-enum jsonrpc_result
-jsonrpc_copy(struct jsonrpc *dst, const struct jsonrpc *src)
-{
-	int	 ok = 1;
-
-	*dst = *src;
-	dst->id = dup_or_null(src->id, src->idlen, &ok);
-	dst->method = dup_or_null(src->method,
-	    src->method ? strlen(src->method) : 0, &ok);
-	dst->name = dup_or_null(src->name, src->name ? strlen(src->name) : 0,
-	    &ok);
-	dst->uri = dup_or_null(src->uri, src->uri ? strlen(src->uri) : 0, &ok);
-	dst->version = dup_or_null(src->version,
-	    src->version ? strlen(src->version) : 0, &ok);
-	if (!ok) {
-		jsonrpc_free(dst);
-		return (JSONRPC_NOMEM);
-	}
-	return (JSONRPC_OK);
-}
-
 /*
  * The name a rule governs: params.name of tools/call and prompts/get,
  * params.uri of resources/read, else NULL.

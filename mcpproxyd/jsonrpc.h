@@ -107,7 +107,6 @@ struct jsonrpc {
 enum jsonrpc_result jsonrpc_parse(const char *, size_t,
 	    const struct jsonrpc_limits *, struct jsonrpc *, const char **);
 void	 jsonrpc_free(struct jsonrpc *);
-enum jsonrpc_result jsonrpc_copy(struct jsonrpc *, const struct jsonrpc *);
 const char *jsonrpc_target(const struct jsonrpc *);
 int	 jsonrpc_error_body(const char *, size_t, int, const char *, char **,
 	    size_t *);

@@ -22,9 +22,6 @@
 #include "mcpproxyd.h"
 #include "relayfilter.h"
 
-/* Bounds of the one reading of the request this module makes. */
-static const struct jsonrpc_limits rf_limits = { 64, 4096, 256 };
-
 /* Append p[0..n) to what is to be sent; -1 when memory runs out. */
 static int
 out_add(struct relayfilter *rf, const char *p, size_t n)
@@ -76,20 +73,29 @@ fail_closed(struct relayfilter *rf, const char *why)
 	return (rc);
 }
 
+/* Is method one whose answer is a list the policy filters? */
+static int
+list_method(const char *method)
+{
+	return (!strcmp(method, "tools/list") ||
+	    !strcmp(method, "prompts/list") ||
+	    !strcmp(method, "resources/list") ||
+	    !strcmp(method, "resources/templates/list"));
+}
+
 /*
- * Read the request once (jsonrpc_parse) and say whether its answer is
- * to be filtered: a list method, or a GET stream (any answer), on a
- * route with an enforced policy.  The MCP stage's reading (x->rpc) is
- * used; a body it could not read as one message (a batch, a member
- * given twice: refused before forwarding on such routes) counts as
- * wanting any list filtered.
+ * Say whether the request's answer is to be filtered: a list method,
+ * or a GET stream (any answer), on a route with an enforced policy.
+ * The message is the MCP stage's one reading (x->rpc); a body it could
+ * not read as one message (refused before forwarding on such routes)
+ * counts as wanting any list filtered, as does running out of memory
+ * for the method and id kept here.
  */
 void
 relayfilter_request(struct relayfilter *rf, const struct exchange *x)
 {
-	struct jsonrpc		 msg;
-	const char		*why, *v;
-	enum jsonrpc_result	 r;
+	const struct jsonrpc	*m = &x->rpc;
+	const char		*v;
 
 	memset(rf, 0, sizeof(*rf));
 	if (x->rt == NULL || x->rt->policy == NULL ||
@@ -104,37 +110,26 @@ relayfilter_request(struct relayfilter *rf, const struct exchange *x)
 	}
 	if (strcmp(x->req.method, "POST") != 0 || x->bodylen == 0)
 		return;
-	memset(&msg, 0, sizeof(msg));
-	if (x->rpcok)
-		r = jsonrpc_copy(&msg, &x->rpc);
-	else
-		r = jsonrpc_parse(x->body, x->bodylen, &rf_limits, &msg,
-		    &why);
-	if (r != JSONRPC_OK) {
-		/*
-		 * A batch, or a body this strict reading refuses (duplicate
-		 * members among them) that the upstream may still take for
-		 * a list request: any list in the answer is filtered.
-		 */
+	if (!x->rpcok) {
 		rf->want = 1;
-		jsonrpc_free(&msg);
 		return;
 	}
-	if (msg.version != NULL)	/* the body's _meta says it too */
-		rf->modern |= mcphdr_modern(msg.version, strlen(msg.version));
-	if (msg.kind == JSONRPC_REQUEST && msg.method != NULL &&
-	    (!strcmp(msg.method, "tools/list") ||
-	    !strcmp(msg.method, "prompts/list") ||
-	    !strcmp(msg.method, "resources/list") ||
-	    !strcmp(msg.method, "resources/templates/list"))) {
-		rf->want = 1;
-		rf->method = msg.method;
-		msg.method = NULL;
-		rf->id = msg.id;
-		rf->idlen = msg.idlen;
-		msg.id = NULL;
+	if (m->version != NULL)	/* the body's _meta says it too */
+		rf->modern |= mcphdr_modern(m->version, strlen(m->version));
+	if (m->kind != JSONRPC_REQUEST || m->method == NULL ||
+	    !list_method(m->method))
+		return;
+	rf->want = 1;
+	if ((rf->method = strdup(m->method)) == NULL ||
+	    (m->id != NULL && (rf->id = malloc(m->idlen)) == NULL)) {
+		free(rf->method);
+		rf->method = NULL;	/* any list answer, as above */
+		return;
 	}
-	jsonrpc_free(&msg);
+	if (m->id != NULL) {
+		memcpy(rf->id, m->id, m->idlen);
+		rf->idlen = m->idlen;
+	}
 }
 
 /*
