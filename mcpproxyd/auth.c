@@ -519,15 +519,14 @@ auth_request(struct exchange *x)
 	const struct auth	*a = x->rt->auth;
 	struct auth_result	 r;
 	const char		*tok, *hv;
-	size_t			 i, nauth = 0;
+	size_t			 nauth;
 
 	if (a == NULL)
 		return (XR_NEXT);
 	x->authed = 0;
 	x->sub[0] = x->scope[0] = '\0';
-	for (i = 0; i < x->req.nhdr; i++)
-		nauth += !strcasecmp(x->req.hdr[i].name, "Authorization");
-	hv = http_header_get(x->req.hdr, x->req.nhdr, "Authorization");
+	nauth = http_header_count(x->req.hdr, x->req.nhdr, "Authorization",
+	    &hv);
 	/* another scheme is no token at all (RFC 6750 3.1: no error code) */
 	if (nauth == 1 && strncasecmp(hv, "Bearer", 6) != 0)
 		nauth = 0;

@@ -798,6 +798,24 @@ http_header_get(const struct http_header *hdr, size_t nhdr,
 	return (NULL);
 }
 
+/*
+ * How many headers are called name (case-insensitive); *first is set to
+ * the first one's value, or NULL.  A header that must come once (a
+ * token, a protocol version) is refused when it came twice.
+ */
+size_t
+http_header_count(const struct http_header *hdr, size_t nhdr,
+    const char *name, const char **first)
+{
+	size_t	 i, n = 0;
+
+	*first = NULL;
+	for (i = 0; i < nhdr; i++)
+		if (strcasecmp(hdr[i].name, name) == 0 && n++ == 0)
+			*first = hdr[i].value;
+	return (n);
+}
+
 /* Is token one of the comma-separated elements of list? */
 int
 http_list_has(const char *list, const char *token)

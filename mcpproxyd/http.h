@@ -85,6 +85,8 @@ int	http_parse_response(char *head, size_t len, int is_head,
 	    size_t max_headers, struct http_response *resp, const char **why);
 
 /* Value of the first header called name (case-insensitive) or NULL. */
+size_t	 http_header_count(const struct http_header *hdr, size_t nhdr,
+	    const char *name, const char **first);
 const char *http_header_get(const struct http_header *hdr, size_t nhdr,
 	    const char *name);
 

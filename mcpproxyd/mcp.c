@@ -9,7 +9,6 @@
  */
 #include <stdio.h>
 #include <string.h>
-#include <strings.h>
 
 #include "log.h"
 #include "mcpproxyd.h"
@@ -317,18 +316,8 @@ static void
 header_count(const struct http_request *r, const char *name,
     const char **val, size_t *len, int *n)
 {
-	size_t	 i;
-
-	*val = NULL;
-	*len = 0;
-	*n = 0;
-	for (i = 0; i < r->nhdr; i++)
-		if (!strcasecmp(r->hdr[i].name, name)) {
-			if ((*n)++ == 0) {
-				*val = r->hdr[i].value;
-				*len = strlen(*val);
-			}
-		}
+	*n = (int)http_header_count(r->hdr, r->nhdr, name, val);
+	*len = *val != NULL ? strlen(*val) : 0;
 }
 
 /*

@@ -412,7 +412,7 @@ check_fields(void)
 	char			 buf[] = "POST /x HTTP/1.1\r\nHost:  a \r\n"
 	    "X-A:\t one two \t\r\nx-b:\r\nX-A: second\r\n\r\n";
 	struct http_request	 req;
-	const char		*why;
+	const char		*why, *v;
 
 	CHECK(http_parse_request(buf, sizeof(buf) - 1, &deflim, &req,
 	    &why) == 0, "fields: parse");
@@ -425,6 +425,14 @@ check_fields(void)
 	    "fields: empty value");
 	CHECK(http_header_get(req.hdr, req.nhdr, "X-C") == NULL,
 	    "fields: absent");
+	CHECK(http_header_count(req.hdr, req.nhdr, "x-A", &v) == 2 &&
+	    streq(v, "one two"), "fields: count of two, the first");
+	CHECK(http_header_count(req.hdr, req.nhdr, "X-B", &v) == 1 &&
+	    streq(v, ""), "fields: count of one empty");
+	CHECK(http_header_count(req.hdr, req.nhdr, "X-C", &v) == 0 &&
+	    v == NULL, "fields: count of none");
+	CHECK(http_header_count(req.hdr, req.nhdr, "X-A-", &v) == 0 &&
+	    v == NULL, "fields: no prefix match");
 	CHECK(streq(req.host, "a"), "fields: host");
 }
 
