@@ -159,7 +159,11 @@ wait_port() {
 	"$NODE" -e '
 	    const [host, port, secs] = process.argv.slice(1);
 	    const net = require("net");
-	    const end = Date.now() + Number(secs || 10) * 1000;
+	    // a start-up bound of 5 s or more is a liveness bound: at least
+	    // 60 s, as node programs load slowly on a busy machine; shorter
+	    // ones check that nothing listens and stay as given
+	    const s = Number(secs || 10);
+	    const end = Date.now() + (s >= 5 ? Math.max(s, 60) : s) * 1000;
 	    (function attempt() {
 		    const c = net.connect({ host, port: Number(port) });
 		    c.on("connect", () => { c.destroy(); process.exit(0); });

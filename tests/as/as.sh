@@ -27,10 +27,15 @@ start_as() {
 	spawn "$AS_LOG" "$NODE" "$TOP/tests/as/server.mjs" --state "$AS_STATE" \
 	    --port "${2:-0}" $AS_ARGS
 	AS_PID=$SPAWNED_PID
+	# a liveness bound, not a timing one: node and oidc-provider can take
+	# many seconds to load on a busy machine; a server that exits fails
+	# at once
 	_n=0
 	while [ "$(_as_listening)" -le "$_before" ]; do
 		_n=$((_n + 1))
-		[ $_n -gt 150 ] && fail "authorization server did not start"
+		kill -0 "$AS_PID" 2>/dev/null ||
+		    fail "authorization server exited before listening"
+		[ $_n -gt 900 ] && fail "authorization server did not start in 90 s"
 		sleep 0.1
 	done
 	AS_ISSUER=$(grep "^listening " "$AS_LOG" | tail -n 1 | cut -d' ' -f2)
