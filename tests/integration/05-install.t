@@ -67,6 +67,20 @@ rest=$(printf '%s\n' "$out" | grep -v ': no allowed_hosts: .*(DNS rebinding); se
 [ "$(printf '%s\n' "$out" | grep -c 'no allowed_hosts')" = 2 ] ||
     fail "example config: no rebinding warning for 0.0.0.0 and [::]: $out"
 pass "etc/mcpproxyd.conf: configuration OK"
+# the protected example, with its live [policy tools], read by both daemons
+sed 's/^user = .*/user = nobody/; s/^group = .*/group = nogroup/' \
+    "$TOP/etc/mcpproxyd-oauth.conf" >"$T/example-oauth.conf"
+for d in mcpproxyd jwksd; do
+	out=$("$D/opt/mcp/sbin/$d" -n -f "$T/example-oauth.conf" 2>&1) ||
+	    fail "etc/mcpproxyd-oauth.conf, $d -n: $out"
+	printf '%s\n' "$out" | grep -qx 'configuration OK' ||
+	    fail "etc/mcpproxyd-oauth.conf, $d -n: $out"
+done
+grep -q '^route = .* policy=tools$' "$TOP/etc/mcpproxyd-oauth.conf" &&
+    grep -q '^allow = tool:echo if realm_access.roles has mcp-echo$' \
+    "$TOP/etc/mcpproxyd-oauth.conf" ||
+    fail "etc/mcpproxyd-oauth.conf: no live tool authorization example"
+pass "etc/mcpproxyd-oauth.conf (its [policy tools] in force): configuration OK for mcpproxyd and jwksd"
 # the init script's default pid files are the examples' pid_file
 grep -qx 'pid_file = /run/mcpproxyd.pid' "$TOP/etc/mcpproxyd.conf" ||
     fail "etc/mcpproxyd.conf: pid_file is not /run/mcpproxyd.pid (the init script's default)"

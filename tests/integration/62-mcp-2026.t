@@ -1,8 +1,9 @@
 #!/bin/sh
 # 62-mcp-2026.t: an MCP 2026-07-28 exchange through the proxy, against
 # tests/mcp/scripted-2026-peer.mjs, a SCRIPTED peer built from the
-# revision's transport text (not an implementation of it; the MCP SDK
-# 1.x on npm speaks 2025-11-25):
+# revision's transport text (not an implementation of it), for the rows
+# no real peer sends; 67-mcp-2026-sdk.t runs the v2 SDK client and
+# server (real peers of that revision) through the proxy:
 #   - the request metadata headers (MCP-Protocol-Version, Mcp-Method,
 #     Mcp-Name, Mcp-Param-*) reach the upstream; no session anywhere;
 #   - subscriptions/listen is an event stream from its method, before
