@@ -9,13 +9,11 @@
 
 #include "../../mcpproxyd/mcpproxyd.h"
 #include "unit.h"
+#include "unit_conftable.h"
 
 #define OKHEAD	"[server s]\nlisten = 127.0.0.1:9000\nroute = /mcp http://127.0.0.1:8000/mcp\n"
 
-static const struct {
-	const char	*text;
-	const char	*err;	/* NULL: must load */
-} cases[] = {
+static const struct conf_case cases[] = {
 	/* good */
 	{ OKHEAD, NULL },
 	{ "[mcpproxyd]\nmax_workers = 8\nmin_spare = 1\nmax_spare = 2\n" OKHEAD, NULL },
@@ -217,34 +215,13 @@ static const struct {
 int
 main(void)
 {
-	char		 err[1024], dir[] = "/tmp/mcpproxyd-conf-XXXXXX";
-	struct config	 conf;
-	size_t		 i, bad = 0;
+	char	 dir[] = "/tmp/mcpproxyd-conf-XXXXXX";
 
 	if (mkdtemp(dir) == NULL || chdir(dir) == -1)
 		return (2);
-	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		FILE	*fp = fopen("t.conf", "w");
-		int	 rc;
-
-		fputs(cases[i].text, fp);
-		fclose(fp);
-		err[0] = '\0';
-		rc = config_load("t.conf", &conf, err, sizeof(err));
-		if (cases[i].err == NULL)
-			CHECK(rc == 0, "case %zu: %s", i, err);
-		else {
-			bad++;
-			CHECK(rc == -1 && !strcmp(err, cases[i].err),
-			    "case %zu: got \"%s\", want \"%s\"", i, err,
-			    cases[i].err);
-		}
-		if (rc == 0)
-			config_free(&conf);
-	}
+	conf_table("config", cases, sizeof(cases) / sizeof(cases[0]),
+	    conf_load_text);
 	unlink("t.conf");
 	rmdir(dir);
-	printf("%zu bad cases, %zu good\n", bad,
-	    sizeof(cases) / sizeof(cases[0]) - bad);
 	return (unit_done("mcpproxyd_config"));
 }

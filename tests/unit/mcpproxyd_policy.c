@@ -15,6 +15,7 @@
 
 #include "../../mcpproxyd/mcpproxyd.h"
 #include "unit.h"
+#include "unit_conftable.h"
 
 /* lines 1-10; a [policy p] section's keys start at line 11 */
 #define HEAD	"[server s]\nlisten = 127.0.0.1:9000\n" \
@@ -25,10 +26,7 @@
 #define TAIL	"[issuer kc]\nissuer = https://kc.example\n" \
 	"[auth a]\nissuer = kc\naudiences = x\n"
 
-static const struct {
-	const char	*text;
-	const char	*err;	/* NULL: must load */
-} cases[] = {
+static const struct conf_case cases[] = {
 	/* good */
 	{ HEAD "allow = tool:echo\n", NULL },
 	{ HEAD "allow = tool:echo if realm_access.roles has mcp-echo\n", NULL },
@@ -157,44 +155,6 @@ static const struct {
 
 static char	 dir[] = "/tmp/mcpproxyd-policy-XXXXXX";
 
-/* Load text as t.conf; returns config_load's result, err filled. */
-static int
-load(const char *text, struct config *conf, char *err, size_t len)
-{
-	FILE	*fp = fopen("t.conf", "w");
-
-	fputs(text, fp);
-	fclose(fp);
-	err[0] = '\0';
-	return (config_load("t.conf", conf, err, len));
-}
-
-/* The table of files: goods load, bads give exactly their message. */
-static void
-test_parse(void)
-{
-	struct config	 conf;
-	char		 err[1024];
-	size_t		 i, bad = 0;
-	int		 rc;
-
-	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		rc = load(cases[i].text, &conf, err, sizeof(err));
-		if (cases[i].err == NULL)
-			CHECK(rc == 0, "case %zu: %s", i, err);
-		else {
-			bad++;
-			CHECK(rc == -1 && !strcmp(err, cases[i].err),
-			    "case %zu: got \"%s\", want \"%s\"", i, err,
-			    cases[i].err);
-		}
-		if (rc == 0)
-			config_free(&conf);
-	}
-	printf("parse: %zu bad cases, %zu good\n", bad,
-	    sizeof(cases) / sizeof(cases[0]) - bad);
-}
-
 /* The bounds on rules and claim paths, too long to write as rows. */
 static void
 test_limits(void)
@@ -207,7 +167,7 @@ test_limits(void)
 	off = (size_t)sprintf(text, "%s", HEAD);
 	for (i = 0; i < POLICY_MAX_RULES + 1; i++)
 		off += (size_t)sprintf(text + off, "deny = tool:t%zu\n", i);
-	CHECK(load(text, &conf, err, sizeof(err)) == -1 && !strcmp(err,
+	CHECK(conf_load_text(text, &conf, err, sizeof(err)) == -1 && !strcmp(err,
 	    "t.conf:139: [policy p]: more than 128 rules"), "rules: %s", err);
 	off = (size_t)sprintf(text, "%s", HEAD);
 	for (i = 0; i < CLAIMS_MAX_PATHS + 1; i++)
@@ -215,14 +175,14 @@ test_limits(void)
 		    "has x\n", i % (CLAIMS_MAX_PATHS + 1));
 	snprintf(want, sizeof(want), "t.conf:%d: deny: \"c32\": more than "
 	    "32 claim paths in all policies", 11 + CLAIMS_MAX_PATHS);
-	CHECK(load(text, &conf, err, sizeof(err)) == -1 && !strcmp(err,
+	CHECK(conf_load_text(text, &conf, err, sizeof(err)) == -1 && !strcmp(err,
 	    want), "paths: %s", err);
 	/* the same path named twice is one path; a."b" is a.b */
 	off = (size_t)sprintf(text, "%s", HEAD);
 	for (i = 0; i < 40; i++)
 		off += (size_t)sprintf(text + off, "deny = tool:t if %s "
 		    "has x\n", i % 2 ? "a.b" : "a.\"b\"");
-	CHECK(load(text, &conf, err, sizeof(err)) == 0, "same path: %s", err);
+	CHECK(conf_load_text(text, &conf, err, sizeof(err)) == 0, "same path: %s", err);
 	if (err[0] == '\0') {
 		CHECK(conf.claimset.npaths == 1, "npaths %zu",
 		    conf.claimset.npaths);
@@ -383,7 +343,7 @@ test_decide(void)
 	size_t			 i;
 	int			 line;
 
-	CHECK(load(EVAL, &conf, err, sizeof(err)) == 0, "eval: %s", err);
+	CHECK(conf_load_text(EVAL, &conf, err, sizeof(err)) == 0, "eval: %s", err);
 	if (err[0] != '\0')
 		return;
 	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
@@ -454,7 +414,7 @@ test_visible(void)
 	char			 err[1024];
 	size_t			 i;
 
-	CHECK(load(EVAL, &conf, err, sizeof(err)) == 0, "eval: %s", err);
+	CHECK(conf_load_text(EVAL, &conf, err, sizeof(err)) == 0, "eval: %s", err);
 	if (err[0] != '\0')
 		return;
 	for (i = 0; i < sizeof(vis) / sizeof(vis[0]); i++) {
@@ -482,7 +442,7 @@ test_permissive(void)
 	struct claims		*cl;
 	char			 err[1024];
 
-	CHECK(load(HEAD "mode = permissive\ntasks = deny\n"
+	CHECK(conf_load_text(HEAD "mode = permissive\ntasks = deny\n"
 	    "allow = tool:echo if roles has admin\n", &conf, err,
 	    sizeof(err)) == 0, "permissive: %s", err);
 	if (err[0] != '\0')
@@ -514,7 +474,7 @@ test_truncated(void)
 	struct claims		*cl;
 	char			 err[1024];
 
-	CHECK(load("[mcpproxyd]\nmax_claim_values = 2\n" HEAD
+	CHECK(conf_load_text("[mcpproxyd]\nmax_claim_values = 2\n" HEAD
 	    "deny = tool:* if groups has contractors\n"
 	    "allow = tool:* if groups has staff\n", &conf, err,
 	    sizeof(err)) == 0, "truncated: %s", err);
@@ -541,7 +501,7 @@ test_truncated(void)
 	free(cl);
 	config_free(&conf);
 	/* an allow rule never matches on an unknown */
-	CHECK(load("[mcpproxyd]\nmax_claim_values = 1\n" HEAD
+	CHECK(conf_load_text("[mcpproxyd]\nmax_claim_values = 1\n" HEAD
 	    "allow = tool:* if groups has staff\n", &conf, err,
 	    sizeof(err)) == 0, "truncated allow: %s", err);
 	if (err[0] != '\0')
@@ -563,7 +523,7 @@ test_scope_string(void)
 	struct policy_decision	 d, d2;
 	char			 err[1024];
 
-	CHECK(load(SRV "route = /mcp http://127.0.0.1:8000/mcp auth=a "
+	CHECK(conf_load_text(SRV "route = /mcp http://127.0.0.1:8000/mcp auth=a "
 	    "policy=p\n" TAIL "required_scopes = b, a\n[policy p]\n"
 	    "allow = tool:x scope=a,c,b,c\nallow = tool:y scope=d\n",
 	    &conf, err, sizeof(err)) == 0, "scope: %s", err);
@@ -617,7 +577,8 @@ main(void)
 {
 	if (mkdtemp(dir) == NULL || chdir(dir) == -1)
 		return (2);
-	test_parse();
+	conf_table("parse", cases, sizeof(cases) / sizeof(cases[0]),
+	    conf_load_text);
 	test_limits();
 	test_decide();
 	test_visible();

@@ -25,14 +25,12 @@
 #include "../../mcpproxyd/mcpproxyd.h"
 #include "../../mcpproxyd/tls.h"
 #include "unit.h"
+#include "unit_conftable.h"
 
 #define HEAD	"[server s]\nlisten = 127.0.0.1:9443\nroute = /mcp http://127.0.0.1:8000/mcp\n"
 #define CERT	"tls_certificate = /x/c.pem\ntls_key = /x/c.key\n"
 
-static const struct {
-	const char	*text;
-	const char	*err;	/* NULL: must load */
-} cases[] = {
+static const struct conf_case cases[] = {
 	/* good */
 	{ HEAD CERT, NULL },
 	{ HEAD CERT "tls_protocols = TLSv1.3\n", NULL },
@@ -102,7 +100,6 @@ static char	 pki[64];
 static int
 load(const char *text, struct config *conf, char *err, size_t errlen)
 {
-	FILE		*fp;
 	char		 buf[4096];
 	const char	*s;
 	size_t		 n = 0;
@@ -117,37 +114,7 @@ load(const char *text, struct config *conf, char *err, size_t errlen)
 		} else
 			buf[n++] = *s;
 	buf[n] = '\0';
-	if ((fp = fopen("t.conf", "w")) == NULL)
-		return (-1);
-	fputs(buf, fp);
-	fclose(fp);
-	err[0] = '\0';
-	return (config_load("t.conf", conf, err, errlen));
-}
-
-static void
-config_table(void)
-{
-	struct config	 conf;
-	char		 err[1024];
-	size_t		 i, bad = 0;
-	int		 rc;
-
-	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		rc = load(cases[i].text, &conf, err, sizeof(err));
-		if (cases[i].err == NULL)
-			CHECK(rc == 0, "case %zu: %s", i, err);
-		else {
-			bad++;
-			CHECK(rc == -1 && !strcmp(err, cases[i].err),
-			    "case %zu: got \"%s\", want \"%s\"", i, err,
-			    cases[i].err);
-		}
-		if (rc == 0)
-			config_free(&conf);
-	}
-	printf("config: %zu bad cases, %zu good\n", bad,
-	    sizeof(cases) / sizeof(cases[0]) - bad);
+	return (conf_load_text(buf, conf, err, errlen));
 }
 
 /* Which server an address shared by three chooses by name. */
@@ -631,7 +598,7 @@ main(void)
 	if (mkdtemp(dir) == NULL || chdir(dir) == -1)
 		return (2);
 	signal(SIGPIPE, SIG_IGN);	/* as in the daemon */
-	config_table();
+	conf_table("config", cases, sizeof(cases) / sizeof(cases[0]), load);
 	server_choice();
 	snprintf(pki, sizeof(pki), "%s/pki", dir);
 	snprintf(cmd, sizeof(cmd), "%s/tests/tls/mkca.sh %s >/dev/null",
