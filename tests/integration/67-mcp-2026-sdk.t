@@ -94,12 +94,7 @@ auth_route_conf "$pp" "$up" a
 sed -i "s|auth=a\$|& policy=tools|" "$PROXY_CONF"
 cat >>"$PROXY_CONF" <<EOC
 
-[auth a]
-issuer = local
-audiences = $URL
-resource = $URL
-scopes_supported = mcp:tools
-required_scopes = mcp:tools
+$(tools_auth a)
 
 [policy tools]
 allow = tool:echo if realm_access.roles has mcp-echo

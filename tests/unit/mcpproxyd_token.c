@@ -25,6 +25,7 @@
 #include "keyfile.h"
 #include "../../mcpproxyd/token.h"
 #include "unit.h"
+#include "unit_b64url.h"
 
 #define NITEMS(a)	(sizeof(a) / sizeof((a)[0]))
 
@@ -440,36 +441,6 @@ policy(enum policy p)
 		break;
 	}
 	return (pol);
-}
-
-static char *
-b64url(const unsigned char *p, size_t n)
-{
-	static const char	 a[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-	    "abcdefghijklmnopqrstuvwxyz0123456789-_";
-	char			*out = malloc(n * 4 / 3 + 4), *o = out;
-	uint32_t		 v;
-	size_t			 i;
-
-	for (i = 0; i + 2 < n; i += 3) {
-		v = (uint32_t)p[i] << 16 | (uint32_t)p[i + 1] << 8 | p[i + 2];
-		*o++ = a[v >> 18];
-		*o++ = a[(v >> 12) & 63];
-		*o++ = a[(v >> 6) & 63];
-		*o++ = a[v & 63];
-	}
-	if (n - i == 1) {
-		v = (uint32_t)p[i] << 16;
-		*o++ = a[v >> 18];
-		*o++ = a[(v >> 12) & 63];
-	} else if (n - i == 2) {
-		v = (uint32_t)p[i] << 16 | (uint32_t)p[i + 1] << 8;
-		*o++ = a[v >> 18];
-		*o++ = a[(v >> 12) & 63];
-		*o++ = a[(v >> 6) & 63];
-	}
-	*o = '\0';
-	return (out);
 }
 
 /* Replace @+N / @-N by now plus N (the rest of the digits stay). */

@@ -22,6 +22,7 @@
 #include "keyfile.h"
 #include "../../mcpproxyd/mcpproxyd.h"
 #include "unit.h"
+#include "unit_b64url.h"
 
 #define ISS_A	"https://a.example"
 #define ISS_B	"https://b.example"
@@ -29,35 +30,6 @@
 static char		 kfpath[256];
 static EVP_PKEY		*key1, *key2;
 static uint64_t		 serial;
-
-static char *
-b64url(const unsigned char *p, size_t n)
-{
-	static const char	 a[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-	    "abcdefghijklmnopqrstuvwxyz0123456789-_";
-	char			*out = malloc(n * 4 / 3 + 4), *o = out;
-	size_t			 i;
-	uint32_t		 v;
-
-	for (i = 0; i + 2 < n; i += 3) {
-		v = (uint32_t)p[i] << 16 | (uint32_t)p[i + 1] << 8 | p[i + 2];
-		*o++ = a[v >> 18];
-		*o++ = a[(v >> 12) & 63];
-		*o++ = a[(v >> 6) & 63];
-		*o++ = a[v & 63];
-	}
-	if (n - i == 1) {
-		*o++ = a[p[i] >> 2];
-		*o++ = a[(p[i] & 3) << 4];
-	} else if (n - i == 2) {
-		v = (uint32_t)p[i] << 8 | p[i + 1];
-		*o++ = a[v >> 10];
-		*o++ = a[(v >> 4) & 63];
-		*o++ = a[(v & 15) << 2];
-	}
-	*o = '\0';
-	return (out);
-}
 
 /* An ES256 token of header kid and payload pay (NULL: unsigned junk). */
 static char *
