@@ -21,6 +21,7 @@
 #include "log.h"
 #include "mcpproxyd.h"
 #include "tls.h"
+#include "ratelimit.h"
 #include "issuerkeys.h"
 #include "parse.h"
 #include "url.h"
@@ -39,6 +40,7 @@ struct parse {
 	struct issuer	*iss;		/* current [issuer], else NULL */
 	struct auth	*auth;		/* current [auth], else NULL */
 	struct policy	*pol;		/* current [policy], else NULL */
+	struct rlzone	*rl;		/* current [ratelimit], else NULL */
 	int		 jwksd;		/* in [jwksd] */
 	char		 seen[128][192]; /* "section/key" of single keys */
 	size_t		 nseen;
@@ -192,16 +194,16 @@ route_prefix_bad(const char *prefix)
 static int
 parse_route(struct parse *p, const char *val, struct route *rt)
 {
-	char		 prefix[256], url[512], opt[3][128], extra[2];
-	const char	*why, *auth = NULL, *pol = NULL;
+	char		 prefix[256], url[512], opt[4][128], extra[2];
+	const char	*why, *auth = NULL, *pol = NULL, *rl = NULL;
 	struct url	 u;
 	int		 n, i, semi = 0;
 
-	n = sscanf(val, "%255s %511s %127s %127s %127s", prefix, url, opt[0],
-	    opt[1], opt[2]);
-	if (n < 2 || sscanf(val, "%*s %*s %*s %*s %*s %1s", extra) == 1) {
+	n = sscanf(val, "%255s %511s %127s %127s %127s %127s", prefix, url,
+	    opt[0], opt[1], opt[2], opt[3]);
+	if (n < 2 || sscanf(val, "%*s %*s %*s %*s %*s %*s %1s", extra) == 1) {
 		perr(p, "route: expected \"PREFIX URL [auth=NAME] "
-		    "[policy=NAME] [semicolons=allow]\"");
+		    "[policy=NAME] [ratelimit=NAME] [semicolons=allow]\"");
 		return (-1);
 	}
 	for (i = 0; i < n - 2; i++) {
@@ -215,9 +217,16 @@ parse_route(struct parse *p, const char *val, struct route *rt)
 				    "[policy NAME] section");
 				return (-1);
 			}
+		} else if (!strncmp(opt[i], "ratelimit=", 10) && rl == NULL) {
+			if (*(rl = opt[i] + 10) == '\0') {
+				perr(p, "route: ratelimit= needs the names of "
+				    "[ratelimit NAME] sections");
+				return (-1);
+			}
 		} else if (strncmp(opt[i], "auth=", 5) != 0 || auth != NULL) {
 			perr(p, "route: expected \"PREFIX URL [auth=NAME] "
-			    "[policy=NAME] [semicolons=allow]\"");
+			    "[policy=NAME] [ratelimit=NAME] "
+			    "[semicolons=allow]\"");
 			return (-1);
 		} else if (*(auth = opt[i] + 5) == '\0') {
 			perr(p, "route: auth= needs the name of an [auth NAME] "
@@ -231,6 +240,8 @@ parse_route(struct parse *p, const char *val, struct route *rt)
 		return (-1);
 	}
 	if (pol != NULL && (rt->policy_name = strdup(pol)) == NULL)
+		fatal("strdup");
+	if (rl != NULL && (rt->ratelimit_names = strdup(rl)) == NULL)
 		fatal("strdup");
 	rt->semicolons = semi == 1;
 	if (rt->semicolons && auth != NULL) {
@@ -330,6 +341,9 @@ static const struct intkey intkeys[] = {
 	{ "tls_ticket_lifetime",	OFF(tls_ticket_lifetime), 5, 604800, 0 },
 	{ "tls_ticket_rotate",		OFF(tls_ticket_rotate), 5, 604800, 0 },
 	{ "tls_log_failures",		OFF(tls_log_failures), 0, 1000, 0 },
+	{ "ratelimit_table_size",	OFF(ratelimit_table_size),
+					    RATELIMIT_TABLE_MIN,
+					    RATELIMIT_TABLE_MAX, 0 },
 };
 
 /* Keys of [mcpproxyd] whose values are sizes in struct http_limits. */
@@ -852,6 +866,45 @@ policy_key(struct parse *p, const char *name, const char *val)
 	return (0);
 }
 
+/* [ratelimit NAME]: a zone, as nginx's limit_req_zone (ratelimit.c). */
+static int
+ratelimit_key(struct parse *p, const char *name, const char *val)
+{
+	struct rlzone	*z = p->rl;
+
+	if (!strcmp(name, "rate")) {
+		if (ratelimit_parse_rate(val, &z->interval) == 0)
+			return (1);
+		perr(p, "rate: \"%s\" is not N r/s or N r/m (N from 1 to %d)",
+		    val, RATELIMIT_RATE_MAX);
+		return (0);
+	}
+	if (!strcmp(name, "burst")) {
+		if (ratelimit_parse_burst(val, &z->burst) == 0)
+			return (1);
+		perr(p, "burst: \"%s\" is not a number from 0 to %d", val,
+		    RATELIMIT_BURST_MAX);
+		return (0);
+	}
+	if (!strcmp(name, "key")) {
+		if (!strcmp(val, "caller") || !strcmp(val, "address")) {
+			z->key = val[0] == 'a' ? RL_KEY_ADDRESS : RL_KEY_CALLER;
+			return (1);
+		}
+		perr(p, "key: \"%s\" is not caller or address", val);
+		return (0);
+	}
+	if (!strcmp(name, "tool")) {
+		if (strlen(val) > 128 || strpbrk(val, " \t,") != NULL) {
+			perr(p, "tool: \"%s\" is not one tool name or *", val);
+			return (0);
+		}
+		return (set_str(p, &z->tool, name, val));
+	}
+	perr(p, "unknown key \"%s\" in [ratelimit %s]", name, z->name);
+	return (0);
+}
+
 /* Start a named section of kind (server, issuer, auth); 0 on error. */
 static int
 named_section(struct parse *p, const char *kind, const char *name)
@@ -886,6 +939,17 @@ named_section(struct parse *p, const char *kind, const char *name)
 		p->pol->line = p->line;
 		p->pol->file = conf->file;
 		p->pol->other_deny = 1;		/* other_methods = deny */
+	} else if (!strcmp(kind, "ratelimit")) {
+		for (i = 0; i < conf->nratelimits; i++)
+			if (!strcmp(conf->ratelimits[i]->name, name))
+				goto twice;
+		if (conf->nratelimits == MAX_RATELIMITS)
+			goto many;
+		if ((p->rl = calloc(1, sizeof(*p->rl))) == NULL ||
+		    (p->rl->name = strdup(name)) == NULL)
+			fatal("calloc");
+		conf->ratelimits[conf->nratelimits++] = p->rl;
+		p->rl->line = p->line;
 	} else if (!strcmp(kind, "issuer")) {
 		for (i = 0; i < conf->nissuers; i++)
 			if (!strcmp(conf->issuers[i].name, name))
@@ -915,7 +979,7 @@ twice:
 many:
 	perr(p, "more than %d [%s] sections", kind[0] == 's' ? MAX_SERVERS :
 	    kind[0] == 'i' ? MAX_ISSUERS : kind[0] == 'p' ? MAX_POLICIES :
-	    MAX_AUTHS, kind);
+	    kind[0] == 'r' ? MAX_RATELIMITS : MAX_AUTHS, kind);
 	return (0);
 }
 
@@ -923,7 +987,8 @@ many:
 static int
 section_enter(struct parse *p, const char *section)
 {
-	static const char *kinds[] = { "server", "issuer", "auth", "policy" };
+	static const char *kinds[] = { "server", "issuer", "auth", "policy",
+	    "ratelimit" };
 	size_t		 i, n;
 
 	snprintf(p->section, sizeof(p->section), "%s", section);
@@ -931,6 +996,7 @@ section_enter(struct parse *p, const char *section)
 	p->iss = NULL;
 	p->auth = NULL;
 	p->pol = NULL;
+	p->rl = NULL;
 	p->jwksd = 0;
 	if (!strcmp(section, "mcpproxyd"))
 		return (1);
@@ -990,6 +1056,8 @@ handler(void *arg, const char *section, const char *name, const char *val)
 		return (auth_key(p, name, val));
 	if (p->pol != NULL)
 		return (policy_key(p, name, val));
+	if (p->rl != NULL)
+		return (ratelimit_key(p, name, val));
 	if (p->jwksd)
 		return (jwksd_key(p, name, val));
 	return (global_key(p, name, val));
@@ -1078,6 +1146,7 @@ config_defaults(struct config *conf)
 	conf->tls_ticket_lifetime = 3600;
 	conf->tls_ticket_rotate = 3600;
 	conf->tls_log_failures = 10;
+	conf->ratelimit_table_size = 65536;
 	conf->lim.max_request_line = 8192;
 	conf->lim.max_head = 16384;
 	conf->lim.max_headers = 100;
@@ -1286,6 +1355,68 @@ config_policy(struct parse *p)
 				return (-1);
 			}
 			if (policy_scopes(p, rt) == -1)
+				return (-1);
+		}
+	return (0);
+}
+
+/* A route's ratelimit=A,B: the zones it names (throttle.c charges). */
+static int
+route_ratelimits(struct parse *p, const struct server *srv, struct route *rt)
+{
+	struct config	*conf = p->conf;
+	char		*copy, *tok, *save = NULL;
+	size_t		 k;
+
+	if ((copy = strdup(rt->ratelimit_names)) == NULL)
+		fatal("strdup");
+	for (tok = strtok_r(copy, ",", &save); tok != NULL && !p->err[0];
+	    tok = strtok_r(NULL, ",", &save)) {
+		for (k = 0; k < conf->nratelimits; k++)
+			if (!strcmp(conf->ratelimits[k]->name, tok))
+				break;
+		if (k == conf->nratelimits)
+			perr(p, "[server %s]: route %s: no [ratelimit %s]",
+			    srv->name, rt->prefix, tok);
+		else if (rt->nratelimits == MAX_ROUTE_RATELIMITS)
+			perr(p, "[server %s]: route %s: more than %d rate "
+			    "limits", srv->name, rt->prefix,
+			    MAX_ROUTE_RATELIMITS);
+		else
+			rt->ratelimits[rt->nratelimits++] =
+			    conf->ratelimits[k];
+	}
+	free(copy);
+	return (p->err[0] ? -1 : 0);
+}
+
+/* Check every [ratelimit NAME] and resolve the routes' names of them. */
+static int
+config_ratelimits(struct parse *p)
+{
+	struct config	*conf = p->conf;
+	size_t		 i, j;
+
+	for (i = 0; i < conf->nratelimits; i++) {
+		const struct rlzone *z = conf->ratelimits[i];
+
+		p->line = z->line;
+		if (z->interval == 0)
+			perr(p, "[ratelimit %s]: no rate", z->name);
+		else if (z->tool != NULL && z->key == RL_KEY_ADDRESS)
+			perr(p, "[ratelimit %s]: tool needs key = caller (the "
+			    "tool is read after the address is charged)",
+			    z->name);
+		if (p->err[0])
+			return (-1);
+	}
+	for (i = 0; i < conf->nservers; i++)
+		for (j = 0; j < conf->servers[i].nroutes; j++) {
+			struct route *rt = &conf->servers[i].routes[j];
+
+			p->line = conf->servers[i].line;
+			if (rt->ratelimit_names != NULL &&
+			    route_ratelimits(p, &conf->servers[i], rt) == -1)
 				return (-1);
 		}
 	return (0);
@@ -1548,8 +1679,9 @@ config_finish(struct parse *p)
 		perr(p, "max_request_line is above max_header_size");
 	if (conf->access_log == NULL)
 		conf->access_log = strdup("syslog");
-	if (p->err[0] == '\0' && config_auth(p) == 0)
-		config_policy(p);
+	if (p->err[0] == '\0' && config_auth(p) == 0 &&
+	    config_policy(p) == 0)
+		config_ratelimits(p);
 	if (p->err[0] == '\0')
 		cleartext_warn(conf);
 	return (p->err[0] ? -1 : 0);
@@ -1633,6 +1765,7 @@ config_free(struct config *conf)
 			free(rt->port); free(rt->authority); free(rt->path);
 			free(rt->auth_name);
 			free(rt->policy_name);
+			free(rt->ratelimit_names);
 		}
 		if (srv->origins_set)
 			strlist_free(&srv->allowed_origins);
@@ -1674,6 +1807,11 @@ config_free(struct config *conf)
 			policy_rule_free(&pol->rule[j]);
 		free(pol->name);
 		free(pol);
+	}
+	for (i = 0; i < conf->nratelimits; i++) {
+		free(conf->ratelimits[i]->name);
+		free(conf->ratelimits[i]->tool);
+		free(conf->ratelimits[i]);
 	}
 	claimset_free(&conf->claimset);
 	free(conf->key_file); free(conf->control_socket);

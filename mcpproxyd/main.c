@@ -16,6 +16,7 @@
 
 #include "log.h"
 #include "mcpproxyd.h"
+#include "ratelimit.h"
 #include "pidfile.h"
 #include "proctitle.h"
 #include "tls.h"
@@ -92,6 +93,12 @@ main(int argc, char *argv[])
 		fatal("pid file %s: write", conf->pid_file);
 	/* room for two generations side by side during a reload */
 	sb = scoreboard_create(2 * conf->max_workers);
+	/* the rate-limit buckets, shared by every generation (ratelimit.c) */
+	if (ratelimit_create(conf->ratelimit_table_size) == -1)
+		fatal("rate limit table of %d buckets",
+		    conf->ratelimit_table_size);
+	log_info("rate limit table: %d buckets, %zu bytes",
+	    ratelimit_entries(), ratelimit_bytes(conf->ratelimit_table_size));
 	if ((pid_file = conf->pid_file) != NULL &&
 	    (pid_file = strdup(pid_file)) == NULL)
 		fatal("strdup");

@@ -364,6 +364,9 @@ reload(struct config *conf, struct scoreboard *sb)
 		    "restart");
 		goto fail;
 	}
+	if (nc->ratelimit_table_size != conf->ratelimit_table_size)
+		log_warnx("reload: ratelimit_table_size changes at the next "
+		    "restart; the table keeps its size and buckets");
 	nc->foreground = conf->foreground;
 	nc->pidfd = conf->pidfd;
 	config_foreground(nc);

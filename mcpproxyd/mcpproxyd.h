@@ -23,6 +23,8 @@
 #define MAX_LIST		64
 #define MAX_WORKERS_CAP		4096
 #define MAX_ISSUERS		16
+#define MAX_RATELIMITS		16	/* [ratelimit NAME] sections */
+#define MAX_ROUTE_RATELIMITS	4	/* ratelimit=A,B on a route */
 #define MAX_AUTHS		16
 #define MAX_SUBJECT_CAP		1024	/* max_subject, TOKEN_SUB_CAP */
 #define MAX_SCOPES_CAP		8192	/* max_scopes, TOKEN_SCOPE_CAP */
@@ -30,6 +32,8 @@
 #define RPC_NAME_CAP		65536	/* max_rpc_name */
 #define RPC_ID_CAP		1024	/* max_rpc_id */
 #define ACCESSLOG_LINE_MAX	960	/* under syslog's 1024 with its header */
+
+struct rlzone;
 
 struct strlist {
 	char		*v[MAX_LIST];
@@ -86,6 +90,9 @@ struct route {
 	char		*policy_name;	/* policy=NAME on the route line */
 	struct policy	*policy;	/* NULL: no tool authorization */
 	int		 https;		/* an https:// upstream (tls_client.c) */
+	char		*ratelimit_names;	/* ratelimit=A,B on the line */
+	struct rlzone	*ratelimits[MAX_ROUTE_RATELIMITS];	/* throttle.c */
+	size_t		 nratelimits;
 };
 
 /* An address or network, for trusted_proxies. */
@@ -215,6 +222,9 @@ struct config {
 	int		 max_rpc_name;	/* bytes of method, name, uri */
 	int		 max_rpc_id;	/* bytes of a request's id */
 	size_t		 max_list_size;	/* a list answer the relay filters */
+	struct rlzone	*ratelimits[MAX_RATELIMITS];	/* [ratelimit NAME] */
+	size_t		 nratelimits;
+	int		 ratelimit_table_size;	/* buckets; fixed at start */
 	struct server	 servers[MAX_SERVERS];
 	size_t		 nservers;
 	struct listener	 listeners[MAX_LISTENERS];
@@ -409,6 +419,9 @@ enum xresult head_parse(struct exchange *x);
 /* admit.c */
 enum xresult admit_client(struct exchange *x);
 enum xresult admit_stream(struct exchange *x);
+/* throttle.c: rate limits per caller (ratelimit.h) */
+enum xresult throttle_address(struct exchange *x);
+enum xresult throttle_caller(struct exchange *x);
 /* route.c */
 enum xresult route_target(struct exchange *x);
 enum xresult route_select(struct exchange *x);

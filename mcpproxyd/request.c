@@ -26,9 +26,11 @@ static enum xresult (*const stages[])(struct exchange *) = {
 	provider_handle,	/* provider.c: AS metadata, registration */
 	auth_metadata,		/* auth.c: protected resource metadata */
 	route_select,		/* route.c: the route, 404 */
+	throttle_address,	/* throttle.c: address rate limits, 429 */
 	auth_request,		/* auth.c: the bearer token, 401/403 */
 	body_read,		/* body.c: the body, 400/408/413 */
 	mcp_read,		/* mcp.c: the JSON-RPC message, once; 400 */
+	throttle_caller,	/* throttle.c: caller rate limits, 429 */
 	authz_decide,		/* authz.c: the route's policy, 403 or a
 				   JSON-RPC error */
 	admit_stream,		/* admit.c: event streams, 429/503 */

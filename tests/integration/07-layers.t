@@ -13,17 +13,17 @@ LAYERS=(
 	"conn"				# the connection layer
 	"accesslog chunked config cors http ident listen path privdrop
 	 scoreboard token upstream warmup jsonrpc mcphdr listfilter policy
-	 claims revoke tls tls_client tls_conn relayfilter"	# leaf helpers
+	 claims revoke tls tls_client tls_conn relayfilter ratelimit"	# leaf helpers
 	"reply"				# every answer the proxy makes
 	"keys resource"			# for the stages: key file, URLs
-	"head admit route origin provider auth body mcp authz proxy"	# stages
+	"head admit route origin provider auth body mcp authz proxy throttle"	# stages
 	"request"			# the pipeline
 	"worker"			# the accept loop
 	"master"
 	"main"
 )
 # the stage modules, where (b) looks
-STAGE_FILES="reply head admit route origin provider auth body mcp authz proxy
+STAGE_FILES="reply head admit route origin provider auth body mcp authz proxy throttle
     keys resource request worker"
 
 OBJ="$TOP/$BUILD/obj/mcpproxyd"
