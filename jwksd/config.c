@@ -90,7 +90,8 @@ section_start(struct parse *p, const char *name)
 	if (strcmp(name, "mcpproxyd") == 0 ||
 	    strncmp(name, "server ", 7) == 0 ||
 	    strncmp(name, "auth ", 5) == 0 ||
-	    strncmp(name, "policy ", 7) == 0) {
+	    strncmp(name, "policy ", 7) == 0 ||
+	    strncmp(name, "ratelimit ", 10) == 0) {
 		p->sec = SEC_FOREIGN;
 		return;
 	}
