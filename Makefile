@@ -33,7 +33,7 @@ PKGS		 = openssl jansson libcurl inih
 PKG_CFLAGS	:= $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS	:= $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 # mcpproxyd-token alone signs with libjwt; neither daemon links it
-TOKEN_LIBS	:= $(shell pkg-config --libs openssl jansson libjwt 2>/dev/null)
+TOKEN_LIBS	:= $(shell pkg-config --libs openssl jansson libjwt inih 2>/dev/null)
 
 ifeq ($(SANITIZE),1)
 BUILD		?= build-san

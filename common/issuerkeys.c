@@ -22,6 +22,8 @@ static const struct {
 	{ "jwks_url",	ISSUER_JWKSD },
 	{ "jwks_file",	ISSUER_JWKSD },
 	{ "jwks",	ISSUER_JWKSD },
+	/* the longest lifetime mcpproxyd-token signs for this issuer */
+	{ "max_token_lifetime", ISSUER_TOKEN },
 };
 
 int

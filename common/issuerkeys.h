@@ -9,6 +9,8 @@
 
 #define ISSUER_MCPPROXYD	0x1
 #define ISSUER_JWKSD		0x2
+#define ISSUER_TOKEN		0x4	/* mcpproxyd-token; both daemons
+					   accept and ignore it */
 
 /* Which daemons read key (ISSUER_* bits); 0 for a key of neither. */
 int	issuer_key_users(const char *key);

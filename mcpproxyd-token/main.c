@@ -5,7 +5,7 @@
  *
  *   mcpproxyd-token genkey [-t ec|rsa] [-b bits] -k keyfile -j jwksfile
  *   mcpproxyd-token sign -k keyfile -I issuer -a audience -s subject
- *	-S scope [-c client_id] [-l lifetime] [-L max_lifetime]
+ *	-S scope [-c client_id] [-l lifetime] [-L max_lifetime] [-f conf]
  *   mcpproxyd-token retire -j jwksfile -i kid
  *
  * The token goes to standard output; nothing secret goes anywhere else.
@@ -34,7 +34,7 @@ usage(void)
 	    "       mcpproxyd-token sign -k keyfile -I issuer -a audience "
 	    "-s subject\n"
 	    "            -S scope [-c client_id] [-l lifetime] "
-	    "[-L max_lifetime]\n"
+	    "[-L max_lifetime] [-f conf]\n"
 	    "       mcpproxyd-token retire -j jwksfile -i kid\n");
 	exit(1);
 }
@@ -79,28 +79,35 @@ cmd_genkey(int argc, char *argv[])
 	return (0);
 }
 
-/* sign: one token, its lifetime within the maximum. */
+/*
+ * sign: one token, its lifetime within the maximum: the issuer's
+ * max_token_lifetime in the -f file, -L, or 1d; the smaller of the
+ * first two when both are given.
+ */
 static int
 cmd_sign(int argc, char *argv[])
 {
 	struct claims	 c;
-	const char	*keyfile = NULL;
+	const char	*keyfile = NULL, *conf = NULL;
 	char		*pem = NULL, *tok, alg[8], kid[TOKEN_KID_MAX + 1];
 	size_t		 pemlen = 0;
-	long long	 life = 3600, max = 86400;
+	long long	 life = 3600, max = 86400, lmax = 0;
 	int		 ch;
 
 	memset(&c, 0, sizeof(c));
-	while ((ch = getopt(argc, argv, "I:L:S:a:c:k:l:s:")) != -1) {
+	while ((ch = getopt(argc, argv, "I:L:S:a:c:f:k:l:s:")) != -1) {
 		switch (ch) {
 		case 'I':
 			c.iss = optarg;
 			break;
 		case 'L':
 			if (parse_duration(optarg, 1, TOKEN_MAX_LIFETIME_CAP,
-			    &max) == -1)
+			    &lmax) == -1)
 				errx(1, "-L %s: not a duration of 1s to 366d",
 				    optarg);
+			break;
+		case 'f':
+			conf = optarg;
 			break;
 		case 'S':
 			c.scope = optarg;
@@ -132,9 +139,14 @@ cmd_sign(int argc, char *argv[])
 		usage();
 	if (*c.iss == '\0' || *c.aud == '\0' || *c.sub == '\0')
 		errx(1, "issuer, audience and subject may not be empty");
+	if (conf != NULL)
+		conf_max_lifetime(conf, c.iss, &max);
+	if (lmax > 0 && (conf == NULL || lmax < max))
+		max = lmax;
 	if (life > max)
-		errx(1, "lifetime %llds is above the maximum %llds (-L)",
-		    life, max);
+		errx(1, "lifetime %llds is above the maximum %llds (%s)",
+		    life, max, conf != NULL ? "max_token_lifetime or -L" :
+		    "-L");
 	if (c.client_id == NULL)
 		c.client_id = c.sub;
 	c.iat = time(NULL);

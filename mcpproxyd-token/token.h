@@ -31,6 +31,10 @@ int	 jwks_add(const char *jwkspath, const char *keypath);
 int	 jwks_remove(const char *jwkspath, const char *kid);
 int	 b64url(const unsigned char *in, size_t len, char *out, size_t outlen);
 
+/* conf.c: max_token_lifetime of an [issuer NAME] */
+void	 conf_max_lifetime(const char *file, const char *iss,
+	    long long *max);
+
 /* sign.c: libjwt */
 char	*token_sign(const struct claims *c, const char *pem, size_t pemlen,
 	    const char *alg, const char *kid);

@@ -7,7 +7,8 @@
 # audience, an expired one and a revoked one (by jti and by sub, read
 # again on HUP; twice on one connection, so the token cache cannot keep
 # it valid) are refused; the tool will not sign past the maximum
-# lifetime; a second key rotates in beside the first and the first is
+# lifetime (-L, or the issuer's max_token_lifetime read with -f); a
+# second key rotates in beside the first and the first is
 # retired; mcpproxyd does not link libjwt.
 . "${TOP:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib.sh"
 . "$TOP/tests/as/as.sh"
@@ -52,6 +53,7 @@ $(tools_auth svc "leeway = 0")
 issuer = $ISS
 jwks_file = $T/jwks.json
 revoked_file = $T/revoked
+max_token_lifetime = 2h
 
 $(jwksd_section)
 EOC
@@ -130,6 +132,18 @@ printf '%s' "$out" | grep -q 'above the maximum' || fail "no reason: $out"
 out=$(sign -s ci-job -l 2h -L 1h 2>&1) && fail "signed past -L: $out"
 sign -s ci-job -l 2d -L 3d >/dev/null || fail "-L 3d refused 2d"
 pass "the tool will not sign past the maximum lifetime (default 1d, or -L)"
+# max_token_lifetime of the issuer's section (-f), which both daemons
+# accepted above; -L can only lower it
+out=$(sign -s ci-job -l 3h -f "$PROXY_CONF" 2>&1) &&
+    fail "signed past max_token_lifetime = 2h: $out"
+printf '%s' "$out" | grep -q 'above the maximum 7200s' || fail "no reason: $out"
+sign -s ci-job -l 2h -f "$PROXY_CONF" >/dev/null || fail "-f: 2h refused"
+out=$(sign -s ci-job -l 3h -L 1d -f "$PROXY_CONF" 2>&1) &&
+    fail "-L raised max_token_lifetime: $out"
+out=$("$TOOL" sign -k "$T/k1.pem" -I https://elsewhere.example -a "$URL" \
+    -S mcp:tools -s ci-job -f "$PROXY_CONF" 2>&1) &&
+    fail "signed for an issuer the file does not have: $out"
+pass "max_token_lifetime in [issuer local] (-f) bounds the lifetime; -L cannot raise it"
 
 # --- revocation: by jti and by sub, reloaded on HUP, wins over the cache ---------
 T_JTI=$(sign -s job-a) || fail "sign"

@@ -131,11 +131,11 @@ static const struct conf_case cases[] = {
 	{ SRV "route = /mcp http://127.0.0.1:8000/mcp policy=p\n",
 	    "t.conf:3: route: policy= needs auth= (its rules read the verified token)" },
 	{ SRV "route = /mcp http://127.0.0.1:8000/mcp auth=a policy=p policy=q\n",
-	    "t.conf:3: route: expected \"PREFIX URL [auth=NAME] [policy=NAME] [semicolons=allow]\"" },
+	    "t.conf:3: route: expected \"PREFIX URL [auth=NAME] [policy=NAME] [ratelimit=NAME] [semicolons=allow]\"" },
 	{ SRV "route = /mcp http://127.0.0.1:8000/mcp auth=a Policy=p\n",
-	    "t.conf:3: route: expected \"PREFIX URL [auth=NAME] [policy=NAME] [semicolons=allow]\"" },
+	    "t.conf:3: route: expected \"PREFIX URL [auth=NAME] [policy=NAME] [ratelimit=NAME] [semicolons=allow]\"" },
 	{ SRV "route = /mcp http://127.0.0.1:8000/mcp auth=a policy=p x=y\n",
-	    "t.conf:3: route: expected \"PREFIX URL [auth=NAME] [policy=NAME] [semicolons=allow]\"" },
+	    "t.conf:3: route: expected \"PREFIX URL [auth=NAME] [policy=NAME] [ratelimit=NAME] [semicolons=allow]\"" },
 	{ SRV "route = /mcp http://127.0.0.1:8000/mcp auth=a policy=p\n" TAIL
 	    "scopes_supported = mcp:tools\n"
 	    "[policy p]\nallow = tool:y\nallow = tool:x scope=mcp:admin\n",
