@@ -30,7 +30,7 @@
 #include <sys/random.h>
 
 #include <errno.h>
-#include <limits.h>
+#include <pthread.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -68,6 +68,16 @@ static struct rl_table	*table;
 static size_t		 nsets;
 static int		 nentries;
 static uint64_t		 hashkey[2];
+static uint32_t		 mypid;		/* the lock word's value: getpid()
+					   is a system call, so it is kept,
+					   and set again in a forked child */
+
+/* In a child just forked (a worker): its own pid for the locks. */
+static void
+ratelimit_forked(void)
+{
+	mypid = (uint32_t)getpid();
+}
 
 /* "20r/s", "300r/m": units a second or a minute, as nginx's rate=. */
 int
@@ -136,6 +146,9 @@ ratelimit_create(int entries)
 #endif
 	if (getrandom(hashkey, sizeof(hashkey), 0) != sizeof(hashkey))
 		return (-1);
+	if (mypid == 0 && pthread_atfork(NULL, NULL, ratelimit_forked) != 0)
+		return (-1);
+	mypid = (uint32_t)getpid();
 	/* a named mapping, so /proc/PID/maps shows its size */
 	if ((fd = memfd_create("mcpproxyd-ratelimit", MFD_CLOEXEC)) == -1)
 		return (-1);
@@ -259,7 +272,7 @@ ratelimit_gcra(uint64_t *tat, uint64_t now, uint64_t interval,
 static void
 set_lock(struct rl_set *s)
 {
-	uint32_t	 me = (uint32_t)getpid(), cur;
+	uint32_t	 me = mypid, cur;
 	unsigned int	 spins = 0;
 
 	for (;;) {
