@@ -86,7 +86,8 @@ caller_key(const struct exchange *x, const struct rlzone *z,
 	/* a long tool name counts as its prefix: max_rpc_name bounds it */
 	if (tl > size - n)
 		tl = size - n;
-	memcpy(buf + n, tool, tl);
+	if (tl > 0)
+		memcpy(buf + n, tool, tl);
 	return (n + tl);
 }
 
