@@ -16,6 +16,7 @@
 #include "../../mcpproxyd/mcpproxyd.h"
 #include "../../mcpproxyd/ratelimit.h"
 #include "unit.h"
+#include "unit_conftable.h"
 
 #define S	1000000000ULL		/* ns */
 
@@ -176,10 +177,7 @@ test_table(void)
 #define HEAD	"[server s]\nlisten = 127.0.0.1:9000\n"
 #define RT	"route = /mcp http://127.0.0.1:8000/mcp"
 
-static const struct {
-	const char	*text;
-	const char	*err;	/* NULL: must load */
-} cases[] = {
+static const struct conf_case cases[] = {
 	/* good */
 	{ HEAD RT " ratelimit=a\n[ratelimit a]\nrate = 20r/s\nburst = 40\n",
 	    NULL },
@@ -242,32 +240,14 @@ static const struct {
 static void
 test_config(void)
 {
-	struct config	 conf;
-	char		 err[1024], path[] = "t.conf";
-	size_t		 i, good = 0;
-	FILE		*fp;
+	size_t	 i, good = 0, n = sizeof(cases) / sizeof(cases[0]);
 
-	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+	conf_table("[ratelimit]", cases, n, conf_load_text);
+	for (i = 0; i < n; i++)
 		good += cases[i].err == NULL;
-		if ((fp = fopen(path, "w")) == NULL)
-			abort();
-		fputs(cases[i].text, fp);
-		fclose(fp);
-		err[0] = '\0';
-		if (cases[i].err == NULL) {
-			CHECK(config_load(path, &conf, err, sizeof(err)) == 0,
-			    "case %zu: %s", i, err);
-			if (err[0] == '\0')
-				config_free(&conf);
-		} else
-			CHECK(config_load(path, &conf, err, sizeof(err)) ==
-			    -1 && !strcmp(err, cases[i].err),
-			    "case %zu: got \"%s\", want \"%s\"", i, err,
-			    cases[i].err);
-	}
-	unlink(path);
-	CHECK(good * 2 < i, "%zu good cases of %zu: bad ones must outnumber",
-	    good, i);
+	CHECK(good * 2 < n, "%zu good cases of %zu: bad ones must outnumber",
+	    good, n);
+	unlink("t.conf");
 }
 
 int
