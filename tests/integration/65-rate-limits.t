@@ -15,7 +15,8 @@
 # table of 64 buckets filled by many addresses (X-Forwarded-For from a
 # trusted proxy) at 1r/m: new addresses fall to the zone's overflow
 # bucket, the mapping is the size the log gives, a busy address keeps
-# its state while the table is full and across a reload (HUP).
+# its state while the table is full and across a reload (HUP); IPv6
+# addresses share a bucket by /64.
 #
 # Negative control: build with per-worker buckets (make BUILD=build-neg
 # CFLAGS="-O2 -g -DRATELIMIT_PER_WORKER", a private mapping) and run
@@ -164,6 +165,12 @@ fill() {	# fill ADDRESS: status of one request from ADDRESS
 	    -H 'Content-Type: application/json' \
 	    --data '{"jsonrpc":"2.0","id":1,"method":"ping"}' "http://127.0.0.1:$P/fill"
 }
+# IPv6 clients by their /64: one customer's network, one bucket
+[ "$(fill 2001:db8:1:2::1)" = 200 ] || fail "2001:db8:1:2::1 refused"
+[ "$(fill 2001:db8:1:2:ffff:ffff:ffff:fffe)" = 429 ] ||
+    fail "another address of the same /64 has a bucket of its own"
+[ "$(fill 2001:db8:1:3::1)" = 200 ] || fail "the next /64 shares the bucket"
+pass "IPv6 clients are limited by their /64"
 [ "$(fill 10.1.0.1)" = 200 ] || fail "the first address was refused"
 [ "$(fill 10.1.0.1)" = 429 ] || fail "a second request of 10.1.0.1 at 1r/m passed"
 allowed=0 refused=0
