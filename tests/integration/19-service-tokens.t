@@ -135,14 +135,14 @@ pass "the tool will not sign past the maximum lifetime (default 1d, or -L)"
 # max_token_lifetime of the issuer's section (-f), which both daemons
 # accepted above; -L can only lower it
 out=$(sign -s ci-job -l 3h -f "$PROXY_CONF" 2>&1) &&
-    fail "signed past max_token_lifetime = 2h: $out"
+    fail "signed past max_token_lifetime = 2h"
 printf '%s' "$out" | grep -q 'above the maximum 7200s' || fail "no reason: $out"
 sign -s ci-job -l 2h -f "$PROXY_CONF" >/dev/null || fail "-f: 2h refused"
 out=$(sign -s ci-job -l 3h -L 1d -f "$PROXY_CONF" 2>&1) &&
-    fail "-L raised max_token_lifetime: $out"
+    fail "-L raised max_token_lifetime"
 out=$("$TOOL" sign -k "$T/k1.pem" -I https://elsewhere.example -a "$URL" \
     -S mcp:tools -s ci-job -f "$PROXY_CONF" 2>&1) &&
-    fail "signed for an issuer the file does not have: $out"
+    fail "signed for an issuer the file does not have"
 pass "max_token_lifetime in [issuer local] (-f) bounds the lifetime; -L cannot raise it"
 
 # --- revocation: by jti and by sub, reloaded on HUP, wins over the cache ---------

@@ -7,6 +7,7 @@
 #include <sys/types.h>
 #include <sys/wait.h>
 
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -174,6 +175,37 @@ test_table(void)
 	}
 }
 
+/*
+ * A worker killed while it holds a set's lock (SIGKILL at any moment of
+ * a tight loop of charges, many times over) never leaves the set locked
+ * for the others: the next charge takes the lock over from the dead
+ * pid.  alarm() fails the test if a charge hangs.
+ */
+static void
+test_dead_holder(void)
+{
+	struct rlzone	 z = { .name = (char *)(uintptr_t)"d",
+			    .interval = 1000, .burst = 1000 };
+	struct rlresult	 r;
+	pid_t		 pid;
+	int		 i, j;
+
+	CHECK(ratelimit_create(64) == 0, "create");
+	alarm(20);
+	for (i = 0; i < 300; i++) {
+		if ((pid = fork()) == 0)
+			for (;;)
+				ratelimit_charge(&z, 7, ratelimit_now(), &r);
+		for (j = 0; j < 1000 * (i % 7 + 1); j++)
+			__asm__ volatile("" ::: "memory");
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);	/* a zombie still answers kill(0) */
+		ratelimit_charge(&z, 7, ratelimit_now(), &r);
+	}
+	alarm(0);
+	CHECK(1, "300 workers killed while charging; no charge hung");
+}
+
 #define HEAD	"[server s]\nlisten = 127.0.0.1:9000\n"
 #define RT	"route = /mcp http://127.0.0.1:8000/mcp"
 
@@ -260,6 +292,7 @@ main(void)
 	test_gcra();
 	test_parse();
 	test_table();
+	test_dead_holder();
 	test_config();
 	rmdir(dir);
 	return (unit_done("mcpproxyd_ratelimit"));
