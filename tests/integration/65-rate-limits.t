@@ -147,6 +147,8 @@ pass "under wrk load with $workers workers, each of two subjects got its rate pl
 [ "$light_no" -eq 0 ] && [ "$light_ok" -gt 0 ] ||
     fail "the light subject was refused $light_no times of $((light_ok + light_no))"
 pass "meanwhile a third subject at a quarter of the rate was never refused ($light_ok calls)"
+grep -q '" 429 .* authz=rate:caller .*sub=heavy-a$' "$ACCESS_LOG" ||
+    fail "access log: no 429 line with authz=rate:caller for heavy-a"
 
 # --- (3) an address zone: before the token's signature ------------------------
 FORGED="${A%.*}.AAAA"
