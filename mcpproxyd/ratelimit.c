@@ -33,12 +33,10 @@
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
-#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
-#include "log.h"
 #include "parse.h"
 #include "ratelimit.h"
 
