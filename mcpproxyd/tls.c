@@ -728,6 +728,11 @@ tls_accept(struct tls_conn *t, const struct listener *l, int fd,
 		}
 		if (tls_wait(fd, want, deadline_ms) == -1) {
 			e = errno;
+			/* begun and not finished in time: a slow handshake
+			 * is logged as a failure (a silent client is not) */
+			if (e == ETIMEDOUT)
+				fail_log(peer, t->sni,
+				    "not done within header_timeout");
 			SSL_free(t->ssl);
 			t->ssl = NULL;
 			errno = e;
