@@ -20,6 +20,7 @@
 
 #include "log.h"
 #include "mcpproxyd.h"
+#include "metrics.h"
 #include "tls.h"
 #include "issuerkeys.h"
 #include "parse.h"
@@ -330,7 +331,63 @@ static const struct intkey intkeys[] = {
 	{ "tls_ticket_lifetime",	OFF(tls_ticket_lifetime), 5, 604800, 0 },
 	{ "tls_ticket_rotate",		OFF(tls_ticket_rotate), 5, 604800, 0 },
 	{ "tls_log_failures",		OFF(tls_log_failures), 0, 1000, 0 },
+	/* metrics.h: the shared memory is sized at start */
+	{ "metrics_max_tools",		OFF(metrics_max_tools), 0,
+					    METRICS_TOOLS_CAP, 0 },
+	{ "metrics_max_series",		OFF(metrics_max_series),
+					    METRICS_SERIES_MIN,
+					    METRICS_SERIES_CAP, 0 },
 };
+
+/*
+ * metrics_listen and metrics_allow (stats.c serves them).  Returns 1
+ * when name was one of them, 0 when not, -1 on a bad value.
+ */
+static int
+metrics_key(struct parse *p, const char *name, const char *val)
+{
+	struct config	*conf = p->conf;
+	const char	*why;
+	char		*list, *tok, *save;
+
+	if (!strcmp(name, "metrics_listen")) {
+		free(conf->metrics_listen);
+		conf->metrics_listen = NULL;
+		if (!strcmp(val, "off"))
+			return (1);
+		if (parse_hostport(val, &conf->metrics_ss,
+		    &conf->metrics_sslen, &why) == -1) {
+			perr(p, "metrics_listen: \"%s\": %s", val, why);
+			return (-1);
+		}
+		if ((conf->metrics_listen = strdup(val)) == NULL)
+			fatal("strdup");
+		return (1);
+	}
+	if (strcmp(name, "metrics_allow") != 0)
+		return (0);
+	conf->nmetrics_allow = 0;
+	if ((list = strdup(val)) == NULL)
+		fatal("strdup");
+	for (tok = strtok_r(list, ", \t", &save); tok != NULL;
+	    tok = strtok_r(NULL, ", \t", &save)) {
+		if (conf->nmetrics_allow == MAX_LIST ||
+		    cidr_parse(tok, &conf->metrics_allow[conf->nmetrics_allow],
+		    &why) == -1) {
+			perr(p, "metrics_allow: \"%s\": %s", tok,
+			    conf->nmetrics_allow == MAX_LIST ? "too many" : why);
+			free(list);
+			return (-1);
+		}
+		conf->nmetrics_allow++;
+	}
+	free(list);
+	if (conf->nmetrics_allow == 0) {
+		perr(p, "metrics_allow: empty list");
+		return (-1);
+	}
+	return (1);
+}
 
 /* Keys of [mcpproxyd] whose values are sizes in struct http_limits. */
 static int
@@ -395,6 +452,12 @@ global_key(struct parse *p, const char *name, const char *val)
 		}
 		conf->access_log_json = val[0] == 'j';
 		return (1);
+	}
+	switch (metrics_key(p, name, val)) {
+	case 1:
+		return (1);
+	case -1:
+		return (0);
 	}
 	if (!strcmp(name, "worker_sched")) {
 		if (!strcmp(val, "batch"))
@@ -1082,6 +1145,9 @@ config_defaults(struct config *conf)
 	conf->lim.max_head = 16384;
 	conf->lim.max_headers = 100;
 	conf->lim.max_body = 4 * 1024 * 1024;
+	conf->metrics_fd = -1;
+	conf->metrics_max_tools = METRICS_TOOLS_DEFAULT;
+	conf->metrics_max_series = METRICS_SERIES_DEFAULT;
 }
 
 /*
@@ -1503,6 +1569,14 @@ config_finish(struct parse *p)
 		perr(p, "no [server NAME] section");
 		return (-1);
 	}
+	/* the metrics listener: loopback, or an allow-list */
+	if (conf->metrics_listen != NULL && conf->nmetrics_allow == 0 &&
+	    !addr_loopback(&conf->metrics_ss)) {
+		perr(p, "metrics_listen %s is not a loopback address: "
+		    "metrics_allow must say who may connect",
+		    conf->metrics_listen);
+		return (-1);
+	}
 	for (i = 0; i < conf->nservers; i++) {
 		struct server	*srv = &conf->servers[i];
 		struct cors	*cors = &srv->cors;
@@ -1649,6 +1723,7 @@ config_free(struct config *conf)
 	}
 	for (i = 0; i < conf->nlisteners; i++)
 		free(conf->listeners[i].text);
+	free(conf->metrics_listen);
 	for (i = 0; i < conf->nissuers; i++) {
 		struct issuer *iss = &conf->issuers[i];
 		free(iss->name); free(iss->url); free(iss->provider);
