@@ -242,7 +242,7 @@ tools=$($EXPO labels "$T/m6" mcpproxyd_requests_total tool | tr '\n' ' ')
 held=$($EXPO value "$T/m6" mcpproxyd_metrics_tools)
 [ "$held" -le 4 ] || fail "$held tool names held, metrics_max_tools is 4"
 [ "$($EXPO labels "$T/m6" mcpproxyd_requests_total tool | wc -l)" -le 6 ] ||
-    fail "tool label values: $tools"
+    fail "tool label values: $(echo "$tools" | cut -c1-300)..."
 # at most one new series per route: tool="other"
 [ "$after" -le $((before + 2)) ] || fail "series grew from $before to $after: $tools"
 [ "$($EXPO value "$T/m6" mcpproxyd_requests_total route=/tools tool=other)" -ge 500 ] ||
