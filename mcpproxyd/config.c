@@ -711,6 +711,18 @@ server_key(struct parse *p, const char *name, const char *val)
 			return (0);
 		}
 		srv->https_redirect = (int)v;
+	} else if (!strcmp(name, "health_path")) {
+		/* a path of the unreserved characters and '/', no query */
+		if (val[0] != '/' || strlen(val) > 256 ||
+		    strspn(val, "/-._~abcdefghijklmnopqrstuvwxyz"
+		    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789") != strlen(val)) {
+			perr(p, "health_path: \"%s\" is not a path of at most "
+			    "256 letters, digits, '/' and -._~", val);
+			return (0);
+		}
+		free(srv->health_path);
+		if ((srv->health_path = strdup(val)) == NULL)
+			fatal("strdup");
 	} else if (!strncmp(name, "tls_", 4) || !strncmp(name, "upstream_tls_",
 	    13)) {
 		return (server_tls_key(p, name, val));
@@ -1716,6 +1728,7 @@ config_free(struct config *conf)
 		free(srv->cors.methods);
 		free(srv->cors.expose);
 		free(srv->name);
+		free(srv->health_path);
 		free(srv->tls.certificate); free(srv->tls.key);
 		free(srv->tls.ciphers); free(srv->tls.ciphersuites);
 		free(srv->tls.groups); free(srv->up_tls.ca_file);

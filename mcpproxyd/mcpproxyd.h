@@ -145,6 +145,8 @@ struct server {
 					   none (TLS connections only) */
 	int		 https_redirect;	/* plain HTTP: 308 to https on
 					   this port; 0 no */
+	char		*health_path;	/* answered 200 "ok" (route.c); or
+					   NULL */
 	struct tls_conf	 tls;		/* tls.certificate: a TLS server */
 	struct tls_upstream up_tls;
 };

@@ -5,7 +5,8 @@
 # jwksd published them.  jwksd's view of each issuer reaches the metrics
 # through its status file (not the key file): keys held, last good
 # fetch, next refresh, failures in a row (a broken JWKS file, fetched
-# again on SIGUSR2, counts one).
+# again on SIGUSR2, counts one).  A server's health_path answers 200 on
+# the traffic listener without a token.
 . "${TOP:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib.sh"
 . "$TOP/tests/as/as.sh"
 TOOL=$TOP/$BUILD/mcpproxyd-token
@@ -20,7 +21,7 @@ M=$(free_port) || fail "no port"
 "$TOOL" genkey -k "$T/k1.pem" -j "$T/jwks.json" >/dev/null || fail "genkey"
 URL=http://127.0.0.1:$P/mcp
 ISS=https://tokens.example.net/t64
-auth_route_conf "$P" "$UP" svc
+auth_route_conf "$P" "$UP" svc "health_path = /healthz"
 cat >>"$PROXY_CONF" <<EOC
 
 $(tools_auth svc)
@@ -39,6 +40,18 @@ start_proxy "$PROXY_CONF"
 wait_port 127.0.0.1 "$M" || fail "no metrics listener"
 H=http://127.0.0.1:$M
 code() { curl -s -o "$T/body" -w '%{http_code}' "$@"; }
+
+for bad in "health_path = healthz" "health_path = /a?b" "health_path = /a b" \
+    "health_path = /%2e"; do
+	sed "s|^health_path = .*|$bad|" "$PROXY_CONF" >"$T/bad.conf"
+	out=$("$MCPPROXYD" -n -f "$T/bad.conf" 2>&1) && fail "accepted: $bad"
+	echo "$out" | grep -q "health_path: " || fail "$bad: -n said: $out"
+done
+[ "$(code "http://127.0.0.1:$P/healthz")" = 200 ] && [ "$(cat "$T/body")" = ok ] ||
+    fail "health_path: $(cat "$T/body")"
+[ "$(code "http://127.0.0.1:$P/mcp")" = 401 ] || fail "the protected route without a token"
+[ "$(code "http://127.0.0.1:$P/healthz/x")" = 404 ] || fail "health_path matched a longer path"
+pass "health_path /healthz: 200 ok on the traffic listener with no token (the route beside it: 401); bad values refused"
 
 # --- live, not ready: no keys yet ----------------------------------------------
 [ "$(code "$H/livez")" = 200 ] && [ "$(cat "$T/body")" = ok ] || fail "livez: $(cat "$T/body")"
