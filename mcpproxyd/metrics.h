@@ -118,6 +118,7 @@ extern const double metrics_bounds[METRICS_BUCKETS];
 struct scoreboard;
 int	 stats_listen(struct config *nc, struct config *oc);
 void	 stats_close(struct config *conf);
+int	 stats_ready(const struct config *conf, char *why, size_t len);
 void	 stats_serve(const struct config *conf, const struct scoreboard *sb);
 
 /* expose.c: the Prometheus text format 0.0.4 */

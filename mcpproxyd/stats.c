@@ -389,8 +389,8 @@ render_jwksd(struct expbuf *b, const struct config *conf)
  * the key file, not past their hard expiry?  Workers are up: one
  * answers.  Returns 1, or 0 with the reason in why.
  */
-static int
-ready(const struct config *conf, char *why, size_t len)
+int
+stats_ready(const struct config *conf, char *why, size_t len)
 {
 	const struct keyfile		*kf;
 	const struct keyfile_issuer	*ki;
@@ -511,7 +511,7 @@ serve_one(const struct config *conf, const struct scoreboard *sb, int fd)
 		return;
 	}
 	if (!strcmp(req.target, "/readyz")) {
-		if (ready(conf, why, sizeof(why) - 1)) {
+		if (stats_ready(conf, why, sizeof(why) - 1)) {
 			answer(fd, 200, text, "ready\n", 6, head_only);
 			return;
 		}
