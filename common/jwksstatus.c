@@ -19,6 +19,7 @@ name_byte(int c)
 	    c == '-');
 }
 
+/* One issuer's line into buf (jwksstatus.h). */
 size_t
 jwksstatus_line(const struct jwksstatus *s, char *buf, size_t len)
 {
@@ -89,6 +90,7 @@ parse_line(const char *p, const char *end, struct jwksstatus *s)
 	return (0);
 }
 
+/* A status file's issuers into out (jwksstatus.h). */
 int
 jwksstatus_parse(const char *text, size_t len, struct jwksstatus *out,
     size_t max, const char **why)

@@ -313,6 +313,7 @@ metrics_pack(const struct metrics_key *k)
 	    (uint64_t)(k->e & 0xff));
 }
 
+/* Unpack a key made by metrics_pack(). */
 void
 metrics_unpack(uint64_t key, struct metrics_key *k)
 {
@@ -439,8 +440,10 @@ metrics_request(const struct exchange *x)
 	metrics_add(&k, 1);
 }
 
-/* Count an authentication failure of x's route (token.h status, or
- * one of AUTHFAIL_*). */
+/*
+ * Count an authentication failure on x's route: a token.h status, or
+ * one of AUTHFAIL_*.
+ */
 void
 metrics_auth_fail(const struct exchange *x, int reason)
 {
@@ -455,12 +458,11 @@ metrics_auth_fail(const struct exchange *x, int reason)
 
 /* Count a denial by the rule of policy at line (0: no rule decided). */
 void
-metrics_denied(const char *policy, const char *file, int line, int verdict)
+metrics_denied(const char *policy, int line, int verdict)
 {
 	struct metrics_key	 k = { MF_DENIED, 0, 0, 0, 0, 0 };
 	char			 rule[METRICS_NAME_MAX];
 
-	(void)file;
 	if (mine == NULL)
 		return;
 	if (line > 0)

@@ -99,8 +99,7 @@ const char *metrics_method_text(unsigned int id);
 size_t	 metrics_methods(void);
 void	 metrics_request(const struct exchange *x);
 void	 metrics_auth_fail(const struct exchange *x, int reason);
-void	 metrics_denied(const char *policy, const char *file, int line,
-	    int verdict);
+void	 metrics_denied(const char *policy, int line, int verdict);
 void	 metrics_token_cache(int hit);
 void	 metrics_connect(const struct server *srv, const struct route *rt,
 	    long long us, int failed);
