@@ -168,7 +168,20 @@ scrape "$T/m1"
 $EXPO monotonic "$T/m0" "$T/m1" >"$T/mono.out" || fail "after trimming: $(cat "$T/mono.out")"
 [ "$($EXPO value "$T/m1" mcpproxyd_requests_total route=/sse status=2xx)" = 6 ] ||
     fail "the six streams: $(grep 'route="/sse"' "$T/m1")"
-pass "the pool grew to $max workers for six streams and was trimmed to $(workers | wc -l); no counter went down, the streams' requests counted"
+trimmed=$(workers | wc -l)
+# new workers take the slots of the retired ones: their counts stay
+streams=""
+for i in 1 2 3 4 5 6; do
+	curl -s -o /dev/null "$B/sse?n=3" &
+	streams="$streams $!"
+done
+wait $streams
+scrape "$T/m1b"
+$EXPO monotonic "$T/m1" "$T/m1b" >"$T/mono.out" ||
+    fail "after new workers took the retired workers' slots: $(cat "$T/mono.out")"
+[ "$($EXPO value "$T/m1b" mcpproxyd_requests_total route=/sse status=2xx)" = 12 ] ||
+    fail "twelve streams: $(grep 'route="/sse"' "$T/m1b")"
+pass "the pool grew to $max workers for six streams and was trimmed to $trimmed; no counter went down, nor when new workers took the retired ones' slots"
 
 # --- no counter goes down: every worker killed with SIGKILL -------------------
 for i in $(seq 1 10); do call /api echo >/dev/null; done
