@@ -5,8 +5,10 @@
 # when the pool trims idle workers, when every worker is killed with
 # SIGKILL, nor across a reload (HUP); 1000 random tool names end as
 # tool="other" and do not grow the series beyond the bound
-# (metrics_max_tools); a non-loopback metrics_listen needs metrics_allow,
-# and a client not in it is refused.
+# (metrics_max_tools); token cache hits, authentication failures by
+# reason, denials by rule and upstream connect failures are counted; a
+# non-loopback metrics_listen needs metrics_allow, and a client not in it
+# is refused.
 . "${TOP:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib.sh"
 . "$TOP/tests/as/as.sh"
 PROMETHEUS=${PROMETHEUS:-/usr/bin/prometheus}
@@ -28,6 +30,7 @@ URL=http://127.0.0.1:$P/tools
 ISS=https://tokens.example.net/t63
 write_proxy_conf "$P" "$UP" "route = /api http://127.0.0.1:$UP/echo" \
     "route = /sse http://127.0.0.1:$UP/sse" \
+    "route = /down http://127.0.0.1:1/x" \
     "route = /tools http://127.0.0.1:$LP/mcp/json auth=svc policy=open"
 sed -i '/^min_spare =/d; /^max_workers =/d' "$PROXY_CONF"
 cat >>"$PROXY_CONF" <<EOC
@@ -93,6 +96,7 @@ for i in $(seq 1 $N); do
 	[ "$(call /api echo)" = 200 ] || fail "request $i"
 done
 curl -s -o /dev/null "$B/nowhere"
+[ "$(curl -s -o /dev/null -w '%{http_code}' "$B/down")" = 502 ] || fail "/down"
 scrape "$T/m0"
 promtool check metrics <"$T/m0" >"$T/promtool.out" 2>&1 ||
     fail "promtool check metrics: $(cat "$T/promtool.out")"
@@ -102,6 +106,8 @@ got=$($EXPO value "$T/m0" mcpproxyd_requests_total route=/api method=tools/call 
     fail "the 404 is not counted: $(grep requests_total "$T/m0")"
 [ "$($EXPO value "$T/m0" mcpproxyd_upstream_response_seconds_count route=/api)" = $N ] ||
     fail "upstream latency histogram: $(grep upstream_response "$T/m0")"
+[ "$($EXPO value "$T/m0" mcpproxyd_upstream_connect_failures_total route=/down)" = 1 ] ||
+    fail "connect failure: $(grep connect_failures "$T/m0")"
 for name in mcpproxyd_requests_total mcpproxyd_auth_failures_total \
     mcpproxyd_denials_total mcpproxyd_token_cache_lookups_total \
     mcpproxyd_upstream_connect_failures_total mcpproxyd_upstream_response_seconds \
@@ -266,7 +272,17 @@ held=$($EXPO value "$T/m6" mcpproxyd_metrics_tools)
     fail "echo (seen in tools/list) has no label of its own: $(grep 'route="/api"' "$T/m6")"
 [ "$($EXPO value "$T/m6" mcpproxyd_denials_total policy=open)" -ge 500 ] ||
     fail "denials: $(grep denials "$T/m6")"
-pass "1000 random tool names: requests_total series $before -> $after, tool values: $tools($held held, bound 4); denials counted by rule"
+[ "$($EXPO value "$T/m6" mcpproxyd_token_cache_lookups_total result=hit)" -ge 400 ] ||
+    fail "token cache: $(grep token_cache "$T/m6")"
+for bad in "not.a.token" "$TOKEN"x; do
+	curl -s -o /dev/null -H "Authorization: Bearer $bad" "$B/tools"
+done
+curl -s -o /dev/null "$B/tools"
+scrape "$T/m7"
+[ "$($EXPO value "$T/m7" mcpproxyd_auth_failures_total route=/tools reason=malformed)" = 2 ] &&
+    [ "$($EXPO value "$T/m7" mcpproxyd_auth_failures_total route=/tools reason=missing)" = 1 ] ||
+    fail "auth failures: $(grep auth_failures "$T/m7")"
+pass "1000 random tool names: requests_total series $before -> $after, tool values: $tools($held held, bound 4); denials counted by rule, token cache hits, auth failures by reason"
 
 # --- a client not in metrics_allow is refused --------------------------------
 echo "metrics_allow = 192.0.2.0/24" >>"$PROXY_CONF"
