@@ -140,6 +140,9 @@ int		 publish(const struct config *, gid_t, time_t);
 int		 publish_restore(struct config *, time_t);
 int		 publish_list(const char *, time_t, int);
 
+/* status.c */
+void		 status_write(const struct config *, gid_t);
+
 /* control.c */
 int		 control_open(const char *, uid_t, gid_t);
 int		 control_read(int, struct config *, time_t);

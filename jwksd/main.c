@@ -253,6 +253,7 @@ main_loop(struct config *conf, int ctl, gid_t gid)
 		if (changed)
 			retry = publish(conf, gid, time(NULL)) == -1 ?
 			    time(NULL) + PUBLISH_RETRY : 0;
+		status_write(conf, gid);	/* for the metrics */
 		now = time(NULL);
 		next = schedule_next(conf, now);
 		if (retry != 0 && (next == 0 || retry < next))

@@ -24,6 +24,7 @@
 #include "keyfile.h"
 #include "log.h"
 #include "mcpproxyd.h"
+#include "metrics.h"
 #include "token.h"
 #include "url.h"
 
@@ -447,12 +448,15 @@ auth_decide(struct exchange *x, const char *tok, struct auth_result *r)
 			memcpy(claims_req, (char *)c + claims_off,
 			    claims_size(&aconf->claimset));
 		x->claims = claims_req;
+		metrics_token_cache(1);
 		r->status = TOKEN_OK;
 		r->why = "valid (cached)";
 		r->verified = r->cached = 1;
 		log_field(r->sub, sizeof(r->sub), c->str);
 		return;
 	}
+	if (kf != NULL && aconf->token_cache > 0)
+		metrics_token_cache(0);
 	memset(&pol, 0, sizeof(pol));
 	pol.issuer = a->iss->url;
 	pol.audiences = (const char *const *)a->audiences.v;
@@ -530,10 +534,14 @@ auth_request(struct exchange *x)
 	/* another scheme is no token at all (RFC 6750 3.1: no error code) */
 	if (nauth == 1 && strncasecmp(hv, "Bearer", 6) != 0)
 		nauth = 0;
-	if (nauth == 0)
-		return (a->mode == AUTH_STRICT ? challenge(x, 401, NULL, NULL) :
-		    XR_NEXT);
+	if (nauth == 0) {
+		if (a->mode != AUTH_STRICT)
+			return (XR_NEXT);
+		metrics_auth_fail(x, AUTHFAIL_MISSING);
+		return (challenge(x, 401, NULL, NULL));
+	}
 	if (nauth > 1 || (tok = bearer(hv)) == NULL) {
+		metrics_auth_fail(x, AUTHFAIL_NOT_BEARER);
 		log_info("%s: %s %s: refused: not a single bearer token",
 		    x->peertext, x->req.method, x->logpath);
 		return (challenge(x, 400, "invalid_request",
@@ -543,6 +551,7 @@ auth_request(struct exchange *x)
 	revoke_apply(x, tok, &r);	/* after the signature, the cache too */
 	if (r.status == TOKEN_OK)
 		return (XR_NEXT);
+	metrics_auth_fail(x, r.busy ? AUTHFAIL_KEYS_BUSY : r.status);
 	log_info("%s: %s %s: token %s: %s (%s sub %s, token %s)%s",
 	    x->peertext, x->req.method, x->logpath, r.busy ? "not checked" :
 	    "refused", r.why, r.verified ? "verified" : "claimed",

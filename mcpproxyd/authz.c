@@ -15,6 +15,7 @@
 
 #include "log.h"
 #include "mcpproxyd.h"
+#include "metrics.h"
 
 #define AUTHZ_DENY_MESSAGE	"forbidden by the proxy's policy"
 
@@ -77,6 +78,8 @@ authz_decide(struct exchange *x)
 		return (XR_NEXT);
 	}
 	authz_log(x, pol, &d);
+	metrics_denied(pol->name, d.rule != NULL ? d.rule->line : 0,
+	    (int)d.verdict);
 	snprintf(x->log.authz, sizeof(x->log.authz), "%s%s",
 	    d.enforce ? "" : "log-", policy_verdict_text(d.verdict));
 	if (!d.enforce)

@@ -20,6 +20,7 @@
 
 #include "log.h"
 #include "mcpproxyd.h"
+#include "metrics.h"
 #include "tls.h"
 #include "ratelimit.h"
 #include "issuerkeys.h"
@@ -344,7 +345,63 @@ static const struct intkey intkeys[] = {
 	{ "ratelimit_table_size",	OFF(ratelimit_table_size),
 					    RATELIMIT_TABLE_MIN,
 					    RATELIMIT_TABLE_MAX, 0 },
+	/* metrics.h: the shared memory is sized at start */
+	{ "metrics_max_tools",		OFF(metrics_max_tools), 0,
+					    METRICS_TOOLS_CAP, 0 },
+	{ "metrics_max_series",		OFF(metrics_max_series),
+					    METRICS_SERIES_MIN,
+					    METRICS_SERIES_CAP, 0 },
 };
+
+/*
+ * metrics_listen and metrics_allow (stats.c serves them).  Returns 1
+ * when name was one of them, 0 when not, -1 on a bad value.
+ */
+static int
+metrics_key(struct parse *p, const char *name, const char *val)
+{
+	struct config	*conf = p->conf;
+	const char	*why;
+	char		*list, *tok, *save;
+
+	if (!strcmp(name, "metrics_listen")) {
+		free(conf->metrics_listen);
+		conf->metrics_listen = NULL;
+		if (!strcmp(val, "off"))
+			return (1);
+		if (parse_hostport(val, &conf->metrics_ss,
+		    &conf->metrics_sslen, &why) == -1) {
+			perr(p, "metrics_listen: \"%s\": %s", val, why);
+			return (-1);
+		}
+		if ((conf->metrics_listen = strdup(val)) == NULL)
+			fatal("strdup");
+		return (1);
+	}
+	if (strcmp(name, "metrics_allow") != 0)
+		return (0);
+	conf->nmetrics_allow = 0;
+	if ((list = strdup(val)) == NULL)
+		fatal("strdup");
+	for (tok = strtok_r(list, ", \t", &save); tok != NULL;
+	    tok = strtok_r(NULL, ", \t", &save)) {
+		if (conf->nmetrics_allow == MAX_LIST ||
+		    cidr_parse(tok, &conf->metrics_allow[conf->nmetrics_allow],
+		    &why) == -1) {
+			perr(p, "metrics_allow: \"%s\": %s", tok,
+			    conf->nmetrics_allow == MAX_LIST ? "too many" : why);
+			free(list);
+			return (-1);
+		}
+		conf->nmetrics_allow++;
+	}
+	free(list);
+	if (conf->nmetrics_allow == 0) {
+		perr(p, "metrics_allow: empty list");
+		return (-1);
+	}
+	return (1);
+}
 
 /* Keys of [mcpproxyd] whose values are sizes in struct http_limits. */
 static int
@@ -409,6 +466,12 @@ global_key(struct parse *p, const char *name, const char *val)
 		}
 		conf->access_log_json = val[0] == 'j';
 		return (1);
+	}
+	switch (metrics_key(p, name, val)) {
+	case 1:
+		return (1);
+	case -1:
+		return (0);
 	}
 	if (!strcmp(name, "worker_sched")) {
 		if (!strcmp(val, "batch"))
@@ -662,6 +725,18 @@ server_key(struct parse *p, const char *name, const char *val)
 			return (0);
 		}
 		srv->https_redirect = (int)v;
+	} else if (!strcmp(name, "health_path")) {
+		/* a path of the unreserved characters and '/', no query */
+		if (val[0] != '/' || strlen(val) > 256 ||
+		    strspn(val, "/-._~abcdefghijklmnopqrstuvwxyz"
+		    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789") != strlen(val)) {
+			perr(p, "health_path: \"%s\" is not a path of at most "
+			    "256 letters, digits, '/' and -._~", val);
+			return (0);
+		}
+		free(srv->health_path);
+		if ((srv->health_path = strdup(val)) == NULL)
+			fatal("strdup");
 	} else if (!strncmp(name, "tls_", 4) || !strncmp(name, "upstream_tls_",
 	    13)) {
 		return (server_tls_key(p, name, val));
@@ -1151,6 +1226,9 @@ config_defaults(struct config *conf)
 	conf->lim.max_head = 16384;
 	conf->lim.max_headers = 100;
 	conf->lim.max_body = 4 * 1024 * 1024;
+	conf->metrics_fd = -1;
+	conf->metrics_max_tools = METRICS_TOOLS_DEFAULT;
+	conf->metrics_max_series = METRICS_SERIES_DEFAULT;
 }
 
 /*
@@ -1634,6 +1712,14 @@ config_finish(struct parse *p)
 		perr(p, "no [server NAME] section");
 		return (-1);
 	}
+	/* the metrics listener: loopback, or an allow-list */
+	if (conf->metrics_listen != NULL && conf->nmetrics_allow == 0 &&
+	    !addr_loopback(&conf->metrics_ss)) {
+		perr(p, "metrics_listen %s is not a loopback address: "
+		    "metrics_allow must say who may connect",
+		    conf->metrics_listen);
+		return (-1);
+	}
 	for (i = 0; i < conf->nservers; i++) {
 		struct server	*srv = &conf->servers[i];
 		struct cors	*cors = &srv->cors;
@@ -1775,6 +1861,7 @@ config_free(struct config *conf)
 		free(srv->cors.methods);
 		free(srv->cors.expose);
 		free(srv->name);
+		free(srv->health_path);
 		free(srv->tls.certificate); free(srv->tls.key);
 		free(srv->tls.ciphers); free(srv->tls.ciphersuites);
 		free(srv->tls.groups); free(srv->up_tls.ca_file);
@@ -1782,6 +1869,7 @@ config_free(struct config *conf)
 	}
 	for (i = 0; i < conf->nlisteners; i++)
 		free(conf->listeners[i].text);
+	free(conf->metrics_listen);
 	for (i = 0; i < conf->nissuers; i++) {
 		struct issuer *iss = &conf->issuers[i];
 		free(iss->name); free(iss->url); free(iss->provider);

@@ -194,6 +194,10 @@ listen_release_on_stop(void)
 {
 	if (worker_graceful && release_conf != NULL) {
 		listen_close(release_conf);
+		if (release_conf->metrics_fd != -1) {	/* stats.c's */
+			close(release_conf->metrics_fd);
+			release_conf->metrics_fd = -1;
+		}
 		release_conf = NULL;
 	}
 }

@@ -17,6 +17,7 @@
 #include "log.h"
 #include "mcpproxyd.h"
 #include "ratelimit.h"
+#include "metrics.h"
 #include "pidfile.h"
 #include "proctitle.h"
 #include "tls.h"
@@ -86,6 +87,13 @@ main(int argc, char *argv[])
 	accesslog_config(conf);
 	if (listen_open(conf) == -1)
 		fatalx("cannot listen; exiting");
+	/* metrics: counters for both generations of a reload */
+	if (conf->metrics_listen != NULL && metrics_create(2 *
+	    conf->max_workers, conf->metrics_max_tools,
+	    conf->metrics_max_series) == -1)
+		fatal("metrics: shared memory");
+	if (stats_listen(conf, NULL) == -1)
+		fatalx("cannot listen for metrics; exiting");
 	if (!debug && daemon(0, 0) == -1)
 		fatal("daemon");
 	proctitle_set("mcpproxyd: master");

@@ -32,6 +32,7 @@
 
 #include "log.h"
 #include "mcpproxyd.h"
+#include "metrics.h"
 #include "proctitle.h"
 #include "tls.h"
 
@@ -161,6 +162,7 @@ reap(struct scoreboard *sb, int stopping)
 			    WTERMSIG(status) == SIGTERM));
 
 			young += died_young;
+			metrics_note_death(WIFSIGNALED(status));
 			if (WIFSIGNALED(status))
 				log_warnx("worker %ld (gen %u) killed by "
 				    "signal %d%s", (long)pid, c->generation,
@@ -383,6 +385,11 @@ reload(struct config *conf, struct scoreboard *sb)
 		    nc->access_log);
 		goto fail;
 	}
+	if (stats_listen(nc, conf) == -1) {	/* metrics_listen */
+		listen_unadopt(nc, conf);
+		snprintf(err, sizeof(err), "cannot listen for metrics");
+		goto fail;
+	}
 	if (nc->drop)
 		accesslog_chown(nc->uid);
 	accesslog_config(nc);
@@ -394,6 +401,7 @@ reload(struct config *conf, struct scoreboard *sb)
 	config_free(conf);
 	free(conf);
 	sb->generation = ++generation;	/* a copy: not read back */
+	metrics_note_reload();		/* written, never read back */
 	log_info("reloaded %s: generation %u starts; the old one finishes "
 	    "within %ds", nc->file, generation, nc->reload_grace);
 	signal_workers(SIGUSR2, 1);
@@ -518,6 +526,7 @@ master_run(struct config *conf, struct scoreboard *sb)
 	    got_term == SIGINT ? "SIGINT" : "SIGTERM", got_quit ?
 	    " gracefully" : "");
 	listen_close(conf);
+	stats_close(conf);
 	stop_workers(conf, sb, got_quit && !got_term);
 	config_free(conf);
 	free(conf);

@@ -152,6 +152,8 @@ struct server {
 					   none (TLS connections only) */
 	int		 https_redirect;	/* plain HTTP: 308 to https on
 					   this port; 0 no */
+	char		*health_path;	/* answered 200 "ok" (route.c); or
+					   NULL */
 	struct tls_conf	 tls;		/* tls.certificate: a TLS server */
 	struct tls_upstream up_tls;
 };
@@ -229,6 +231,15 @@ struct config {
 	size_t		 nservers;
 	struct listener	 listeners[MAX_LISTENERS];
 	size_t		 nlisteners;
+	/* metrics and health (stats.c): off without metrics_listen */
+	char		*metrics_listen;	/* as configured */
+	struct sockaddr_storage metrics_ss;
+	socklen_t	 metrics_sslen;
+	int		 metrics_fd;		/* -1: none */
+	struct cidr	 metrics_allow[MAX_LIST];	/* empty: loopback */
+	size_t		 nmetrics_allow;
+	int		 metrics_max_tools;	/* tool label values */
+	int		 metrics_max_series;	/* series per worker */
 };
 
 /* config.c */

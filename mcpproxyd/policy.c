@@ -25,6 +25,7 @@
 #include "log.h"
 #include "mcpproxyd.h"
 #include "policy.h"
+#include "metrics.h"
 
 static const struct {
 	const char		*method;
@@ -606,8 +607,12 @@ policy_keep(void *arg, const char *kind, const char *name)
 	size_t	 k;
 
 	for (k = 0; k < 3; k++)
-		if (kind != NULL && strcmp(kind, kinds[k]) == 0)
+		if (kind != NULL && strcmp(kind, kinds[k]) == 0) {
+			/* a tool the backend lists: a label value (bounded) */
+			if (k == PK_TOOL)
+				metrics_tool_seen(name);
 			return (policy_visible(arg, (enum policy_kind)k, name));
+		}
 	return (0);
 }
 

@@ -21,6 +21,7 @@
 
 #include "log.h"
 #include "mcpproxyd.h"
+#include "metrics.h"
 #include "relayfilter.h"
 
 static const struct {
@@ -738,6 +739,7 @@ exchange_head(struct exchange *x, char *head, int hl,
 {
 	struct upstream		*u = x->up;
 	enum upstream_result	 st;
+	long long		 t0;
 	int			 tries;
 
 	for (tries = 0; ; tries++) {
@@ -751,7 +753,11 @@ exchange_head(struct exchange *x, char *head, int hl,
 			if (st == UP_BAD)
 				log_warn("upstream %s: send", x->rt->url);
 		} else {
+			t0 = metrics_now_us();
 			st = read_response(x, u, resp, hlen);
+			if (st == UP_OK)
+				metrics_upstream(x->srv, x->rt,
+				    metrics_now_us() - t0);
 			/* the upstream may have run it: never repeat a POST */
 			if (st == UP_RETRY && !idempotent(x->req.method)) {
 				log_warnx("upstream %s: kept-alive connection "
@@ -801,6 +807,7 @@ proxy_forward(struct exchange *x)
 	if (relayfilter_start(&rf, x, &resp) == -1 ||
 	    send_response_head(x, &resp, &chunk_out) == -1) {
 		upstream_close(u);
+		metrics_request(x);
 		accesslog_write(&x->log);
 		return (XR_CLOSE);
 	}
@@ -809,6 +816,7 @@ proxy_forward(struct exchange *x)
 		upstream_close(u);
 		if (filter_flush(x, chunk_out) == -1)
 			x->keepalive = 0;
+		metrics_request(x);
 		accesslog_write(&x->log);
 		return (x->keepalive ? XR_KEEP : XR_CLOSE);
 	}
@@ -821,11 +829,13 @@ proxy_forward(struct exchange *x)
 			reply_error(x, 502, "bad response from the upstream");
 			return (XR_CLOSE);
 		}
+		metrics_request(x);
 		accesslog_write(&x->log);
 		return (XR_CLOSE);
 	}
 	if (!resp.keepalive || u->in.off != u->in.len || rf.failed)
 		upstream_close(u);
+	metrics_request(x);
 	accesslog_write(&x->log);
 	return (x->keepalive ? XR_KEEP : XR_CLOSE);
 }

@@ -18,6 +18,7 @@
 #include <jansson.h>
 
 #include "mcpproxyd.h"
+#include "metrics.h"
 
 /* What an answer leaves of the connection: keep it if sent and allowed. */
 static enum xresult
@@ -80,6 +81,7 @@ reply_send(struct exchange *x, int status, const char *headers,
 		clock_gettime(CLOCK_REALTIME, &x->log.start);
 		x->log.client = x->peertext;
 	}
+	metrics_request(x);
 	accesslog_write(&x->log);
 	return (verdict(x, rc));
 }
@@ -172,6 +174,7 @@ reply_preflight(struct exchange *x)
 	if (client_write(x, head, hl) == -1)
 		return (XR_CLOSE);
 	x->log.status = 204;
+	metrics_request(x);
 	accesslog_write(&x->log);
 	return (x->keepalive ? XR_KEEP : XR_CLOSE);
 }

@@ -38,12 +38,20 @@ route_target(struct exchange *x)
 	return (XR_NEXT);
 }
 
-/* Stage: the route for the target, in x->rt. */
+/*
+ * Stage: the route for the target, in x->rt.  The server's health_path
+ * (HAProxy's monitor-uri) is answered here, before any token: a load
+ * balancer's check that the proxy answers on this listener.
+ */
 enum xresult
 route_select(struct exchange *x)
 {
 	const char	*why;
 
+	if (x->srv->health_path != NULL && !strcmp(x->req.target,
+	    x->srv->health_path))
+		return (reply_send(x, 200, "Content-Type: text/plain\r\n"
+		    "Cache-Control: no-store\r\n", "ok\n", 3));
 	if ((x->rt = route_find(x->srv, x->req.target, &why)) != NULL)
 		return (XR_NEXT);
 	if (why == NULL)

@@ -21,6 +21,7 @@
 
 #include "log.h"
 #include "mcpproxyd.h"
+#include "metrics.h"
 #include "conn.h"
 #include "tls.h"
 
@@ -126,6 +127,7 @@ upstream_get(struct upstream *u, const struct server *srv,
     const struct route *rt, size_t bufsize, int timeout_ms)
 {
 	struct addrinfo	 hints, *res, *ai;
+	long long	 t0 = metrics_now_us();
 	int		 rc, fd = -1;
 
 	if (u->in.fd != -1 && u->srv == srv && u->route == rt->index &&
@@ -144,6 +146,7 @@ upstream_get(struct upstream *u, const struct server *srv,
 	hints.ai_flags = AI_NUMERICSERV;
 	if ((rc = getaddrinfo(rt->host, rt->port, &hints, &res)) != 0) {
 		log_warnx("upstream %s: %s", rt->url, gai_strerror(rc));
+		metrics_connect(srv, rt, 0, 1);
 		return (-1);
 	}
 	for (ai = res; ai != NULL; ai = ai->ai_next) {
@@ -160,14 +163,17 @@ upstream_get(struct upstream *u, const struct server *srv,
 	freeaddrinfo(res);
 	if (fd == -1) {
 		log_warn("upstream %s: connect", rt->url);
+		metrics_connect(srv, rt, 0, 1);
 		return (-1);
 	}
 	conn_attach(&u->in, fd);
 	u->in.nodelay = 1;	/* set by connect_one() */
 	if (rt->https && upstream_tls(u, srv, rt, timeout_ms) == -1) {
 		upstream_close(u);
+		metrics_connect(srv, rt, 0, 1);
 		return (-1);
 	}
+	metrics_connect(srv, rt, metrics_now_us() - t0, 0);
 	u->srv = srv;
 	u->route = rt->index;
 	u->reused = 0;

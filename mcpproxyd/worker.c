@@ -23,6 +23,7 @@
 
 #include "log.h"
 #include "mcpproxyd.h"
+#include "metrics.h"
 #include "conn.h"
 #include "tls.h"
 
@@ -148,6 +149,13 @@ worker_epoll(const struct config *conf)
 		ev.data.u32 = (uint32_t)i;
 		if (epoll_ctl(epfd, EPOLL_CTL_ADD, conf->listeners[i].fd,
 		    &ev) == -1)
+			fatal("epoll_ctl");
+	}
+	if (conf->metrics_fd != -1) {	/* stats.c: metrics and health */
+		memset(&ev, 0, sizeof(ev));
+		ev.events = EPOLLIN | EPOLLEXCLUSIVE;
+		ev.data.u32 = MAX_LISTENERS;
+		if (epoll_ctl(epfd, EPOLL_CTL_ADD, conf->metrics_fd, &ev) == -1)
 			fatal("epoll_ctl");
 	}
 	return (epfd);
@@ -306,18 +314,19 @@ void
 worker_main(struct config *conf, struct scoreboard *sb, int slot, int wakefd,
     pid_t master)
 {
-	struct epoll_event	 evs[MAX_LISTENERS];
+	struct epoll_event	 evs[MAX_LISTENERS + 1];
 	struct exchange		 x;
 	struct conn		 cl;
 	struct upstream		 up;
 	int			 epfd, n, k;
 
 	worker_setup(conf, master);
+	metrics_worker_start(conf, slot);
 	epfd = worker_epoll(conf);
 	worker_exchange(&x, conf, sb, slot, &cl, &up);
 	while (!worker_graceful) {
 		scoreboard_set(sb, slot, SLOT_IDLE);
-		n = epoll_wait(epfd, evs, MAX_LISTENERS, -1);
+		n = epoll_wait(epfd, evs, MAX_LISTENERS + 1, -1);
 		if (n == -1) {
 			if (errno != EINTR)
 				fatal("epoll_wait");
@@ -332,10 +341,15 @@ worker_main(struct config *conf, struct scoreboard *sb, int slot, int wakefd,
 		 * After one connection, back to epoll: fairness among
 		 * listeners.
 		 */
-		for (k = 0; k < n; k++)
+		for (k = 0; k < n; k++) {
+			if (evs[k].data.u32 == MAX_LISTENERS) {
+				stats_serve(conf, sb);
+				continue;
+			}
 			if (worker_accept(&x, &conf->listeners[evs[k].data.u32],
 			    wakefd) == 0)
 				break;
+		}
 	}
 	upstream_close(&up);
 	exit(0);

@@ -13,9 +13,10 @@ LAYERS=(
 	"conn"				# the connection layer
 	"accesslog chunked config cors http ident listen path privdrop
 	 scoreboard token upstream warmup jsonrpc mcphdr listfilter policy
-	 claims revoke tls tls_client tls_conn relayfilter ratelimit"	# leaf helpers
+	 claims revoke tls tls_client tls_conn relayfilter ratelimit metrics
+	 expose"			# leaf helpers
 	"reply"				# every answer the proxy makes
-	"keys resource"			# for the stages: key file, URLs
+	"keys resource stats"		# for the stages: key file, URLs; metrics listener
 	"head admit route origin provider auth body mcp authz proxy throttle"	# stages
 	"request"			# the pipeline
 	"worker"			# the accept loop
