@@ -34,6 +34,7 @@
 #include "mcpproxyd.h"
 #include "proctitle.h"
 #include "tls.h"
+#include "handoff.h"
 
 #define SPAWN_RATE_MAX	32	/* workers forked per maintenance round */
 #define BIRTH_WINDOW	2	/* s: a death this young throttles forking */
@@ -145,8 +146,10 @@ reap(struct scoreboard *sb, int stopping)
 		for (i = 0; i < nslots; i++)
 			if (children[i].pid == pid)
 				break;
-		if (i == nslots)
+		if (i == nslots) {
+			(void)waitroom_reaped(pid, status);
 			continue;
+		}
 		c = &children[i];
 		if (WIFSIGNALED(status) || (WIFEXITED(status) &&
 		    WEXITSTATUS(status) != 0)) {
@@ -457,6 +460,7 @@ master_run(struct config *conf, struct scoreboard *sb)
 	auth_init(conf);
 	if (tls_any(conf) && tls_tickets_init(conf) == -1)
 		fatalx("cannot make the TLS ticket keys");
+	waitroom_init(conf);		/* before any worker: the channels */
 	rate = conf->start_workers;	/* the first round forks them all */
 	maintain(conf, sb, &rate);
 	for (;;) {
@@ -509,12 +513,14 @@ master_run(struct config *conf, struct scoreboard *sb)
 			continue;
 		if (now - throttle_until > THROTTLE_MAX)
 			delay = 1;
+		waitroom_maintain(conf);
 		maintain(conf, sb, &rate);
 	}
 	log_info("received %s; stopping%s", got_quit ? "SIGQUIT" :
 	    got_term == SIGINT ? "SIGINT" : "SIGTERM", got_quit ?
 	    " gracefully" : "");
 	listen_close(conf);
+	waitroom_stop(conf, got_quit && !got_term);
 	stop_workers(conf, sb, got_quit && !got_term);
 	config_free(conf);
 	free(conf);

@@ -25,6 +25,7 @@
 #include "mcpproxyd.h"
 #include "conn.h"
 #include "tls.h"
+#include "handoff.h"
 
 #define UPSTREAM_BUF	(64 * 1024)
 
@@ -73,11 +74,13 @@ wake_master(struct exchange *x, int wakefd)
 		(void)!write(wakefd, "w", 1);
 }
 
-/* Serve one client connection until it closes or must close. */
+/*
+ * Serve one client connection until it closes, must close, or goes to
+ * the waiting room (first: no request was served on it yet).
+ */
 static void
-serve(struct exchange *x)
+serve(struct exchange *x, int first)
 {
-	int	 first = 1;
 
 	for (;;) {
 		scoreboard_set(x->sb, x->slot, first ? SLOT_READ :
@@ -94,6 +97,20 @@ serve(struct exchange *x)
 		x->stream = 0;
 }
 
+/* Close the connection served (unless it went to the waiting room). */
+static void
+connection_end(struct exchange *x)
+{
+	conn_close(x->cl, x->linger);	/* TLS: close_notify first */
+	x->tls = NULL;
+	/* keep only small bodies' buffers between clients */
+	if (x->bodysize > 64 * 1024) {
+		free(x->body);
+		x->body = NULL;
+		x->bodysize = 0;
+	}
+}
+
 /*
  * Become a worker: signals, the privilege drop, death with the master,
  * the scheduling class.
@@ -104,6 +121,7 @@ worker_setup(struct config *conf, pid_t master)
 	log_procname("worker");
 	listen_release_set(conf);
 	worker_signals();
+	handoff_worker_ends();
 	drop_privileges(conf);
 	/*
 	 * Die with the master, so that a restart can bind again.  Set after
@@ -148,6 +166,14 @@ worker_epoll(const struct config *conf)
 		ev.data.u32 = (uint32_t)i;
 		if (epoll_ctl(epfd, EPOLL_CTL_ADD, conf->listeners[i].fd,
 		    &ev) == -1)
+			fatal("epoll_ctl");
+	}
+	/* connections the waiting room hands back: taken like new ones */
+	if (handoff_enabled()) {
+		memset(&ev, 0, sizeof(ev));
+		ev.events = EPOLLIN | EPOLLEXCLUSIVE;
+		ev.data.u32 = MAX_LISTENERS;
+		if (epoll_ctl(epfd, EPOLL_CTL_ADD, handoff_back_fd(), &ev) == -1)
 			fatal("epoll_ctl");
 	}
 	return (epfd);
@@ -286,15 +312,50 @@ worker_accept(struct exchange *x, const struct listener *l, int wakefd)
 		x->tls = NULL;
 		return (0);
 	}
-	serve(x);	/* keys.c looks for new keys once a second */
-	conn_close(x->cl, x->linger);	/* TLS: close_notify first */
-	x->tls = NULL;
-	/* keep only small bodies' buffers between clients */
-	if (x->bodysize > 64 * 1024) {
-		free(x->body);
-		x->body = NULL;
-		x->bodysize = 0;
+	serve(x, 1);	/* keys.c looks for new keys once a second */
+	connection_end(x);
+	return (0);
+}
+
+/*
+ * Take a connection the waiting room hands back (handoff.c), with the
+ * bytes it read, and serve it as one accepted here: the per-client cap
+ * is checked again.  Returns 0, or -1 when there was none to take
+ * (another worker was quicker).
+ */
+static int
+worker_take(struct exchange *x, int wakefd)
+{
+	struct sockaddr_storage	 local;
+	const struct listener	*l;
+	socklen_t		 slen;
+	long long		 deadline;
+	uint32_t		 kind;
+	size_t			 len;
+	int			 fd;
+
+	/* into the client buffer itself: no connection holds it now */
+	if ((fd = handoff_recv(handoff_back_fd(), &kind, &deadline,
+	    x->cl->buf, x->cl->size, &len)) == -1)
+		return (-1);
+	slen = sizeof(x->peer);
+	memset(&x->peer, 0, sizeof(x->peer));
+	memset(&local, 0, sizeof(local));
+	if (getpeername(fd, (struct sockaddr *)&x->peer, &slen) == -1 ||
+	    (slen = sizeof(local), getsockname(fd, (struct sockaddr *)&local,
+	    &slen)) == -1 || (l = listen_lookup(x->conf, &local)) == NULL ||
+	    l->tls) {
+		close(fd);	/* gone, or its address no longer served */
+		return (0);
 	}
+	connection_start(x, l, fd, wakefd);
+	x->cl->len = len;
+	if (connection_admit(x, l) == -1) {
+		conn_close(x->cl, 1);
+		return (0);
+	}
+	serve(x, kind == HANDOFF_FIRST);
+	connection_end(x);
 	return (0);
 }
 
@@ -306,7 +367,7 @@ void
 worker_main(struct config *conf, struct scoreboard *sb, int slot, int wakefd,
     pid_t master)
 {
-	struct epoll_event	 evs[MAX_LISTENERS];
+	struct epoll_event	 evs[MAX_LISTENERS + 1];
 	struct exchange		 x;
 	struct conn		 cl;
 	struct upstream		 up;
@@ -317,7 +378,7 @@ worker_main(struct config *conf, struct scoreboard *sb, int slot, int wakefd,
 	worker_exchange(&x, conf, sb, slot, &cl, &up);
 	while (!worker_graceful) {
 		scoreboard_set(sb, slot, SLOT_IDLE);
-		n = epoll_wait(epfd, evs, MAX_LISTENERS, -1);
+		n = epoll_wait(epfd, evs, MAX_LISTENERS + 1, -1);
 		if (n == -1) {
 			if (errno != EINTR)
 				fatal("epoll_wait");
@@ -333,7 +394,9 @@ worker_main(struct config *conf, struct scoreboard *sb, int slot, int wakefd,
 		 * listeners.
 		 */
 		for (k = 0; k < n; k++)
-			if (worker_accept(&x, &conf->listeners[evs[k].data.u32],
+			if (evs[k].data.u32 == MAX_LISTENERS ?
+			    worker_take(&x, wakefd) == 0 :
+			    worker_accept(&x, &conf->listeners[evs[k].data.u32],
 			    wakefd) == 0)
 				break;
 	}
