@@ -13,13 +13,14 @@ LAYERS=(
 	"conn"				# the connection layer
 	"accesslog chunked config cors http ident listen path privdrop
 	 scoreboard token upstream warmup jsonrpc mcphdr listfilter policy
-	 claims revoke tls tls_client tls_conn relayfilter"	# leaf helpers
+	 claims revoke tls tls_client tls_conn relayfilter
+	 handoff"					# leaf helpers
 	"reply"				# every answer the proxy makes
 	"keys resource"			# for the stages: key file, URLs
 	"head admit route origin provider auth body mcp authz proxy"	# stages
 	"request"			# the pipeline
 	"worker"			# the accept loop
-	"master"
+	"master waitroom"		# waitroom: the master's other child
 	"main"
 )
 # the stage modules, where (b) looks
