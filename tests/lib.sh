@@ -305,3 +305,14 @@ wait_grep() {
 	done
 	return 1
 }
+
+# proxy_workers MASTER: the pids of MASTER's workers, that is of its
+# children other than the waiting room (mcpproxyd(8), The waiting room)
+proxy_workers() {
+	for _w in $(pgrep -P "$1"); do
+		case "$(ps -o args= -p "$_w" 2>/dev/null)" in
+		"mcpproxyd: waiting room"*) ;;
+		*) echo "$_w" ;;
+		esac
+	done
+}
