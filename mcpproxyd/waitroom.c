@@ -343,6 +343,26 @@ guest_read(struct guest *g, const struct config *conf)
 	guest_progress(g, conf);
 }
 
+/*
+ * The client a peer address counts as, as scoreboard.c compares them:
+ * canonical (ident.c), port ignored, IPv6 by its /64.
+ */
+static void
+client_key(struct sockaddr_storage *ss)
+{
+	addr_canon(ss);
+	if (ss->ss_family == AF_INET)
+		((struct sockaddr_in *)ss)->sin_port = 0;
+	else if (ss->ss_family == AF_INET6) {
+		struct sockaddr_in6	*s6 = (struct sockaddr_in6 *)ss;
+
+		s6->sin6_port = 0;
+		s6->sin6_flowinfo = 0;
+		s6->sin6_scope_id = 0;
+		memset(&s6->sin6_addr.s6_addr[8], 0, 8);
+	}
+}
+
 /* Is the client of ss exempt from the per-client cap (a trusted proxy)? */
 static int
 trusted_peer(const struct config *conf, const struct sockaddr_storage *ss)
@@ -456,13 +476,13 @@ guest_arrive(const struct config *conf, char *in)
 		close(fd);
 		return (0);
 	}
-	addr_canon(&client);
+	counted = !trusted_peer(conf, &client);
+	client_key(&client);
 	/* a graceful stop: what has nothing buffered closes at once */
 	if (room_graceful && len == 0) {
 		close(fd);
 		return (0);
 	}
-	counted = !trusted_peer(conf, &client);
 	if ((g = guest_place(conf, &client, counted, &status)) == NULL) {
 		turn_away(fd, &client, status);
 		return (0);

@@ -38,11 +38,16 @@ function finish() {
 	process.exit(0);
 }
 
-// Is rx one whole answer (its head and Content-Length bytes of body)?
+// Is rx one whole answer (its head and its body, by length or chunked)?
 function whole(rx) {
 	const h = rx.indexOf('\r\n\r\n');
 	const m = /\r\ncontent-length: *(\d+)/i.exec(rx);
-	return h >= 0 && m && rx.length >= h + 4 + Number(m[1]);
+
+	if (h < 0)
+		return false;
+	if (/\r\ntransfer-encoding: *chunked/i.test(rx.slice(0, h + 2)))
+		return rx.endsWith('\r\n0\r\n\r\n');
+	return m !== null && rx.length >= h + 4 + Number(m[1]);
 }
 
 function open(i) {
