@@ -441,17 +441,25 @@ guest_place(const struct config *conf, const struct sockaddr_storage *client,
 	return (&guests[freelist[--nfree]]);
 }
 
-/* Answer a connection the room cannot hold, and close it. */
+/*
+ * Answer a connection the room cannot hold, and close it.  A kept-alive
+ * connection with nothing sent is closed without an answer, as at its
+ * keepalive_timeout: its client would take an answer for that of the
+ * request it sends next.
+ */
 static void
-turn_away(int fd, const struct sockaddr_storage *client, int status)
+turn_away(int fd, const struct sockaddr_storage *client, uint32_t kind,
+    size_t len, int status)
 {
 	struct guest	 g;
 
 	memset(&g, 0, sizeof(g));
 	g.fd = fd;
 	g.client = *client;
-	guest_refuse(&g, status, status == 429 ?
-	    "too many connections from this address" : "waiting room full");
+	if (kind == HANDOFF_FIRST || len > 0)
+		guest_refuse(&g, status, status == 429 ?
+		    "too many connections from this address" :
+		    "waiting room full");
 	close(fd);
 }
 
@@ -484,7 +492,7 @@ guest_arrive(const struct config *conf, char *in)
 		return (0);
 	}
 	if ((g = guest_place(conf, &client, counted, &status)) == NULL) {
-		turn_away(fd, &client, status);
+		turn_away(fd, &client, kind, len, status);
 		return (0);
 	}
 	g->fd = fd;
