@@ -32,10 +32,11 @@
 
 #define HANDOFF_MAGIC	0x6d707731u	/* "mpw1" */
 #define HANDOFF_SNDBUF	(4 * 1024 * 1024)
+#define TLS_RECORD_MAX	(5 + 16384 + 2048)	/* a header and its body */
 
 struct handoff_hdr {
 	uint32_t	 magic;
-	uint32_t	 kind;		/* HANDOFF_FIRST or HANDOFF_NEXT */
+	uint32_t	 kind;		/* HANDOFF_FIRST, _NEXT or _TLS */
 	int64_t		 deadline;	/* monotonic ms the wait ends; 0 none */
 };
 
@@ -241,7 +242,8 @@ handoff_recv(int chan, uint32_t *kind, long long *deadline, char *buf,
 	}
 	if (nfd == 1 && (size_t)n >= sizeof(h) && h.magic == HANDOFF_MAGIC &&
 	    !(m.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) &&
-	    (h.kind == HANDOFF_FIRST || h.kind == HANDOFF_NEXT))
+	    (h.kind == HANDOFF_FIRST || h.kind == HANDOFF_NEXT ||
+	    h.kind == HANDOFF_TLS))
 		fd = fds[0];
 	else
 		for (k = 0; k < nfd; k++)
@@ -296,4 +298,49 @@ handoff_park(struct conn *c, uint32_t kind, long long deadline,
 	*c = was;
 	errno = e;
 	return (-1);
+}
+
+/*
+ * Is the first TLS record on fd (a ClientHello) all there?  It is only
+ * peeked at: the bytes stay in the socket for OpenSSL to read.  Returns
+ * 1 when it is complete, or when the first byte is no TLS handshake
+ * (the worker answers a plain HTTP client itself); 0 when more is
+ * needed (*need: the bytes the record has in all, or 5 before its
+ * header is there); -1 at end of file or on an error.
+ */
+int
+handoff_hello(int fd, int *need)
+{
+	static unsigned char	 rec[TLS_RECORD_MAX];
+	size_t			 total;
+	ssize_t			 n;
+
+	*need = 5;
+	n = recv(fd, rec, sizeof(rec), MSG_PEEK | MSG_DONTWAIT);
+	if (n == 0)
+		return (-1);
+	if (n == -1)
+		return (errno == EAGAIN || errno == EWOULDBLOCK ||
+		    errno == EINTR ? 0 : -1);
+	if (rec[0] != 0x16)
+		return (1);
+	if (n < 5)
+		return (0);
+	total = 5 + ((size_t)rec[3] << 8 | rec[4]);
+	if ((size_t)n >= total || total > sizeof(rec))
+		return (1);	/* too large a record: OpenSSL refuses it */
+	*need = (int)total;
+	return (0);
+}
+
+/*
+ * Make fd readable to poll() only once bytes are there (SO_RCVLOWAT),
+ * so that a wait for the rest of a record does not spin on what came;
+ * 1 sets it back.  Returns 0 or -1.
+ */
+int
+handoff_lowat(int fd, int bytes)
+{
+	return (setsockopt(fd, SOL_SOCKET, SO_RCVLOWAT, &bytes,
+	    sizeof(bytes)));
 }

@@ -15,6 +15,8 @@ struct config;
 
 #define HANDOFF_FIRST	1	/* no request served on it yet */
 #define HANDOFF_NEXT	2	/* kept alive after an answer */
+#define HANDOFF_TLS	3	/* TLS, its ClientHello not all there; the
+				   bytes stay in the socket (peeked only) */
 
 /* handoff.c */
 int	 handoff_open(size_t max_bytes);
@@ -29,6 +31,8 @@ int	 handoff_send(int chan, int fd, uint32_t kind, long long deadline,
 	    const struct iovec *iov, int iovcnt);
 int	 handoff_recv(int chan, uint32_t *kind, long long *deadline,
 	    char *buf, size_t size, size_t *len);
+int	 handoff_hello(int fd, int *need);
+int	 handoff_lowat(int fd, int bytes);
 int	 handoff_park(struct conn *c, uint32_t kind, long long deadline,
 	    const struct iovec *pre, int npre);
 

@@ -15,10 +15,17 @@
  *     100 Continue was sent: the worker passes the head and the body so
  *     far, the room waits for the rest.  Chunked bodies and larger ones
  *     stay on their worker (body_timeout bounds them).
+ *   - on a TLS listener, a first record (ClientHello) not complete
+ *     within waitroom_after of the accept: passed with nothing read,
+ *     the room peeks (MSG_PEEK, SO_RCVLOWAT for the rest) and hands it
+ *     back once the record is there; the worker then runs the handshake
+ *     on bytes still in the socket.
  * A complete pipelined request already in the worker's buffer is served,
- * never passed (head_read() looks at the buffer before it waits).  TLS
- * connections are never passed (conn_detach() refuses a transport; the
- * kernel here has no kTLS to carry the session over), see mcpproxyd(8).
+ * never passed (head_read() looks at the buffer before it waits).  A TLS
+ * connection whose handshake began is never passed (conn_detach()
+ * refuses a transport; the kernel here has no kTLS to carry the session
+ * over): an idle kept-alive TLS client holds its worker, see
+ * mcpproxyd(8).
  *
  * The hand-off.  One SOCK_SEQPACKET message carries the descriptor
  * (SCM_RIGHTS), the bytes read and not used (up to max_header_size), the
@@ -95,6 +102,7 @@ enum gstate {
 	G_IDLE,		/* nothing buffered yet */
 	G_HEAD,		/* part of a head */
 	G_BODY,		/* a head and part of its body */
+	G_HELLO,	/* TLS: part of a ClientHello, left in the socket */
 	G_READY,	/* complete: waits for the back channel */
 	G_CLOSING	/* answered: drains input, then closes */
 };
@@ -247,7 +255,8 @@ guest_hand_back(struct guest *g)
 	g->state = G_READY;
 	v.iov_base = g->buf;
 	v.iov_len = g->len;
-	if (handoff_send(handoff_back_fd(), g->fd, g->kind, 0, &v, 1) == 0) {
+	if (handoff_send(handoff_back_fd(), g->fd, g->kind,
+	    g->kind == HANDOFF_TLS ? g->deadline : 0, &v, 1) == 0) {
 		guest_free(g);
 		return;
 	}
@@ -305,6 +314,28 @@ guest_progress(struct guest *g, const struct config *conf)
 		guest_hand_back(g);
 }
 
+/*
+ * A TLS guest: is its ClientHello all there (peeked, never read)?  Then
+ * it goes back; else poll() wakes the room only once the rest is in.
+ */
+static void
+guest_hello(struct guest *g)
+{
+	int	 need;
+
+	switch (handoff_hello(g->fd, &need)) {
+	case -1:
+		guest_free(g);
+		break;
+	case 1:
+		(void)handoff_lowat(g->fd, 1);
+		guest_hand_back(g);
+		break;
+	default:
+		(void)handoff_lowat(g->fd, need);
+	}
+}
+
 /* Read what g sent. */
 static void
 guest_read(struct guest *g, const struct config *conf)
@@ -312,6 +343,10 @@ guest_read(struct guest *g, const struct config *conf)
 	char	 sink[4096];
 	ssize_t	 n;
 
+	if (g->state == G_HELLO) {
+		guest_hello(g);
+		return;
+	}
 	if (g->state == G_CLOSING) {
 		while ((n = recv(g->fd, sink, sizeof(sink), MSG_DONTWAIT)) > 0)
 			;
@@ -487,7 +522,7 @@ guest_arrive(const struct config *conf, char *in)
 	counted = !trusted_peer(conf, &client);
 	client_key(&client);
 	/* a graceful stop: what has nothing buffered closes at once */
-	if (room_graceful && len == 0) {
+	if (room_graceful && len == 0 && kind != HANDOFF_TLS) {
 		close(fd);
 		return (0);
 	}
@@ -501,7 +536,7 @@ guest_arrive(const struct config *conf, char *in)
 	g->counted = counted;
 	g->since = conn_now_ms();
 	g->deadline = deadline;
-	g->state = len > 0 ? G_HEAD : G_IDLE;
+	g->state = kind == HANDOFF_TLS ? G_HELLO : len > 0 ? G_HEAD : G_IDLE;
 	g->begun = g->since;
 	while (g->size < len)
 		if (guest_grow(g, conf) == -1) {
@@ -527,6 +562,8 @@ guest_arrive(const struct config *conf, char *in)
 	g->polled = 1;
 	if (g->state == G_HEAD)
 		guest_progress(g, conf);
+	else if (g->state == G_HELLO)
+		guest_hello(g);
 	/* a body the worker began: its body_timeout runs on */
 	if (g->state == G_BODY && deadline != 0)
 		g->deadline = deadline;
@@ -559,6 +596,10 @@ sweep(const struct config *conf)
 				guest_free(g);	/* idle: closed unanswered */
 			break;
 		case G_CLOSING:
+			if (now >= g->deadline)
+				guest_free(g);
+			break;
+		case G_HELLO:	/* no answer can be read before a handshake */
 			if (now >= g->deadline)
 				guest_free(g);
 			break;

@@ -266,10 +266,11 @@ connection_admit(struct exchange *x, const struct listener *l)
  */
 static int
 connection_tls(struct exchange *x, const struct listener *l,
-    struct tls_conn *t)
+    struct tls_conn *t, long long deadline)
 {
 	scoreboard_set(x->sb, x->slot, SLOT_READ);
-	x->head_deadline = conn_now_ms() + x->conf->header_timeout * 1000LL;
+	x->head_deadline = deadline != 0 ? deadline :
+	    conn_now_ms() + x->conf->header_timeout * 1000LL;
 	if (tls_accept(t, l, x->cl->fd, x->peertext, x->head_deadline) !=
 	    TLS_OK)
 		return (-1);
@@ -279,6 +280,44 @@ connection_tls(struct exchange *x, const struct listener *l,
 	}
 	x->tls = t;
 	x->srv = t->srv;
+	return (0);
+}
+
+/*
+ * On a TLS listener, a ClientHello not all there after waitroom_after
+ * ms goes to the waiting room with nothing read (its bytes stay in the
+ * socket): no handshake holds a worker before the client has said
+ * hello.  Returns 1 when the connection went, 0 when it stays here.
+ */
+static int
+connection_hello(struct exchange *x)
+{
+	struct pollfd	 pfd;
+	long long	 park_at, left;
+	int		 fd = x->cl->fd, need, r, lowat = 0;
+
+	if (!x->conf->waitroom || !handoff_enabled())
+		return (0);
+	park_at = conn_now_ms() + x->conf->waitroom_after;
+	while ((r = handoff_hello(fd, &need)) == 0) {
+		if ((left = park_at - conn_now_ms()) <= 0) {
+			if (handoff_send(handoff_park_fd(), fd, HANDOFF_TLS,
+			    conn_now_ms() + x->conf->header_timeout * 1000LL,
+			    NULL, 0) == -1)
+				break;
+			conn_attach(x->cl, -1);
+			close(fd);
+			return (1);
+		}
+		if (handoff_lowat(fd, need) == 0)
+			lowat = 1;
+		pfd.fd = fd;
+		pfd.events = POLLIN;
+		if (poll(&pfd, 1, (int)left) == -1 && errno != EINTR)
+			break;
+	}
+	if (lowat)
+		(void)handoff_lowat(fd, 1);
 	return (0);
 }
 
@@ -302,8 +341,10 @@ worker_accept(struct exchange *x, const struct listener *l, int wakefd)
 		return (-1);
 	}
 	connection_start(x, l, fd, wakefd);
+	if (l->tls && connection_hello(x))
+		return (0);
 	/* TLS first: a 429 must reach the client readable */
-	if (l->tls && connection_tls(x, l, &t) == -1) {
+	if (l->tls && connection_tls(x, l, &t, 0) == -1) {
 		conn_close(x->cl, 1);
 		return (0);
 	}
@@ -326,6 +367,7 @@ worker_accept(struct exchange *x, const struct listener *l, int wakefd)
 static int
 worker_take(struct exchange *x, int wakefd)
 {
+	struct tls_conn		 t;
 	struct sockaddr_storage	 local;
 	const struct listener	*l;
 	socklen_t		 slen;
@@ -344,14 +386,23 @@ worker_take(struct exchange *x, int wakefd)
 	if (getpeername(fd, (struct sockaddr *)&x->peer, &slen) == -1 ||
 	    (slen = sizeof(local), getsockname(fd, (struct sockaddr *)&local,
 	    &slen)) == -1 || (l = listen_lookup(x->conf, &local)) == NULL ||
-	    l->tls) {
+	    !l->tls != (kind != HANDOFF_TLS)) {
 		close(fd);	/* gone, or its address no longer served */
 		return (0);
 	}
 	connection_start(x, l, fd, wakefd);
-	x->cl->len = len;
+	if (kind == HANDOFF_TLS) {
+		/* its ClientHello is in the socket, for OpenSSL to read */
+		(void)handoff_lowat(fd, 1);
+		if (connection_tls(x, l, &t, deadline) == -1) {
+			conn_close(x->cl, 1);
+			return (0);
+		}
+	} else
+		x->cl->len = len;
 	if (connection_admit(x, l) == -1) {
 		conn_close(x->cl, 1);
+		x->tls = NULL;
 		return (0);
 	}
 	serve(x, kind == HANDOFF_FIRST);

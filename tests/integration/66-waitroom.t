@@ -43,8 +43,22 @@
 #   11.  graceful stop: 20 idle kept-alive connections and 10 partial
 #        heads parked, SIGQUIT: the idle ones are closed at once, the
 #        partial heads completed afterwards are answered 200.
+#
+# And TLS (the same server with a certificate, default pool), where the
+# waiting room holds a connection whose ClientHello is not complete,
+# peeking at it and leaving its bytes in the socket for OpenSSL:
+#
+#   12.  300 clients that send a TLS record header and then one byte of
+#        their ClientHello every 500 ms, probes over HTTPS: every probe
+#        answered;
+#   13.  negative control: the same with waitroom = off leaves probes
+#        unanswered;
+#   14.  slow clients that finish (tests/mcp/slow-complete.mjs: a pause of
+#        600 ms inside the head, inside the body, inside the ClientHello)
+#        are handed back whole and answered 200, the body reaching the
+#        upstream intact.
 . "${TOP:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib.sh"
-need proxy node_modules curl
+need proxy node_modules curl openssl
 json() {	# json FILE EXPR: a field of a JSON file (EXPR on object j)
 	"$NODE" -e 'const j = JSON.parse(require("fs").readFileSync(
 	    process.argv[1])); const v = eval(process.argv[2]);
@@ -73,13 +87,13 @@ run() {
 	_conf=$1 _mode=$2 _name=$3 _fault=${4:-}
 	start_proxy "$_conf"
 	_master=$PROXY_PID
-	curl -sf -m 10 "http://127.0.0.1:$P/api" >/dev/null ||
+	curl -skf -m 10 "${SCHEME:-http}://127.0.0.1:$P/api" >/dev/null ||
 	    fail "$_name: the proxy does not answer"
 	rm -f "$T/$_name.ready"
 	"$NODE" "$TOP/tests/mcp/slow-crowd.mjs" --port "$P" --mode "$_mode" \
 	    --conns 300 --addrnet 2 --addrs 100 --probe 127.0.9.9 \
 	    --every 500 --secs 15 --probe-timeout 5000 \
-	    --ready "$T/$_name.ready" --out "$T/$_name.json" &
+	    --ready "$T/$_name.ready" --out "$T/$_name.json" ${CROWD_EXTRA:-} &
 	_crowd=$!
 	if [ -n "$_fault" ]; then
 		_n=0
@@ -140,6 +154,48 @@ all_answered kill-room ||
 pass "waiting room killed (SIGKILL) under 300 idle kept-alive clients: restarted (logged), $(json "$T/kill-room.json" j.answered) of $(json "$T/kill-room.json" j.probes) probes answered 200 (p99 $(json "$T/kill-room.json" j.latency.p99) ms)"
 grep -E 'worker .* (killed by|exited with)' "$T/mcpproxyd.log" &&
     fail "workers died"
+
+# --- TLS: a slow ClientHello holds no worker
+"$TOP/tests/tls/mkca.sh" "$T/pki" >"$T/mkca.log" 2>&1 ||
+    fail "mkca.sh: $(cat "$T/mkca.log")"
+chmod 755 "$T/pki"
+CONF_TLS_ON=$T/mcpproxyd-tls.conf CONF_TLS_OFF=$T/mcpproxyd-tls-off.conf
+for c in ON OFF; do
+	eval "src=\$CONF_$c dst=\$CONF_TLS_$c"
+	{ cat "$src"; echo "tls_certificate = $T/pki/localhost.pem";
+	  echo "tls_key = $T/pki/localhost.key"; } >"$dst"
+	chmod 644 "$dst"
+done
+SCHEME=https CROWD_EXTRA="--tls 1" run "$CONF_TLS_ON" hello tls-on
+all_answered tls-on ||
+    fail "waiting room on, 300 slow ClientHellos: $(cat "$T/tls-on.json")"
+pass "TLS, waiting room on, 300 slow ClientHellos from 100 addresses: $(json "$T/tls-on.json" j.answered) of $(json "$T/tls-on.json" j.probes) HTTPS probes answered 200 (p99 $(json "$T/tls-on.json" j.latency.p99) ms)"
+SCHEME=https CROWD_EXTRA="--tls 1" run "$CONF_TLS_OFF" hello tls-off
+all_answered tls-off &&
+    fail "negative control: with waitroom = off every HTTPS probe was answered: the TLS row proves nothing"
+pass "negative control, TLS, waitroom = off: $(json "$T/tls-off.json" j.answered) of $(json "$T/tls-off.json" j.probes) HTTPS probes answered ($(json "$T/tls-off.json" j.probeErrors))"
+
+# 14. slow but complete: handed back whole
+start_proxy "$CONF_ON"
+for m in head body; do
+	"$NODE" "$TOP/tests/mcp/slow-complete.mjs" --port "$P" --mode "$m" \
+	    >"$T/complete-$m.json" || fail "slow-complete $m"
+done
+kill "$PROXY_PID"; sleep 0.5
+start_proxy "$CONF_TLS_ON"
+"$NODE" "$TOP/tests/mcp/slow-complete.mjs" --port "$P" --mode hello \
+    >"$T/complete-hello.json" || fail "slow-complete hello"
+kill "$PROXY_PID"; sleep 0.5
+for m in head body hello; do
+	printf '    %s\n' "$(cat "$T/complete-$m.json")"
+	[ "$(json "$T/complete-$m.json" j.status)" = 200 ] ||
+	    fail "slow but complete $m: $(cat "$T/complete-$m.json")"
+done
+for m in body hello; do
+	[ "$(json "$T/complete-$m.json" j.echoed)" = true ] ||
+	    fail "slow but complete $m: the body did not reach the upstream whole"
+done
+pass "a head, a body and a ClientHello each paused 600 ms (past waitroom_after) are handed back whole: 200, the bodies reach the upstream intact"
 
 # --- limits, reload, stop (parked.mjs)
 # park NAME ARGS...: parked.mjs in the background, ready files $T/NAME.*

@@ -7,14 +7,18 @@
 // PROBE_TIMEOUT ms counts as unanswered (that bound decides what
 // "answered" means; latencies are reported, never asserted).
 //
-//   node slow-crowd.mjs --port P --mode head|body|keepalive [--conns 300]
+//   node slow-crowd.mjs --port P --mode head|body|keepalive|hello
+//        [--tls 1] [--conns 300]
 //        [--addrnet 2] [--addrs 100] [--probe 127.0.9.9] [--every 500]
 //        [--secs 15] [--probe-timeout 5000] [--path /api]
 //        [--ready FILE] [--out FILE]
 //
 // MODEs: head (a request head sent one byte every 500 ms), body (a whole
 // head with Content-Length 2000, then one body byte every 250 ms),
-// keepalive (one GET answered on a kept-alive connection, then idle).
+// keepalive (one GET answered on a kept-alive connection, then idle),
+// hello (on a TLS port: the header of a 512-byte TLS handshake record,
+// then one byte of it every 500 ms, so the ClientHello never completes).
+// --tls 1: the probe speaks HTTPS (any certificate).
 // The probes start once every crowd connection has connected (and, in
 // keepalive mode, had its answer); --ready FILE is written then.
 // Prints (or writes to --out) one JSON object: {mode, probes, answered,
@@ -22,11 +26,12 @@
 // crowd {opened, connected, closedByServer, answers {code: n}, open}}.
 import net from 'node:net';
 import http from 'node:http';
+import https from 'node:https';
 import { writeFileSync } from 'node:fs';
 
 const o = { host: '127.0.0.1', mode: 'head', conns: 300, addrnet: 2,
     addrs: 100, probe: '127.0.9.9', every: 500, secs: 15,
-    'probe-timeout': 5000, path: '/api' };
+    'probe-timeout': 5000, path: '/api', tls: 0 };
 const a = process.argv.slice(2);
 for (let i = 0; i < a.length; i += 2) {
 	const k = a[i].replace(/^--/, '');
@@ -37,8 +42,8 @@ for (let i = 0; i < a.length; i += 2) {
 	o[k] = ['host', 'mode', 'probe', 'path', 'ready', 'out'].includes(k) ?
 	    a[i + 1] : Number(a[i + 1]);
 }
-if (!o.port || !['head', 'body', 'keepalive'].includes(o.mode)) {
-	console.error('slow-crowd: --port and --mode head|body|keepalive');
+if (!o.port || !['head', 'body', 'keepalive', 'hello'].includes(o.mode)) {
+	console.error('slow-crowd: --port and --mode head|body|keepalive|hello');
 	process.exit(2);
 }
 const hostHdr = `${o.host}:${o.port}`;
@@ -78,6 +83,10 @@ function slow(n) {
 			s.write('G');	/* the first byte: accepted at once */
 			drip(`ET ${o.path} HTTP/1.1\r\nHost: ${hostHdr}\r\n` +
 			    'X-Slow: ' + 'a'.repeat(8000) + '\r\n\r\n', 500);
+			ready();
+		} else if (o.mode === 'hello') {
+			s.write(Buffer.from([0x16, 0x03, 0x01, 0x02, 0x00]));
+			drip('\0'.repeat(512), 500);
 			ready();
 		} else if (o.mode === 'body') {
 			s.write(`POST ${o.path} HTTP/1.1\r\nHost: ${hostHdr}\r\n` +
@@ -131,8 +140,9 @@ function probe() {
 		} else
 			probeErrors[code] = (probeErrors[code] || 0) + 1;
 	};
-	const req = http.get({ host: o.host, port: o.port, path: o.path,
-	    localAddress: o.probe, agent: false,
+	const req = (o.tls ? https : http).get({ host: o.host, port: o.port,
+	    path: o.path, localAddress: o.probe, agent: false,
+	    rejectUnauthorized: false,
 	    headers: { Connection: 'close' } }, (res) => {
 		res.resume();
 		res.on('end', () => finish(res.statusCode, true));
