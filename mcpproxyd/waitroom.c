@@ -549,7 +549,8 @@ guest_arrive(const struct config *conf, char *in)
 		guest_free(g);
 		return (0);
 	}
-	memcpy(g->buf, in, len);
+	if (len > 0)		/* else no buffer yet */
+		memcpy(g->buf, in, len);
 	g->len = len;
 	memset(&ev, 0, sizeof(ev));
 	ev.events = EPOLLIN | EPOLLRDHUP;
