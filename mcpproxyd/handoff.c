@@ -114,9 +114,10 @@ handoff_room_ends(void)
 }
 
 /*
- * The master closes the waiting room's ends at a stop, once the room is
- * gone: a worker's hand-off then fails at once and it keeps the
- * connection, where it would have sat unread in the channel.
+ * The master closes its copies of the waiting room's ends at a stop:
+ * once the room is gone too, a worker's hand-off fails at once and it
+ * keeps the connection, where it would have sat unread in the channel
+ * (and a worker reading back sees the end, EPIPE).
  */
 void
 handoff_close_room(void)

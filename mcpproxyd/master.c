@@ -509,11 +509,11 @@ master_run(struct config *conf, struct scoreboard *sb)
 			old_deadline = 0;
 			old_termed = 0;
 		}
+		waitroom_maintain(conf);	/* not held by the workers' throttle */
 		if (now < throttle_until)
 			continue;
 		if (now - throttle_until > THROTTLE_MAX)
 			delay = 1;
-		waitroom_maintain(conf);
 		maintain(conf, sb, &rate);
 	}
 	log_info("received %s; stopping%s", got_quit ? "SIGQUIT" :

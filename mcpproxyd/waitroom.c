@@ -45,7 +45,8 @@
  * same 408, 414 or 431 here as on a worker; a malformed complete head is
  * handed back and the worker answers its 400.  header_timeout bounds a
  * begun head, keepalive_timeout an idle kept-alive client,
- * header_timeout a first request that sent nothing, body_timeout a body;
+ * header_timeout a first request that sent nothing, body_timeout a body
+ * and header_timeout each wait for more of it;
  * and a begun head or body must average waitroom_min_rate bytes a second
  * after its first second.
  *
@@ -114,6 +115,7 @@ struct guest {
 	long long		 since;		/* ms it came in */
 	long long		 deadline;	/* ms the current wait ends */
 	long long		 begun;		/* ms the head or body began */
+	long long		 last;		/* ms the last bytes came */
 	size_t			 need;		/* G_BODY: head + body bytes */
 	char			*buf;
 	size_t			 len, size;
@@ -221,7 +223,7 @@ guest_refuse(struct guest *g, int status, const char *why)
 	char	 peer[64];
 
 	addr_text((struct sockaddr *)&g->client, peer, sizeof(peer));
-	log_info("%s: bad request: %s (waiting room)", peer, why);
+	log_info("%s: bad request: %s", peer, why);	/* as a worker's */
 	guest_answer(g, status, why);
 }
 
@@ -370,6 +372,7 @@ guest_read(struct guest *g, const struct config *conf)
 	if (n < 0)
 		return;
 	g->len += n;
+	g->last = conn_now_ms();
 	if (g->state == G_IDLE) {
 		g->state = G_HEAD;
 		g->begun = conn_now_ms();
@@ -537,7 +540,7 @@ guest_arrive(const struct config *conf, char *in)
 	g->since = conn_now_ms();
 	g->deadline = deadline;
 	g->state = kind == HANDOFF_TLS ? G_HELLO : len > 0 ? G_HEAD : G_IDLE;
-	g->begun = g->since;
+	g->begun = g->last = g->since;
 	while (g->size < len)
 		if (guest_grow(g, conf) == -1) {
 			guest_refuse(g, 503, "waiting room full");
@@ -606,7 +609,10 @@ sweep(const struct config *conf)
 			break;
 		case G_HEAD:
 		case G_BODY:
-			if (g->deadline != 0 && now >= g->deadline) {
+			/* a body waits header_timeout at most for each part */
+			if ((g->deadline != 0 && now >= g->deadline) ||
+			    (g->state == G_BODY && now - g->last >=
+			    conf->header_timeout * 1000LL)) {
 				guest_refuse(g, 408, g->state == G_HEAD ?
 				    "request head timed out" :
 				    "request body timed out");
@@ -712,8 +718,13 @@ room_main(struct config *conf, pid_t master)
 			sweep(conf);
 			next = now + ROOM_TICK;
 		}
-		if (room_graceful && nguests == 0)
-			break;
+		/* a last look at the channel: what came meanwhile is held */
+		if (room_graceful && nguests == 0) {
+			while (guest_arrive(conf, in) == 0)
+				;
+			if (nguests == 0)
+				break;
+		}
 	}
 	_exit(0);
 }
@@ -789,6 +800,12 @@ waitroom_stop(struct config *conf, int graceful)
 
 	if (!handoff_enabled())
 		return;
+	/*
+	 * First the master's copies of the room's ends: once the room is
+	 * gone, a worker's hand-off fails at once (it keeps the connection)
+	 * instead of queueing where no one reads.
+	 */
+	handoff_close_room();
 	if (room_pid != 0) {
 		deadline = conn_now_ms() + (graceful ?
 		    (conf->header_timeout > conf->body_timeout ?
@@ -807,5 +824,4 @@ waitroom_stop(struct config *conf, int graceful)
 		}
 		room_pid = 0;
 	}
-	handoff_close_room();
 }

@@ -444,12 +444,19 @@ worker_main(struct config *conf, struct scoreboard *sb, int slot, int wakefd,
 		 * After one connection, back to epoll: fairness among
 		 * listeners.
 		 */
-		for (k = 0; k < n; k++)
-			if (evs[k].data.u32 == MAX_LISTENERS ?
-			    worker_take(&x, wakefd) == 0 :
-			    worker_accept(&x, &conf->listeners[evs[k].data.u32],
-			    wakefd) == 0)
+		for (k = 0; k < n; k++) {
+			if (evs[k].data.u32 != MAX_LISTENERS) {
+				if (worker_accept(&x, &conf->listeners[
+				    evs[k].data.u32], wakefd) == 0)
+					break;
+				continue;
+			}
+			if (worker_take(&x, wakefd) == 0)
 				break;
+			if (errno == EPIPE)	/* the room is gone: a stop */
+				(void)epoll_ctl(epfd, EPOLL_CTL_DEL,
+				    handoff_back_fd(), NULL);
+		}
 	}
 	upstream_close(&up);
 	exit(0);
