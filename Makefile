@@ -99,7 +99,7 @@ check: all
 # runs below: they prove pool, signal and slow-client behaviour that the
 # plain build's run already proves, and take minutes under ASan; the code
 # they reach is reached by the other tests and the fuzzers.
-SAN_EXCLUDE	= 85-slowloris.t 88-compromised-worker.t
+SAN_EXCLUDE	= 85-slowloris.t 88-compromised-worker.t 66-waitroom.t
 check-san:
 	TESTS_EXCLUDE="$(SAN_EXCLUDE)" $(MAKE) SANITIZE=1 check
 

@@ -12,6 +12,7 @@
 
 #include "log.h"
 #include "mcpproxyd.h"
+#include "handoff.h"
 
 /* How reading a body ended. */
 enum body_status {
@@ -19,7 +20,8 @@ enum body_status {
 	BODY_GONE,		/* the client went away: nothing to answer */
 	BODY_BAD,		/* 400, logged with its cause */
 	BODY_SLOW,		/* 408 */
-	BODY_BIG		/* 413 */
+	BODY_BIG,		/* 413 */
+	BODY_PARKED		/* gone to the waiting room */
 };
 
 static const struct {
@@ -60,10 +62,11 @@ body_append(struct exchange *x, const char *p, size_t n)
 /*
  * Read more of the body: each wait at most header_timeout, the whole
  * body within body_timeout (a client dripping a byte at a time must not
- * hold a worker for long).
+ * hold a worker for long); and not past park_at (0: no limit), where
+ * BODY_SLOW means "time to park" while the deadline is not yet there.
  */
 static enum body_status
-body_fill(struct exchange *x, long long deadline)
+body_fill(struct exchange *x, long long deadline, long long park_at)
 {
 	long long	 left = deadline - conn_now_ms();
 	int		 n;
@@ -72,9 +75,37 @@ body_fill(struct exchange *x, long long deadline)
 		return (BODY_SLOW);
 	if (left > x->conf->header_timeout * 1000LL)
 		left = x->conf->header_timeout * 1000LL;
-	if ((n = conn_fill(x->cl, (int)left)) > 0)
+	if (park_at != 0 && park_at - conn_now_ms() < left)
+		left = park_at - conn_now_ms();
+	if ((n = conn_fill(x->cl, (int)(left > 0 ? left : 0))) > 0)
 		return (BODY_OK);
 	return (n == -1 && errno == ETIMEDOUT ? BODY_SLOW : BODY_GONE);
+}
+
+/*
+ * A body not all there after waitroom_after ms goes to the waiting
+ * room with its head, when the two fit in one hand-off (max_header_size)
+ * and no 100 Continue was sent: the room waits for the rest and hands
+ * the whole request back.  The bytes passed are the client's own, still
+ * in the client buffer from raw on (x->head was parsed in place).
+ * Returns 1 when it went, 0 when the worker keeps it (*park_at: when to
+ * try again, 0 never).
+ */
+static int
+body_park(struct exchange *x, size_t raw, long long deadline,
+    long long *park_at)
+{
+	struct iovec	 pre;
+
+	if (*park_at == 0 || conn_now_ms() < *park_at)
+		return (0);
+	pre.iov_base = x->cl->buf + raw;
+	pre.iov_len = x->cl->off - raw;
+	if (handoff_park(x->cl, HANDOFF_FIRST, deadline, &pre, 1) == 0)
+		return (1);
+	*park_at = errno == EAGAIN ? conn_now_ms() + x->conf->waitroom_after :
+	    0;
+	return (0);
 }
 
 /* A body of Content-Length bytes. */
@@ -84,11 +115,28 @@ body_length(struct exchange *x, long long deadline)
 	struct conn		*c = x->cl;
 	enum body_status	 st;
 	uint64_t		 left = x->req.content_length;
-	size_t			 take;
+	size_t			 take, raw = 0;
+	long long		 park_at = 0;
 
+	/* the head just taken lies before c->off (head.c) */
+	if (x->conf->waitroom && c->io == NULL && handoff_enabled() &&
+	    !x->req.expect_continue && c->off >= x->headlen &&
+	    x->headlen + x->req.content_length <= handoff_max()) {
+		park_at = conn_now_ms() + x->conf->waitroom_after;
+		raw = c->off - x->headlen;
+	}
 	while (left > 0) {
-		if (c->len == c->off && (st = body_fill(x, deadline)))
+		if (c->len == c->off && body_park(x, raw, deadline, &park_at))
+			return (BODY_PARKED);
+		if (c->len == c->size)
+			park_at = 0;	/* conn_fill() will move the bytes */
+		if (c->len == c->off &&
+		    (st = body_fill(x, deadline, park_at))) {
+			if (st == BODY_SLOW && park_at != 0 &&
+			    conn_now_ms() < deadline)
+				continue;
 			return (st);
+		}
 		take = c->len - c->off;
 		if (take > left)
 			take = left;
@@ -113,7 +161,7 @@ body_chunked(struct exchange *x, long long deadline)
 
 	chunked_init(&ch, x->conf->lim.max_body);
 	for (;;) {
-		if (c->len == c->off && (st = body_fill(x, deadline)))
+		if (c->len == c->off && (st = body_fill(x, deadline, 0)))
 			return (st);
 		rc = chunked_decode(&ch, c->buf + c->off, c->len - c->off,
 		    &used, &dlen, &why);
@@ -165,7 +213,7 @@ body_read(struct exchange *x)
 		x->keepalive = x->req.keepalive && !worker_graceful;
 		return (XR_NEXT);
 	}
-	if (st == BODY_GONE)
+	if (st == BODY_GONE || st == BODY_PARKED)
 		return (XR_CLOSE);
 	if (st != BODY_BAD)	/* 400: logged with its cause */
 		log_info("%s: bad request: %s", x->peertext,

@@ -351,6 +351,15 @@ static const struct intkey intkeys[] = {
 	{ "metrics_max_series",		OFF(metrics_max_series),
 					    METRICS_SERIES_MIN,
 					    METRICS_SERIES_CAP, 0 },
+	/* the waiting room (waitroom.c) */
+	{ "waitroom_after",		OFF(waitroom_after), 10, 60000, 0 },
+	{ "waitroom_max_conns",		OFF(waitroom_max_conns), 16,
+					    WAITROOM_CONNS_CAP, 0 },
+	{ "waitroom_memory",		OFF(waitroom_memory), 65536,
+					    1024 * 1024 * 1024, 1 },
+	{ "waitroom_open_files",	OFF(waitroom_open_files), 64,
+					    WAITROOM_CONNS_CAP + 1024, 0 },
+	{ "waitroom_min_rate",		OFF(waitroom_min_rate), 0, 1000000, 0 },
 };
 
 /*
@@ -473,6 +482,14 @@ global_key(struct parse *p, const char *name, const char *val)
 	case -1:
 		return (0);
 	}
+	if (!strcmp(name, "waitroom")) {
+		if (strcmp(val, "on") && strcmp(val, "off")) {
+			perr(p, "waitroom: \"%s\" is not on or off", val);
+			return (0);
+		}
+		conf->waitroom = val[1] == 'n';
+		return (1);
+	}
 	if (!strcmp(name, "worker_sched")) {
 		if (!strcmp(val, "batch"))
 			conf->worker_batch = 1;
@@ -488,7 +505,9 @@ global_key(struct parse *p, const char *name, const char *val)
 	for (i = 0; i < sizeof(intkeys) / sizeof(intkeys[0]); i++) {
 		if (strcmp(name, intkeys[i].name) != 0)
 			continue;
-		if (parse_int(val, intkeys[i].min, intkeys[i].max, &v) == -1) {
+		if ((intkeys[i].size ? parse_size(val, intkeys[i].min,
+		    intkeys[i].max, &v) : parse_int(val, intkeys[i].min,
+		    intkeys[i].max, &v)) == -1) {
 			perr(p, "%s: \"%s\" is not a number from %lld to %lld",
 			    name, val, intkeys[i].min, intkeys[i].max);
 			return (0);
@@ -1203,6 +1222,12 @@ config_defaults(struct config *conf)
 	conf->stream_idle_timeout = 300;
 	conf->send_timeout = 30;
 	conf->backlog = 511;
+	conf->waitroom = 1;
+	conf->waitroom_after = 150;
+	conf->waitroom_max_conns = 10000;
+	conf->waitroom_memory = 64 * 1024 * 1024;
+	conf->waitroom_open_files = 10240;
+	conf->waitroom_min_rate = 64;
 	conf->token_cache = 1024;
 	conf->reload_grace = 300;
 	conf->pidfd = -1;
@@ -1761,6 +1786,10 @@ config_finish(struct parse *p)
 		    conf->min_spare, conf->max_workers);
 	if (conf->start_workers > conf->max_workers)
 		conf->start_workers = conf->max_workers;
+	if (conf->waitroom_open_files < conf->waitroom_max_conns + 32)
+		perr(p, "waitroom_open_files (%d) leaves no room for "
+		    "waitroom_max_conns (%d) and 32 more", conf->waitroom_open_files,
+		    conf->waitroom_max_conns);
 	if (conf->lim.max_request_line > conf->lim.max_head)
 		perr(p, "max_request_line is above max_header_size");
 	if (conf->access_log == NULL)

@@ -10,6 +10,7 @@
 
 #include "log.h"
 #include "mcpproxyd.h"
+#include "handoff.h"
 
 /* Discard CR/LF before a request line (RFC 9112 2.2). */
 static void
@@ -28,16 +29,14 @@ static enum xresult
 head_limits(struct exchange *x, size_t have)
 {
 	const struct conn	*c = x->cl;
-	const struct config	*conf = x->conf;
 
-	if (have > conf->lim.max_request_line &&
-	    memchr(c->buf + c->off, '\n', conf->lim.max_request_line) == NULL) {
+	switch (http_head_limit(c->buf + c->off, have, &x->conf->lim)) {
+	case 414:
 		log_info("%s: bad request: request line too long",
 		    x->peertext);
 		reply_error(x, 414, "request line too long");
 		return (XR_CLOSE);
-	}
-	if (have >= conf->lim.max_head) {
+	case 431:
 		log_info("%s: bad request: request head too large",
 		    x->peertext);
 		reply_error(x, 431, "request head too large");
@@ -57,25 +56,54 @@ head_take(struct exchange *x, size_t hlen)
 }
 
 /*
+ * Past waitroom_after ms of waiting for this head, hand the connection
+ * to the waiting room (handoff.c) with what it sent so far.  Returns 1
+ * when it went (the worker is free), 0 when the worker keeps it: a
+ * full channel is tried again waitroom_after later, any other failure
+ * (TLS, no room) ends the tries for this head.
+ */
+static int
+head_park(struct exchange *x, int first, long long deadline,
+    long long idle_deadline, long long *park_at)
+{
+	if (*park_at == 0 || conn_now_ms() < *park_at)
+		return (0);
+	if (handoff_park(x->cl, first ? HANDOFF_FIRST : HANDOFF_NEXT,
+	    deadline != 0 ? deadline : idle_deadline, NULL, 0) == 0)
+		return (1);
+	*park_at = errno == EAGAIN ? conn_now_ms() + x->conf->waitroom_after :
+	    0;
+	return (0);
+}
+
+/*
  * Read a request head into x->head: the first within header_timeout
- * (of the accept, on TLS: the handshake counts), a kept-alive client's next within keepalive_timeout, and once a byte
- * came, the whole head within header_timeout (no slowloris).  Returns
- * XR_NEXT with the head, XR_CLOSE when the client closed or idled out
- * between requests, after answering 408, 414 or 431, or on a dead
- * client.
+ * (of the accept, on TLS: the handshake counts), a kept-alive client's
+ * next within keepalive_timeout, and once a byte came, the whole head
+ * within header_timeout (no slowloris).  With a waiting room, a head
+ * not there after waitroom_after ms is waited for there instead.
+ * Returns XR_NEXT with the head, XR_CLOSE when the client closed or
+ * idled out between requests, after answering 408, 414 or 431, on a
+ * dead client, or when the connection went to the waiting room (x->cl
+ * then has no descriptor).
  */
 enum xresult
 head_read(struct exchange *x, int first)
 {
 	struct conn		*c = x->cl;
 	const struct config	*conf = x->conf;
-	long long		 deadline = 0;
+	long long		 deadline = 0, idle_deadline, park_at = 0;
+	long long		 wait;
 	size_t			 have, hlen;
 	int			 n;
 
 	/* on TLS the handshake came out of the first head's time */
 	if (first && x->head_deadline != 0)
 		deadline = x->head_deadline;
+	idle_deadline = conn_now_ms() + (first ? conf->header_timeout :
+	    conf->keepalive_timeout) * 1000LL;
+	if (conf->waitroom && c->io == NULL && handoff_enabled())
+		park_at = conn_now_ms() + conf->waitroom_after;
 	for (;;) {
 		skip_empty_lines(c);
 		have = c->len - c->off;
@@ -85,13 +113,17 @@ head_read(struct exchange *x, int first)
 		}
 		if (head_limits(x, have) != XR_NEXT)
 			return (XR_CLOSE);
+		if (head_park(x, first, deadline, idle_deadline, &park_at))
+			return (XR_CLOSE);
 		if (have == 0 && deadline == 0) {
 			if (worker_quit)
 				return (XR_CLOSE);
+			wait = idle_deadline;
+			if (park_at != 0 && park_at < wait)
+				wait = park_at;
 			c->idle = 1;
 			c->wait_first = !first;	/* the client reads our answer first */
-			n = conn_fill(c, (first ? conf->header_timeout :
-			    conf->keepalive_timeout) * 1000);
+			n = conn_fill(c, (int)(wait - conn_now_ms()));
 			c->idle = c->wait_first = 0;
 		} else if (deadline != 0 && deadline <= conn_now_ms()) {
 			errno = ETIMEDOUT;
@@ -100,7 +132,10 @@ head_read(struct exchange *x, int first)
 			if (deadline == 0)
 				deadline = conn_now_ms() +
 				    conf->header_timeout * 1000LL;
-			n = conn_fill(c, (int)(deadline - conn_now_ms()));
+			wait = deadline;
+			if (park_at != 0 && park_at < wait)
+				wait = park_at;
+			n = conn_fill(c, (int)(wait - conn_now_ms()));
 		}
 		if (n > 0) {
 			if (deadline == 0)
@@ -108,6 +143,10 @@ head_read(struct exchange *x, int first)
 				    conf->header_timeout * 1000LL;
 			continue;
 		}
+		/* our own shorter wait: time to park */
+		if (n == -1 && errno == ETIMEDOUT && park_at != 0 &&
+		    conn_now_ms() < (deadline != 0 ? deadline : idle_deadline))
+			continue;
 		if (n == -1 && errno == ETIMEDOUT && c->len > c->off) {
 			log_info("%s: bad request: request head timed out",
 			    x->peertext);

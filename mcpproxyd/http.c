@@ -159,6 +159,23 @@ http_head_end(const char *buf, size_t len)
 }
 
 /*
+ * Is a head not yet complete, of which len bytes came, over a limit?
+ * Returns 414 (request line too long), 431 (head too large) or 0.  The
+ * worker (head.c) and the waiting room (waitroom.c) both ask here, so
+ * that a slow client gets the same answer in either.
+ */
+int
+http_head_limit(const char *buf, size_t len, const struct http_limits *lim)
+{
+	if (len > lim->max_request_line &&
+	    memchr(buf, '\n', lim->max_request_line) == NULL)
+		return (414);
+	if (len >= lim->max_head)
+		return (431);
+	return (0);
+}
+
+/*
  * Delimit the line at head[off..len): its length without CRLF or LF
  * and where the next line starts.  NUL and a CR not followed by LF are
  * refused here, so no later check can be fooled by them.

@@ -65,6 +65,8 @@ struct http_response {
  * 0 if the head is not complete yet.
  */
 size_t	http_head_end(const char *buf, size_t len);
+int	http_head_limit(const char *buf, size_t len,
+	    const struct http_limits *lim);
 
 /*
  * Parse a complete request head (as delimited by http_head_end) in

@@ -244,3 +244,48 @@ listener_named(const struct listener *l, const char *name, size_t len)
 		return (NULL);
 	return (server_named(l, name, len));
 }
+
+/*
+ * The listener a connection whose local address is local came in on
+ * (one the waiting room hands back): the same port, and the same
+ * address or a wildcard one.  NULL when no listener of conf has it (a
+ * reload removed the address).
+ */
+const struct listener *
+listen_lookup(const struct config *conf, const struct sockaddr_storage *local)
+{
+	struct sockaddr_storage	 a, b;
+	const struct listener	*wild = NULL;
+	size_t			 i;
+
+	a = *local;
+	addr_canon(&a);
+	for (i = 0; i < conf->nlisteners; i++) {
+		memcpy(&b, &conf->listeners[i].ss, sizeof(b));
+		addr_canon(&b);
+		if (addr_port(&a) != addr_port(&b))
+			continue;
+		if (a.ss_family == AF_INET && b.ss_family == AF_INET) {
+			const struct sockaddr_in *x = (const void *)&a;
+			const struct sockaddr_in *y = (const void *)&b;
+
+			if (x->sin_addr.s_addr == y->sin_addr.s_addr)
+				return (&conf->listeners[i]);
+			if (y->sin_addr.s_addr == htonl(INADDR_ANY))
+				wild = &conf->listeners[i];
+		} else if (a.ss_family == AF_INET6 &&
+		    b.ss_family == AF_INET6) {
+			const struct sockaddr_in6 *x = (const void *)&a;
+			const struct sockaddr_in6 *y = (const void *)&b;
+
+			if (IN6_ARE_ADDR_EQUAL(&x->sin6_addr, &y->sin6_addr))
+				return (&conf->listeners[i]);
+			if (IN6_IS_ADDR_UNSPECIFIED(&y->sin6_addr))
+				wild = &conf->listeners[i];
+		} else if (b.ss_family == AF_INET6 &&
+		    IN6_IS_ADDR_UNSPECIFIED(&((const struct sockaddr_in6 *)
+		    (const void *)&b)->sin6_addr))
+			wild = &conf->listeners[i];	/* [::] takes IPv4 */
+	}
+	return (wild);
+}

@@ -35,6 +35,7 @@
 #include "metrics.h"
 #include "proctitle.h"
 #include "tls.h"
+#include "handoff.h"
 
 #define SPAWN_RATE_MAX	32	/* workers forked per maintenance round */
 #define BIRTH_WINDOW	2	/* s: a death this young throttles forking */
@@ -146,8 +147,10 @@ reap(struct scoreboard *sb, int stopping)
 		for (i = 0; i < nslots; i++)
 			if (children[i].pid == pid)
 				break;
-		if (i == nslots)
+		if (i == nslots) {
+			(void)waitroom_reaped(pid, status);
 			continue;
+		}
 		c = &children[i];
 		if (WIFSIGNALED(status) || (WIFEXITED(status) &&
 		    WEXITSTATUS(status) != 0)) {
@@ -468,6 +471,7 @@ master_run(struct config *conf, struct scoreboard *sb)
 	auth_init(conf);
 	if (tls_any(conf) && tls_tickets_init(conf) == -1)
 		fatalx("cannot make the TLS ticket keys");
+	waitroom_init(conf);		/* before any worker: the channels */
 	rate = conf->start_workers;	/* the first round forks them all */
 	maintain(conf, sb, &rate);
 	for (;;) {
@@ -516,6 +520,7 @@ master_run(struct config *conf, struct scoreboard *sb)
 			old_deadline = 0;
 			old_termed = 0;
 		}
+		waitroom_maintain(conf);	/* not held by the workers' throttle */
 		if (now < throttle_until)
 			continue;
 		if (now - throttle_until > THROTTLE_MAX)
@@ -527,6 +532,7 @@ master_run(struct config *conf, struct scoreboard *sb)
 	    " gracefully" : "");
 	listen_close(conf);
 	stats_close(conf);
+	waitroom_stop(conf, got_quit && !got_term);
 	stop_workers(conf, sb, got_quit && !got_term);
 	config_free(conf);
 	free(conf);

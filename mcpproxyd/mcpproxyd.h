@@ -22,6 +22,7 @@
 #define MAX_ROUTES		32
 #define MAX_LIST		64
 #define MAX_WORKERS_CAP		4096
+#define WAITROOM_CONNS_CAP	1000000	/* waitroom_max_conns */
 #define MAX_ISSUERS		16
 #define MAX_RATELIMITS		16	/* [ratelimit NAME] sections */
 #define MAX_ROUTE_RATELIMITS	4	/* ratelimit=A,B on a route */
@@ -199,6 +200,13 @@ struct config {
 	int		 stream_idle_timeout;	/* s, silence on an open response */
 	int		 send_timeout;		/* s, a client that stops reading */
 	int		 backlog;
+	/* the waiting room (waitroom.c) */
+	int		 waitroom;		/* on */
+	int		 waitroom_after;	/* ms a worker waits first */
+	int		 waitroom_max_conns;	/* connections it holds */
+	int		 waitroom_memory;	/* bytes it buffers */
+	int		 waitroom_open_files;	/* its RLIMIT_NOFILE */
+	int		 waitroom_min_rate;	/* bytes/s of a begun head */
 	struct http_limits lim;
 	char		*key_file;	/* from [jwksd] */
 	char		*control_socket;
@@ -257,6 +265,8 @@ void	 listen_unadopt(struct config *newc, struct config *oldc);
 void	 listen_close(struct config *conf);
 void	 listen_release_set(struct config *conf);
 void	 listen_release_on_stop(void);
+const struct listener *listen_lookup(const struct config *conf,
+	    const struct sockaddr_storage *local);
 const char *addr_text(const struct sockaddr *sa, char *buf, size_t len);
 const struct server *listener_server(const struct listener *l,
 	    const char *name, size_t len);

@@ -26,8 +26,13 @@
 #include "metrics.h"
 #include "conn.h"
 #include "tls.h"
+#include "handoff.h"
 
 #define UPSTREAM_BUF	(64 * 1024)
+
+/* epoll tags beside the listeners' indexes */
+#define EV_METRICS	MAX_LISTENERS		/* stats.c's listener */
+#define EV_HANDOFF	(MAX_LISTENERS + 1)	/* the waiting room's returns */
 
 static void
 worker_sig(int sig)
@@ -74,11 +79,13 @@ wake_master(struct exchange *x, int wakefd)
 		(void)!write(wakefd, "w", 1);
 }
 
-/* Serve one client connection until it closes or must close. */
+/*
+ * Serve one client connection until it closes, must close, or goes to
+ * the waiting room (first: no request was served on it yet).
+ */
 static void
-serve(struct exchange *x)
+serve(struct exchange *x, int first)
 {
-	int	 first = 1;
 
 	for (;;) {
 		scoreboard_set(x->sb, x->slot, first ? SLOT_READ :
@@ -95,6 +102,20 @@ serve(struct exchange *x)
 		x->stream = 0;
 }
 
+/* Close the connection served (unless it went to the waiting room). */
+static void
+connection_end(struct exchange *x)
+{
+	conn_close(x->cl, x->linger);	/* TLS: close_notify first */
+	x->tls = NULL;
+	/* keep only small bodies' buffers between clients */
+	if (x->bodysize > 64 * 1024) {
+		free(x->body);
+		x->body = NULL;
+		x->bodysize = 0;
+	}
+}
+
 /*
  * Become a worker: signals, the privilege drop, death with the master,
  * the scheduling class.
@@ -105,6 +126,7 @@ worker_setup(struct config *conf, pid_t master)
 	log_procname("worker");
 	listen_release_set(conf);
 	worker_signals();
+	handoff_worker_ends();
 	drop_privileges(conf);
 	/*
 	 * Die with the master, so that a restart can bind again.  Set after
@@ -154,8 +176,16 @@ worker_epoll(const struct config *conf)
 	if (conf->metrics_fd != -1) {	/* stats.c: metrics and health */
 		memset(&ev, 0, sizeof(ev));
 		ev.events = EPOLLIN | EPOLLEXCLUSIVE;
-		ev.data.u32 = MAX_LISTENERS;
+		ev.data.u32 = EV_METRICS;
 		if (epoll_ctl(epfd, EPOLL_CTL_ADD, conf->metrics_fd, &ev) == -1)
+			fatal("epoll_ctl");
+	}
+	/* connections the waiting room hands back: taken like new ones */
+	if (handoff_enabled()) {
+		memset(&ev, 0, sizeof(ev));
+		ev.events = EPOLLIN | EPOLLEXCLUSIVE;
+		ev.data.u32 = EV_HANDOFF;
+		if (epoll_ctl(epfd, EPOLL_CTL_ADD, handoff_back_fd(), &ev) == -1)
 			fatal("epoll_ctl");
 	}
 	return (epfd);
@@ -248,10 +278,11 @@ connection_admit(struct exchange *x, const struct listener *l)
  */
 static int
 connection_tls(struct exchange *x, const struct listener *l,
-    struct tls_conn *t)
+    struct tls_conn *t, long long deadline)
 {
 	scoreboard_set(x->sb, x->slot, SLOT_READ);
-	x->head_deadline = conn_now_ms() + x->conf->header_timeout * 1000LL;
+	x->head_deadline = deadline != 0 ? deadline :
+	    conn_now_ms() + x->conf->header_timeout * 1000LL;
 	if (tls_accept(t, l, x->cl->fd, x->peertext, x->head_deadline) !=
 	    TLS_OK)
 		return (-1);
@@ -261,6 +292,44 @@ connection_tls(struct exchange *x, const struct listener *l,
 	}
 	x->tls = t;
 	x->srv = t->srv;
+	return (0);
+}
+
+/*
+ * On a TLS listener, a ClientHello not all there after waitroom_after
+ * ms goes to the waiting room with nothing read (its bytes stay in the
+ * socket): no handshake holds a worker before the client has said
+ * hello.  Returns 1 when the connection went, 0 when it stays here.
+ */
+static int
+connection_hello(struct exchange *x)
+{
+	struct pollfd	 pfd;
+	long long	 park_at, left;
+	int		 fd = x->cl->fd, need, r, lowat = 0;
+
+	if (!x->conf->waitroom || !handoff_enabled())
+		return (0);
+	park_at = conn_now_ms() + x->conf->waitroom_after;
+	while ((r = handoff_hello(fd, &need)) == 0) {
+		if ((left = park_at - conn_now_ms()) <= 0) {
+			if (handoff_send(handoff_park_fd(), fd, HANDOFF_TLS,
+			    conn_now_ms() + x->conf->header_timeout * 1000LL,
+			    NULL, 0) == -1)
+				break;
+			conn_attach(x->cl, -1);
+			close(fd);
+			return (1);
+		}
+		if (handoff_lowat(fd, need) == 0)
+			lowat = 1;
+		pfd.fd = fd;
+		pfd.events = POLLIN;
+		if (poll(&pfd, 1, (int)left) == -1 && errno != EINTR)
+			break;
+	}
+	if (lowat)
+		(void)handoff_lowat(fd, 1);
 	return (0);
 }
 
@@ -284,8 +353,10 @@ worker_accept(struct exchange *x, const struct listener *l, int wakefd)
 		return (-1);
 	}
 	connection_start(x, l, fd, wakefd);
+	if (l->tls && connection_hello(x))
+		return (0);
 	/* TLS first: a 429 must reach the client readable */
-	if (l->tls && connection_tls(x, l, &t) == -1) {
+	if (l->tls && connection_tls(x, l, &t, 0) == -1) {
 		conn_close(x->cl, 1);
 		return (0);
 	}
@@ -294,15 +365,60 @@ worker_accept(struct exchange *x, const struct listener *l, int wakefd)
 		x->tls = NULL;
 		return (0);
 	}
-	serve(x);	/* keys.c looks for new keys once a second */
-	conn_close(x->cl, x->linger);	/* TLS: close_notify first */
-	x->tls = NULL;
-	/* keep only small bodies' buffers between clients */
-	if (x->bodysize > 64 * 1024) {
-		free(x->body);
-		x->body = NULL;
-		x->bodysize = 0;
+	serve(x, 1);	/* keys.c looks for new keys once a second */
+	connection_end(x);
+	return (0);
+}
+
+/*
+ * Take a connection the waiting room hands back (handoff.c), with the
+ * bytes it read, and serve it as one accepted here: the per-client cap
+ * is checked again.  Returns 0, or -1 when there was none to take
+ * (another worker was quicker).
+ */
+static int
+worker_take(struct exchange *x, int wakefd)
+{
+	struct tls_conn		 t;
+	struct sockaddr_storage	 local;
+	const struct listener	*l;
+	socklen_t		 slen;
+	long long		 deadline;
+	uint32_t		 kind;
+	size_t			 len;
+	int			 fd;
+
+	/* into the client buffer itself: no connection holds it now */
+	if ((fd = handoff_recv(handoff_back_fd(), &kind, &deadline,
+	    x->cl->buf, x->cl->size, &len)) == -1)
+		return (-1);
+	slen = sizeof(x->peer);
+	memset(&x->peer, 0, sizeof(x->peer));
+	memset(&local, 0, sizeof(local));
+	if (getpeername(fd, (struct sockaddr *)&x->peer, &slen) == -1 ||
+	    (slen = sizeof(local), getsockname(fd, (struct sockaddr *)&local,
+	    &slen)) == -1 || (l = listen_lookup(x->conf, &local)) == NULL ||
+	    !l->tls != (kind != HANDOFF_TLS)) {
+		close(fd);	/* gone, or its address no longer served */
+		return (0);
 	}
+	connection_start(x, l, fd, wakefd);
+	if (kind == HANDOFF_TLS) {
+		/* its ClientHello is in the socket, for OpenSSL to read */
+		(void)handoff_lowat(fd, 1);
+		if (connection_tls(x, l, &t, deadline) == -1) {
+			conn_close(x->cl, 1);
+			return (0);
+		}
+	} else
+		x->cl->len = len;
+	if (connection_admit(x, l) == -1) {
+		conn_close(x->cl, 1);
+		x->tls = NULL;
+		return (0);
+	}
+	serve(x, kind == HANDOFF_FIRST);
+	connection_end(x);
 	return (0);
 }
 
@@ -314,7 +430,7 @@ void
 worker_main(struct config *conf, struct scoreboard *sb, int slot, int wakefd,
     pid_t master)
 {
-	struct epoll_event	 evs[MAX_LISTENERS + 1];
+	struct epoll_event	 evs[MAX_LISTENERS + 2];
 	struct exchange		 x;
 	struct conn		 cl;
 	struct upstream		 up;
@@ -326,7 +442,7 @@ worker_main(struct config *conf, struct scoreboard *sb, int slot, int wakefd,
 	worker_exchange(&x, conf, sb, slot, &cl, &up);
 	while (!worker_graceful) {
 		scoreboard_set(sb, slot, SLOT_IDLE);
-		n = epoll_wait(epfd, evs, MAX_LISTENERS + 1, -1);
+		n = epoll_wait(epfd, evs, MAX_LISTENERS + 2, -1);
 		if (n == -1) {
 			if (errno != EINTR)
 				fatal("epoll_wait");
@@ -342,13 +458,21 @@ worker_main(struct config *conf, struct scoreboard *sb, int slot, int wakefd,
 		 * listeners.
 		 */
 		for (k = 0; k < n; k++) {
-			if (evs[k].data.u32 == MAX_LISTENERS) {
+			if (evs[k].data.u32 == EV_METRICS) {
 				stats_serve(conf, sb);
 				continue;
 			}
-			if (worker_accept(&x, &conf->listeners[evs[k].data.u32],
-			    wakefd) == 0)
+			if (evs[k].data.u32 != EV_HANDOFF) {
+				if (worker_accept(&x, &conf->listeners[
+				    evs[k].data.u32], wakefd) == 0)
+					break;
+				continue;
+			}
+			if (worker_take(&x, wakefd) == 0)
 				break;
+			if (errno == EPIPE)	/* the room is gone: a stop */
+				(void)epoll_ctl(epfd, EPOLL_CTL_DEL,
+				    handoff_back_fd(), NULL);
 		}
 	}
 	upstream_close(&up);

@@ -339,3 +339,14 @@ inspector_ui() {
 	rm -rf "$T/$_d/chromium-profile"
 	return $_rc
 }
+
+# proxy_workers MASTER: the pids of MASTER's workers, that is of its
+# children other than the waiting room (mcpproxyd(8), The waiting room)
+proxy_workers() {
+	for _w in $(pgrep -P "$1"); do
+		case "$(ps -o args= -p "$_w" 2>/dev/null)" in
+		"mcpproxyd: waiting room"*) ;;
+		*) echo "$_w" ;;
+		esac
+	done
+}

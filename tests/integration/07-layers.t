@@ -14,13 +14,13 @@ LAYERS=(
 	"accesslog chunked config cors http ident listen path privdrop
 	 scoreboard token upstream warmup jsonrpc mcphdr listfilter policy
 	 claims revoke tls tls_client tls_conn relayfilter ratelimit metrics
-	 expose"			# leaf helpers
+	 expose handoff"		# leaf helpers
 	"reply"				# every answer the proxy makes
 	"keys resource stats"		# for the stages: key file, URLs; metrics listener
 	"head admit route origin provider auth body mcp authz proxy throttle"	# stages
 	"request"			# the pipeline
 	"worker"			# the accept loop
-	"master"
+	"master waitroom"		# waitroom: the master's other child
 	"main"
 )
 # the stage modules, where (b) looks

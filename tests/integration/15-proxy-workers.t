@@ -29,7 +29,7 @@ start_proxy "$PROXY_CONF"
 B=http://127.0.0.1:$P
 MASTER=$(cat "$T/mcpproxyd.pid")
 
-workers() { pgrep -P "$MASTER" | sort; }
+workers() { proxy_workers "$MASTER" | sort; }
 
 # --- worker_sched: workers SCHED_BATCH by default, the master not ---------------
 policy() { chrt -p "$1" | sed -n 's/.*scheduling policy: *//p'; }

@@ -1,6 +1,7 @@
 #!/bin/sh
 # 17-proctitle.t: ps -o args names each process as nginx and Postfix do:
-# "mcpproxyd: master", "mcpproxyd: worker (generation N)" (N changes
+# "mcpproxyd: master", "mcpproxyd: waiting room",
+# "mcpproxyd: worker (generation N)" (N changes
 # after a HUP), "jwksd: key fetcher (1 issuer)"; never request data (a
 # request with a marker in its path and headers is in flight while ps
 # looks).
@@ -14,7 +15,8 @@ write_proxy_conf "$P" "$ep" "route = /sse http://127.0.0.1:$ep/sse"
 start_proxy "$PROXY_CONF"
 MASTER=$(cat "$T/mcpproxyd.pid")
 args() { ps -o args= -p "$1" | sed 's/ *$//'; }
-workers() { ps -o pid= --ppid "$MASTER"; }
+workers() { proxy_workers "$MASTER"; }
+room() { pgrep -P "$MASTER" -f "^mcpproxyd: waiting room"; }
 
 # a request in flight, its path and a header carrying a marker
 curl -s -N -H 'X-Marker: SECRET-HEADER-7731' \
@@ -29,9 +31,12 @@ for w in $(workers); do
 	n=$((n + 1))
 done
 [ $n -ge 2 ] || fail "only $n workers"
-for w in "$MASTER" $(workers); do args "$w"; done | grep -q 'SECRET-' &&
+[ "$(room | wc -l)" = 1 ] || fail "waiting rooms: $(room | wc -l) (want 1)"
+[ "$(args "$(room)")" = "mcpproxyd: waiting room" ] ||
+    fail "waiting room's title: '$(args "$(room)")'"
+for w in "$MASTER" $(room) $(workers); do args "$w"; done | grep -q 'SECRET-' &&
     fail "request data in a process title"
-pass "master and $n workers titled; no request data in ps"
+pass "master, waiting room and $n workers titled; no request data in ps"
 
 kill -HUP "$MASTER"
 wait_grep "$T/mcpproxyd.log" 10 -q 'generation 2 starts' ||

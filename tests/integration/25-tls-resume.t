@@ -37,7 +37,7 @@ hs() {
 	    sed -n 's/^\(Reused\|New\), TLSv.*/\1/p' | head -n 1
 }
 # busy_pids: the workers now serving an event stream (their titles)
-workers() { pgrep -P "$MASTER" | sort; }
+workers() { proxy_workers "$MASTER" | sort; }
 stream_worker() {	# the worker holding a connection from curl pid $1's port
 	_port=$(ss -tnp 2>/dev/null | awk -v p="pid=$1," '$0 ~ p && $5 ~ /:'"$P"'$/ {split($4, a, ":"); print a[2]}' | head -n 1)
 	ss -tnp 2>/dev/null | awk -v lp="127.0.0.1:$_port" '$5 == lp {print}' |

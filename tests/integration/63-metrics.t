@@ -82,7 +82,7 @@ MASTER=$(cat "$T/mcpproxyd.pid")
 B=http://127.0.0.1:$P
 wait_port 127.0.0.1 "$M" || fail "no metrics listener"
 scrape() { curl -sf "http://127.0.0.1:$M/metrics" >"$1" || fail "scrape $1"; }
-workers() { pgrep -P "$MASTER"; }
+workers() { proxy_workers "$MASTER"; }
 call() {	# call PATH TOOL: a tools/call through the proxy
 	curl -s -o /dev/null -w '%{http_code}' -X POST -H 'Content-Type: application/json' \
 	    -H "Authorization: Bearer $TOKEN" \
@@ -283,6 +283,26 @@ scrape "$T/m7"
     [ "$($EXPO value "$T/m7" mcpproxyd_auth_failures_total route=/tools reason=missing)" = 1 ] ||
     fail "auth failures: $(grep auth_failures "$T/m7")"
 pass "1000 random tool names: requests_total series $before -> $after, tool values: $tools($held held, bound 4); denials counted by rule, token cache hits, auth failures by reason"
+
+# --- connections in the waiting room -----------------------------------------
+# six connections that send nothing: parked after waitroom_after
+for fd in 3 4 5 6 7 8; do
+	eval "exec $fd<>/dev/tcp/127.0.0.1/$P" || fail "connect $fd"
+done
+n=0
+until scrape "$T/m8" &&
+    [ "$($EXPO value "$T/m8" mcpproxyd_waiting_connections)" -ge 6 ] 2>/dev/null; do
+	n=$((n + 1)); [ $n -gt 100 ] && fail "waiting_connections: $(grep '^mcpproxyd_waiting' "$T/m8")"
+	sleep 0.1
+done
+for fd in 3 4 5 6 7 8; do eval "exec $fd>&-"; done
+n=0
+until scrape "$T/m9" &&
+    [ "$($EXPO value "$T/m9" mcpproxyd_waiting_connections)" = 0 ]; do
+	n=$((n + 1)); [ $n -gt 100 ] && fail "waiting_connections after closing: $(grep '^mcpproxyd_waiting' "$T/m9")"
+	sleep 0.1
+done
+pass "six silent connections show in mcpproxyd_waiting_connections, and leave it when closed"
 
 # --- a client not in metrics_allow is refused --------------------------------
 echo "metrics_allow = 192.0.2.0/24" >>"$PROXY_CONF"

@@ -22,6 +22,10 @@
 #     kept-alive one both get every request answered 200 within a client
 #     timeout of 30 s; the pool grows to max_workers; the timeouts reclaim
 #     the workers (408s to the slowloris, logged).
+#
+# Every proxy here runs with waitroom = off: this test is the worker
+# pool's own defence (timeouts, caps, defer_accept), which the waiting
+# room must not hide; 66-waitroom.t is the waiting room's.
 . "${TOP:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib.sh"
 need proxy node_modules curl
 # DRIP_BODY=report: only report a body sent one byte a second that is not
@@ -54,6 +58,7 @@ keepalive_timeout = 3
 body_timeout = 5
 max_conns_per_client = 8
 defer_accept = 2
+waitroom = off
 EOC
 start_proxy "$PROXY_CONF"
 MASTER=$(cat "$T/mcpproxyd.pid")

@@ -77,7 +77,7 @@ EOC
 start_jwksd "$PROXY_CONF"
 start_proxy "$PROXY_CONF"
 MASTER=$(cat "$T/mcpproxyd.pid")
-workers() { pgrep -P "$MASTER"; }
+workers() { proxy_workers "$MASTER"; }
 TOK=$(as_token "$URL") || fail "no token"
 c=$(curl -s -m 10 -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $TOK" "$URL")
 [ "$c" = 200 ] || fail "first request: $c"

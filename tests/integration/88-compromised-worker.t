@@ -129,7 +129,7 @@ gens() { grep -c "generation [0-9]* starts" "$T/mcpproxyd.log"; }
 plant() {
 	_n=0
 	while :; do
-		w=$(pgrep -P "$MASTER" | head -n 1)
+		w=$(proxy_workers "$MASTER" | head -n 1)
 		# shellcheck disable=SC2086
 		[ -n "$w" ] && python3 "$T/plant.py" "$w" "$NSLOTS" "$1" "$2" \
 		    $LAYOUT >>"$T/plant.log" 2>&1 && return 0
@@ -193,16 +193,16 @@ row() {
 		loads="$loads $!"
 	done
 	n=0
-	until [ "$(pgrep -P "$MASTER" | wc -l)" -ge 4 ]; do
-		n=$((n + 1)); [ $n -gt 100 ] && fail "$name: the pool did not grow: $(pgrep -P "$MASTER" | wc -l)"
+	until [ "$(proxy_workers "$MASTER" | wc -l)" -ge 4 ]; do
+		n=$((n + 1)); [ $n -gt 100 ] && fail "$name: the pool did not grow: $(proxy_workers "$MASTER" | wc -l)"
 		sleep 0.1
 	done
 	# shellcheck disable=SC2086
 	wait $loads
 	plant "$2" "$3"			# over the slots of the workers forked
 	n=0
-	until [ "$(pgrep -P "$MASTER" | wc -l)" -le 2 ]; do
-		n=$((n + 1)); [ $n -gt 200 ] && fail "$name: the pool did not trim: $(pgrep -P "$MASTER" | wc -l)"
+	until [ "$(proxy_workers "$MASTER" | wc -l)" -le 2 ]; do
+		n=$((n + 1)); [ $n -gt 200 ] && fail "$name: the pool did not trim: $(proxy_workers "$MASTER" | wc -l)"
 		sleep 0.1
 	done
 	harm "$name" "pool grown and trimmed"
@@ -228,8 +228,8 @@ $spec
 EOR
 	row "$rname" "$rwhat" "$rvalue"
 done
-[ "$(pgrep -P "$MASTER" | wc -l)" -le 8 ] ||
-    fail "more workers than max_workers: $(pgrep -P "$MASTER" | wc -l)"
+[ "$(proxy_workers "$MASTER" | wc -l)" -le 8 ] ||
+    fail "more workers than max_workers: $(proxy_workers "$MASTER" | wc -l)"
 grep -q "killed by signal" "$T/mcpproxyd.log" &&
     fail "a worker was killed: $(grep "killed by signal" "$T/mcpproxyd.log" | head -n 1)"
 pass "no worker died of a signal; at most max_workers workers"

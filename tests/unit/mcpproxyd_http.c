@@ -702,10 +702,33 @@ static const struct {
 #undef E
 };
 
+/* http_head_limit: a head not complete yet, against small limits */
+static const struct {
+	const char	*in;
+	int		 status;
+} limit_cases[] = {
+	{ "GET / HTTP/1.1\r\nHost: a\r\n", 0 },
+	{ "GET /", 0 },
+	{ "", 0 },
+	{ "GET /aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", 414 },
+	{ "GET /aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa HTTP/1.1\r\n", 414 },
+	{ "GET / HTTP/1.1\r\nX: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", 431 },
+	{ "GET / HTTP/1.1\r\nX: a\r\nY: bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb\r\n", 431 },
+	{ "\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n", 0 },
+	{ "POST /mcp HTTP/1.1\r\nHost: 127.0.0.1:9000\r\nContent-Length: 1000\r\nX-Y: z\r\n", 431 },
+};
+
 static void
 check_misc(void)
 {
-	size_t	 i;
+	struct http_limits	 lim = { 32, 64, 10, 100 };
+	size_t			 i;
+
+	for (i = 0; i < NITEMS(limit_cases); i++)
+		CHECK(http_head_limit(limit_cases[i].in,
+		    strlen(limit_cases[i].in), &lim) == limit_cases[i].status,
+		    "head_limit %zu: %d", i, http_head_limit(limit_cases[i].in,
+		    strlen(limit_cases[i].in), &lim));
 
 	for (i = 0; i < NITEMS(end_cases); i++)
 		CHECK(http_head_end(end_cases[i].in, end_cases[i].len) ==
