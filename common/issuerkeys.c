@@ -22,8 +22,9 @@ static const struct {
 	{ "jwks_url",	ISSUER_JWKSD },
 	{ "jwks_file",	ISSUER_JWKSD },
 	{ "jwks",	ISSUER_JWKSD },
-	/* the longest lifetime mcpproxyd-token signs for this issuer */
-	{ "max_token_lifetime", ISSUER_TOKEN },
+	/* the longest lifetime mcpproxyd-token signs for this issuer, and
+	   mcpproxyd accepts */
+	{ "max_token_lifetime", ISSUER_TOKEN | ISSUER_MCPPROXYD },
 };
 
 int

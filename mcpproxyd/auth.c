@@ -464,6 +464,7 @@ auth_decide(struct exchange *x, const char *tok, struct auth_result *r)
 	pol.required_scopes = (const char *const *)a->required_scopes.v;
 	pol.nrequired = a->required_scopes.n;
 	pol.leeway = a->leeway;
+	pol.max_lifetime = a->iss->max_lifetime;
 	pol.max_token = a->max_token;
 	pol.digest = hash;	/* hashed once, for the cache and the log */
 	pol.max_sub = aconf->max_subject;

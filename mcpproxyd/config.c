@@ -812,6 +812,16 @@ issuer_key(struct parse *p, const char *name, const char *val)
 	}
 	if (!strcmp(name, "revoked_file"))
 		return (set_str(p, &iss->revoked_file, name, val));
+	if (!strcmp(name, "max_token_lifetime")) {
+		/* mcpproxyd-token's bounds (1s to 366d) */
+		if (parse_duration(val, 1, 366LL * 86400,
+		    &iss->max_lifetime) == -1) {
+			perr(p, "max_token_lifetime: \"%s\" is not a duration "
+			    "from 1s to 366d", val);
+			return (0);
+		}
+		return (1);
+	}
 	/* jwksd's: accepted, ignored */
 	if (issuer_key_users(name) != 0)
 		return (1);

@@ -50,6 +50,7 @@ struct issuer {
 	char		*provider;	/* "generic" or "keycloak" */
 	char		*revoked_file;	/* deny list of jti and sub, or NULL */
 	struct revoked	*revoked;	/* read from it (revoke.c) */
+	long long	 max_lifetime;	/* s, max_token_lifetime; 0: none */
 	int		 line;
 };
 

@@ -43,6 +43,8 @@
  *     a string or an array of strings (MALFORMED);
  * 11. exp present (NO_EXP), now - leeway < exp (EXPIRED), nbf <= now +
  *     leeway (NOT_YET_VALID), iat <= now + leeway (ISSUED_IN_FUTURE);
+ *     with max_lifetime, exp - iat and exp - (now + leeway) within it
+ *     (BAD_CLAIM);
  * 12. aud a string or an array of strings holding an accepted audience
  *     (BAD_AUDIENCE; a policy without audiences accepts no token);
  * 13. the subject and scopes the policy passes on (max_sub, max_scope
@@ -827,6 +829,15 @@ check_claims(const json_t *p, const struct token_policy *pol, time_t now,
 	if (hiat && iat > (int64_t)now + lw)
 		return (fail(why, TOKEN_ISSUED_IN_FUTURE,
 		    "iat is in the future"));
+	/* max_token_lifetime: whoever holds a local issuer's key cannot
+	   sign a token that outlives its rotation (with iat within the
+	   leeway, the first test follows from the second when iat is
+	   present) */
+	if (pol->max_lifetime > 0 &&
+	    (exp > (int64_t)now + lw + pol->max_lifetime ||
+	    (hiat && exp - iat > pol->max_lifetime)))
+		return (fail(why, TOKEN_BAD_CLAIM,
+		    "lifetime longer than the issuer allows"));
 	if ((st = check_aud(p, pol, why)) != TOKEN_OK)
 		return (st);
 	if ((st = take_claims(p, pol, info, why)) != TOKEN_OK)

@@ -27,6 +27,8 @@ struct token_policy {
 	const char *const *required_scopes;	/* all must be granted */
 	size_t		 nrequired;
 	int		 leeway;	/* seconds of skew on exp/nbf/iat (<0: 0) */
+	int64_t		 max_lifetime;	/* s; > 0: exp at most this past iat
+					   and past now (+ leeway) */
 	size_t		 max_token;	/* bytes; 0: TOKEN_DEFAULT_MAX */
 	const unsigned char *digest;	/* SHA-256 of the token if the caller
 					   has it already (info->hash), or NULL */

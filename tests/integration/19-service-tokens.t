@@ -4,7 +4,8 @@
 # with public members only; jwksd reads that JWKS (jwks_file); a token
 # the tool signs calls echo on server-everything through the proxy and
 # passes node's crypto.verify; a tampered token, one for another
-# audience, an expired one and a revoked one (by jti and by sub, read
+# audience, an expired one, one living longer than the issuer's
+# max_token_lifetime and a revoked one (by jti and by sub, read
 # again on HUP; twice on one connection, so the token cache cannot keep
 # it valid) are refused; the tool will not sign past the maximum
 # lifetime (-L, or the issuer's max_token_lifetime read with -f); a
@@ -111,11 +112,15 @@ forged=$(printf '%s' "$pl" | "$NODE" -e '
 	process.stdout.write(Buffer.from(JSON.stringify(c)).toString("base64url")) })')
 OTHER=$("$TOOL" sign -k "$T/k1.pem" -I "$ISS" -a http://127.0.0.1:1/other -S mcp:tools -s ci-job)
 SHORT=$(sign -s ci-job -l 1s)
+# signed by the same key past [issuer local]'s max_token_lifetime = 2h
+# (the tool allows it without -f): the proxy refuses it
+LONG=$(sign -s ci-job -l 1d) || fail "sign 1d"
 sleep 2
 n=0
 for row in "tampered|$h.$forged.$sg|signature" \
     "another audience|$OTHER|aud not accepted" \
-    "expired|$SHORT|exp has passed"; do
+    "expired|$SHORT|exp has passed" \
+    "over max_token_lifetime|$LONG|lifetime longer than the issuer allows"; do
 	IFS='|' read -r name tok why <<<"$row"
 	st=$(status "$tok")
 	[ "$st" = 401 ] || fail "$name: status $st, want 401"
@@ -125,7 +130,7 @@ for row in "tampered|$h.$forged.$sg|signature" \
 done
 "$NODE" "$TOP/tests/mcp/verify-token.cjs" "$T/jwks.json" "$h.$forged.$sg" 2>/dev/null &&
     fail "node accepted the tampered token"
-pass "$n refused: tampered, another audience, expired"
+pass "$n refused: tampered, another audience, expired, longer than max_token_lifetime"
 
 out=$(sign -s ci-job -l 2d 2>&1) && fail "signed past the default maximum: $out"
 printf '%s' "$out" | grep -q 'above the maximum' || fail "no reason: $out"

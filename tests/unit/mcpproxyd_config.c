@@ -153,6 +153,13 @@ static const struct conf_case cases[] = {
 	{ "[mcpproxyd]\nrequest_id_max = 65\n" OKHEAD, "t.conf:2: request_id_max: \"65\" is not a number from 0 to 64" },
 	{ "[mcpproxyd]\nrequest_id_max = -1\n" OKHEAD, "t.conf:2: request_id_max: \"-1\" is not a number from 0 to 64" },
 	{ OKHEAD "[issuer kc]\nissuer = http://x\nrevoked_file = /nonexistent/revoked\n", "t.conf:4: revoked_file /nonexistent/revoked: No such file or directory" },
+	/* max_token_lifetime: mcpproxyd-token's bounds, 1s to 366d */
+	{ OKHEAD "[issuer kc]\nissuer = http://x\nmax_token_lifetime = 8h\n", NULL },
+	{ OKHEAD "[issuer kc]\nissuer = http://x\nmax_token_lifetime = 366d\n", NULL },
+	{ OKHEAD "[issuer kc]\nissuer = http://x\nmax_token_lifetime = 0\n", "t.conf:6: max_token_lifetime: \"0\" is not a duration from 1s to 366d" },
+	{ OKHEAD "[issuer kc]\nissuer = http://x\nmax_token_lifetime = 367d\n", "t.conf:6: max_token_lifetime: \"367d\" is not a duration from 1s to 366d" },
+	{ OKHEAD "[issuer kc]\nissuer = http://x\nmax_token_lifetime = 8x\n", "t.conf:6: max_token_lifetime: \"8x\" is not a duration from 1s to 366d" },
+	{ OKHEAD "[issuer kc]\nissuer = http://x\nmax_token_lifetime = -1h\n", "t.conf:6: max_token_lifetime: \"-1h\" is not a duration from 1s to 366d" },
 	{ "[mcpproxyd]\nworker_sched = \n", "t.conf:2: worker_sched: \"\" is not batch or other" },
 	{ "[mcpproxyd]\nworker_sched = Batch\n", "t.conf:2: worker_sched: \"Batch\" is not batch or other" },
 	{ "[mcpproxyd]\nstream_share = 101\n", "t.conf:2: stream_share: \"101\" is not a number from 1 to 100" },

@@ -82,7 +82,8 @@ enum mutation {
 };
 
 enum policy { P_DEF, P_GONE, P_SMALL, P_NOSCOPE, P_TWOSCOPES, P_NOLEEWAY,
-	P_NOAUD, P_OTHERAUD };
+	P_NOAUD, P_OTHERAUD,
+	P_LIFE };	/* max_lifetime 3600 (a local issuer's max_token_lifetime) */
 
 struct tcase {
 	const char		*name;
@@ -173,6 +174,27 @@ static const struct tcase cases[] = {
 	BAD("iat in the future", HRS, NO_IAT("\"iat\":@+100,"), SG_RS256,
 	    K_RSA, TOKEN_ISSUED_IN_FUTURE),
 	BAD("missing exp", HRS, NO_EXP(""), SG_RS256, K_RSA, TOKEN_NO_EXP),
+	/* max_token_lifetime 1h: exp - iat, and exp - now without iat */
+#define LIFE(iat_exp)	"{" C_ISS "," C_AUD "," C_WHO "," C_SCOPE iat_exp "}"
+	POL("lifetime at the bound", HRS, LIFE(",\"iat\":@-10,\"exp\":@+3590"),
+	    SG_RS256, K_RSA, P_LIFE, TOKEN_OK),
+	POL("lifetime a second over the bound", HRS,
+	    LIFE(",\"iat\":@-10,\"exp\":@+3591"), SG_RS256, K_RSA, P_LIFE,
+	    TOKEN_BAD_CLAIM),
+	POL("lifetime of a year", HRS,
+	    LIFE(",\"iat\":@-10,\"exp\":@+31536000"), SG_RS256, K_RSA,
+	    P_LIFE, TOKEN_BAD_CLAIM),
+	POL("no iat, exp within the bound", HRS, LIFE(",\"exp\":@+3600"),
+	    SG_RS256, K_RSA, P_LIFE, TOKEN_OK),
+	POL("no iat, exp past the bound and the leeway", HRS,
+	    LIFE(",\"exp\":@+3631"), SG_RS256, K_RSA, P_LIFE,
+	    TOKEN_BAD_CLAIM),
+	POL("iat a day old, exp near", HRS,
+	    LIFE(",\"iat\":@-86400,\"exp\":@+300"), SG_RS256, K_RSA, P_LIFE,
+	    TOKEN_BAD_CLAIM),
+	POL("the bound unset: a year", HRS,
+	    LIFE(",\"iat\":@-10,\"exp\":@+31536000"), SG_RS256, K_RSA,
+	    P_DEF, TOKEN_OK),
 	BAD("exp as string", HRS, NO_EXP(",\"exp\":\"@+300\""), SG_RS256,
 	    K_RSA, TOKEN_MALFORMED),
 	BAD("exp null", HRS, NO_EXP(",\"exp\":null"), SG_RS256, K_RSA,
@@ -429,6 +451,9 @@ policy(enum policy p)
 		break;
 	case P_NOLEEWAY:
 		pol.leeway = 0;
+		break;
+	case P_LIFE:
+		pol.max_lifetime = 3600;
 		break;
 	case P_NOAUD:
 		pol.naudiences = 0;
