@@ -636,6 +636,13 @@ fail_log(const char *peer, const char *sni, const char *why)
 		    peer, sni, why);
 }
 
+/* The same line, rate-limited alike, from the waiting room. */
+void
+tls_log_failure(const char *peer, const char *why)
+{
+	fail_log(peer, "", why);
+}
+
 /*
  * A client that speaks plain HTTP to a TLS port (its first byte is not
  * a TLS handshake record, 0x16) gets a short 400 and the close, not a

@@ -52,6 +52,8 @@ size_t	 tls_pending(const struct tls_conn *t);
 void	 tls_close(struct tls_conn *t);
 const char *tls_version(const struct tls_conn *t);
 int	 tls_wait(int fd, short want, long long deadline_ms);
+/* a handshake that failed before any tls_accept (the waiting room's) */
+void	 tls_log_failure(const char *peer, const char *why);
 
 /* tls_conn.c: the transport for conn_set_io() (with conn.h) */
 struct conn_io;

@@ -72,6 +72,7 @@
  */
 #include <sys/types.h>
 #include <sys/epoll.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -92,6 +93,7 @@
 #include "handoff.h"
 #include "metrics.h"
 #include "proctitle.h"
+#include "tls.h"
 
 #define ROOM_CHAN	UINT32_MAX	/* epoll: the park channel */
 #define ROOM_TICK	50		/* ms between sweeps of the deadlines */
@@ -216,6 +218,29 @@ guest_answer(struct guest *g, int status, const char *why)
 	g->state = G_CLOSING;
 	g->deadline = conn_now_ms() + ROOM_LINGER;
 	g->len = 0;
+}
+
+/*
+ * A ClientHello not complete at header_timeout: logged as a worker
+ * logs a slow handshake (a silent client is not), and closed with a
+ * FIN: the bytes left in the socket are read first, as a close with
+ * unread input resets the connection.
+ */
+static void
+hello_timeout(struct guest *g)
+{
+	char	 peer[64], junk[4096];
+	int	 n = 0, k;
+
+	if (ioctl(g->fd, FIONREAD, &n) == 0 && n > 0) {
+		addr_text((struct sockaddr *)&g->client, peer, sizeof(peer));
+		tls_log_failure(peer, "not done within header_timeout");
+	}
+	for (k = 0; k < 16 && recv(g->fd, junk, sizeof(junk),
+	    MSG_DONTWAIT) > 0; k++)
+		;
+	(void)shutdown(g->fd, SHUT_WR);
+	guest_free(g);
 }
 
 /* Log and answer a client that broke a rule. */
@@ -608,7 +633,7 @@ sweep(const struct config *conf)
 			break;
 		case G_HELLO:	/* no answer can be read before a handshake */
 			if (now >= g->deadline)
-				guest_free(g);
+				hello_timeout(g);
 			break;
 		case G_HEAD:
 		case G_BODY:
