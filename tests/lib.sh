@@ -26,6 +26,8 @@
 #                       PROXY_CONF, PROXY_PORT, ACCESS_LOG
 #   start_proxy CONF    "$MCPPROXYD" -d -f CONF, stderr to $T/mcpproxyd.log;
 #                       waits for its first 127.0.0.1 listen port
+#   stop_proxy          SIGTERM to it; waits until it is gone
+#   json FILE EXPR      a field of a JSON file (EXPR on the object j)
 #   acao_count URL [ORIGIN] [METHOD]  how many Access-Control-Allow-Origin
 #                       header lines a response has
 #   wait_grep FILE TIMEOUT GREP-ARGS...   until grep matches in FILE
@@ -281,6 +283,23 @@ start_proxy() {
 	fi
 	kill -0 "$PROXY_PID" 2>/dev/null ||
 	    fail "mcpproxyd exited after start"
+}
+
+# stop_proxy: stop the proxy start_proxy started last (SIGTERM), and
+# wait until it is gone (30 s at most)
+stop_proxy() {
+	kill -TERM "$PROXY_PID" 2>/dev/null
+	_n=0
+	while kill -0 "$PROXY_PID" 2>/dev/null; do
+		_n=$((_n + 1)); [ $_n -gt 300 ] && fail "mcpproxyd did not stop"
+		sleep 0.1
+	done
+}
+
+json() {	# json FILE EXPR: a field of a JSON file (EXPR on object j)
+	"$NODE" -e 'const j = JSON.parse(require("fs").readFileSync(
+	    process.argv[1])); const v = eval(process.argv[2]);
+	    console.log(typeof v === "object" ? JSON.stringify(v) : v)' "$1" "$2"
 }
 
 # acao_count URL [ORIGIN] [METHOD]: count Access-Control-Allow-Origin lines

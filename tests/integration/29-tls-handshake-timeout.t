@@ -40,14 +40,6 @@ proxy_pool() {	# proxy_pool on|off: the pool above, the waiting room on or off
 sed -i "s|^\[mcpproxyd\]\$|&\nstart_workers = 2\nmin_spare = 1\nmax_spare = 2\nmax_workers = 2\nheader_timeout = 3\ndefer_accept = 0|" \
     "$PROXY_CONF"
 B=
-stop_it() {
-	kill -TERM "$PROXY_PID"
-	_n=0
-	while kill -0 "$PROXY_PID" 2>/dev/null; do
-		_n=$((_n + 1)); [ $_n -gt 100 ] && fail "mcpproxyd did not stop"
-		sleep 0.1
-	done
-}
 
 # rows WHERE: the five slow clients and the request, the log lines
 rows() {
@@ -101,7 +93,7 @@ curl -sf -m 20 --cacert "$K/ca.pem" "$B/api" >/dev/null ||
     fail "the proxy does not answer over TLS"
 pass "proxy on $B: max_workers 2, header_timeout 3, defer_accept 0, waitroom = off"
 rows worker
-stop_it
+stop_proxy
 # the waiting room's: a ClientHello not complete waits there, peeked
 proxy_pool on
 start_proxy "$PROXY_CONF"

@@ -25,11 +25,6 @@
 #        upstream intact.
 . "${TOP:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib.sh"
 need proxy node_modules curl openssl
-json() {	# json FILE EXPR: a field of a JSON file (EXPR on object j)
-	"$NODE" -e 'const j = JSON.parse(require("fs").readFileSync(
-	    process.argv[1])); const v = eval(process.argv[2]);
-	    console.log(typeof v === "object" ? JSON.stringify(v) : v)' "$1" "$2"
-}
 
 UP=$(free_port) || fail "no port"
 spawn "$T/upstream.log" "$NODE" "$TOP/tests/mcp/echo-upstream.mjs" "$UP"
@@ -45,13 +40,6 @@ sed 's/^\[mcpproxyd\]$/[mcpproxyd]\nwaitroom = off/' "$CONF_ON" >"$CONF_OFF"
 chmod 644 "$CONF_OFF"
 grep -q '^waitroom = off' "$CONF_OFF" || fail "no waitroom = off line"
 
-stop_it() {	# stop the proxy started last, and wait until it is gone
-	kill "$PROXY_PID"
-	_n=0; while kill -0 "$PROXY_PID" 2>/dev/null; do
-		_n=$((_n + 1)); [ $_n -gt 300 ] && fail "the proxy did not stop"
-		sleep 0.1
-	done
-}
 
 # --- the same server over TLS
 "$TOP/tests/tls/mkca.sh" "$T/pki" >"$T/mkca.log" 2>&1 ||
@@ -70,11 +58,11 @@ for m in head body; do
 	"$NODE" "$TOP/tests/mcp/slow-complete.mjs" --port "$P" --mode "$m" \
 	    >"$T/complete-$m.json" || fail "slow-complete $m"
 done
-stop_it
+stop_proxy
 start_proxy "$CONF_TLS_ON"
 "$NODE" "$TOP/tests/mcp/slow-complete.mjs" --port "$P" --mode hello \
     >"$T/complete-hello.json" || fail "slow-complete hello"
-stop_it
+stop_proxy
 for m in head body hello; do
 	printf '    %s\n' "$(cat "$T/complete-$m.json")"
 	[ "$(json "$T/complete-$m.json" j.status)" = 200 ] ||
@@ -125,7 +113,7 @@ for conf in "$CONF_Q" "$CONF_R"; do
 	start_proxy "$conf"
 	park cap --n 20 --local 127.0.0.9 --kind idle --gap 30
 	ready cap; go cap; finish
-	stop_it
+	stop_proxy
 	printf '    %s\n' "$(cat "$T/cap.json")"
 	if [ "$conf" = "$CONF_Q" ]; then
 		[ "$(field cap j.closedEarly)" = 12 ] &&
@@ -146,7 +134,7 @@ for k in 1 2 3 4 5; do
 	ready "full$k"
 done
 go full1 full2 full3 full4 full5; finish
-stop_it
+stop_proxy
 closed=0 served=0
 for k in 1 2 3 4 5; do
 	closed=$((closed + $(field "full$k" j.closedEarly)))

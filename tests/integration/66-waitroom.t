@@ -44,11 +44,6 @@
 # kill escalation).
 . "${TOP:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib.sh"
 need proxy node_modules curl openssl
-json() {	# json FILE EXPR: a field of a JSON file (EXPR on object j)
-	"$NODE" -e 'const j = JSON.parse(require("fs").readFileSync(
-	    process.argv[1])); const v = eval(process.argv[2]);
-	    console.log(typeof v === "object" ? JSON.stringify(v) : v)' "$1" "$2"
-}
 
 UP=$(free_port) || fail "no port"
 spawn "$T/upstream.log" "$NODE" "$TOP/tests/mcp/echo-upstream.mjs" "$UP"

@@ -85,11 +85,7 @@ pass "the access log names each call (server/discover, tools/call echo, subscrip
 . "$TOP/tests/as/as.sh"
 need_as
 start_as "$T/as"
-kill -TERM "$PROXY_PID"
-n=0
-while kill -0 "$PROXY_PID" 2>/dev/null; do
-	n=$((n + 1)); [ $n -gt 100 ] && fail "mcpproxyd did not stop"; sleep 0.1
-done
+stop_proxy
 auth_route_conf "$pp" "$up" a
 sed -i "s|auth=a\$|& policy=tools|" "$PROXY_CONF"
 cat >>"$PROXY_CONF" <<EOC

@@ -32,11 +32,6 @@ need proxy node_modules curl
 # cut within 20 s (the default fails: body_timeout bounds the whole body)
 DRIP_BODY=${DRIP_BODY:-strict}
 ATTACK_SECS=${ATTACK_SECS:-25}
-json() {	# json FILE EXPR: a field of a JSON file (EXPR on object j)
-	"$NODE" -e 'const j = JSON.parse(require("fs").readFileSync(
-	    process.argv[1])); const v = eval(process.argv[2]);
-	    console.log(typeof v === "object" ? JSON.stringify(v) : v)' "$1" "$2"
-}
 
 UP=$(free_port) || fail "no port"
 spawn "$T/upstream.log" "$NODE" "$TOP/tests/mcp/echo-upstream.mjs" "$UP"

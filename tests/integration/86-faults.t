@@ -30,11 +30,6 @@ need node_modules proxy jwksd curl
 [ -f "$NM/oidc-provider/package.json" ] ||
     skip "oidc-provider missing (run: npm ci --prefix tests)"
 PHASE_SECS=${PHASE_SECS:-3}
-json() {	# json FILE EXPR: a field of a JSON file (EXPR on object j)
-	"$NODE" -e 'const j = JSON.parse(require("fs").readFileSync(
-	    process.argv[1])); const v = eval(process.argv[2]);
-	    console.log(typeof v === "object" ? JSON.stringify(v) : v)' "$1" "$2"
-}
 now_ms() { date +%s%3N; }
 
 # the key file's directory: a small tmpfs of its own, when we may mount

@@ -60,7 +60,9 @@ async function main() {
 	const seen = new Promise((resolve) => { changed = resolve; });
 	client.setNotificationHandler('notifications/resources/list_changed',
 	    () => changed());
-	const sub = await client.listen({ resourcesListChanged: true });
+	// acknowledged within 10 s, or a relay holds it back
+	const sub = await client.listen({ resourcesListChanged: true },
+	    { timeout: 10000 });
 	console.log(`ok listen acknowledged (${ms()})`);
 	const r = await fetch(changedUrl, { method: 'POST' });
 	if (r.status !== 204) throw new Error(`trigger: ${r.status}`);
