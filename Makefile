@@ -227,7 +227,9 @@ $(BUILD)/fuzz/fuzz_keyfile: common/keyfile.c common/digest.c
 $(BUILD)/fuzz/fuzz_token: mcpproxyd/token.c common/keyfile.c common/digest.c
 $(BUILD)/fuzz/fuzz_jsonrpc: mcpproxyd/jsonrpc.c mcpproxyd/mcphdr.c
 $(BUILD)/fuzz/fuzz_listfilter: mcpproxyd/listfilter.c mcpproxyd/jsonrpc.c
-$(BUILD)/fuzz/fuzz_policy: mcpproxyd/policy.c mcpproxyd/claims.c common/log.c
+# policy_keep counts the tools a list names (metrics.c)
+$(BUILD)/fuzz/fuzz_policy: mcpproxyd/policy.c mcpproxyd/claims.c \
+    mcpproxyd/metrics.c mcpproxyd/jsonrpc.c common/log.c
 # the whole decision: auth.c with every object a worker links
 $(BUILD)/fuzz/fuzz_auth: $(PROXY_SRCS) $(COMMON_SRCS)
 $(FUZZ_BINS): $(BUILD)/fuzz/fuzz_%: fuzz/fuzz_%.c \
