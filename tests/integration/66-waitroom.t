@@ -7,7 +7,8 @@
 # (tests/mcp/slow-crowd.mjs) from 127.0.2.1 .. 127.0.2.100 (3 per address,
 # so no per-address cap could pass the test), reopened whenever the
 # proxy closes them, while a probe from 127.0.9.9 sends a GET on a new
-# connection every 0.5 s for 15 s (the issue asks for 30 s; 15 on this
+# connection every 0.5 s for 15 s (5 s in the negative controls, which
+# fail from the first probe; the issue asks for 30 s; 15 on this
 # shared 2-core machine):
 #
 #   head       a request head sent one byte every 500 ms;
@@ -39,9 +40,9 @@
 #
 # The rules the waiting room applies, its limits, reload and stop are in
 # 66-waitroom-rules.t, which is short enough for the sanitizer build;
-# this one, a load run of some 4 minutes, is left out of it (SAN_EXCLUDE,
-# as 85-slowloris.t: under ASan the fast stop of 64 workers meets the
-# kill escalation).
+# this one, a load run of some 3 minutes, is not among SAN_TESTS (as
+# 85-slowloris.t is not: under ASan the fast stop of 64 workers meets
+# the kill escalation).
 . "${TOP:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib.sh"
 need proxy node_modules curl openssl
 
@@ -72,7 +73,7 @@ run() {
 	rm -f "$T/$_name.ready"
 	"$NODE" "$TOP/tests/mcp/slow-crowd.mjs" --port "$P" --mode "$_mode" \
 	    --conns 300 --addrnet 2 --addrs 100 --probe 127.0.9.9 \
-	    --every 500 --secs 15 --probe-timeout 5000 \
+	    --every 500 --secs "${CROWD_SECS:-15}" --probe-timeout 5000 \
 	    --ready "$T/$_name.ready" --out "$T/$_name.json" ${CROWD_EXTRA:-} &
 	_crowd=$!
 	if [ -n "$_fault" ]; then
@@ -104,8 +105,8 @@ run() {
 	echo "figures: $_name probes=$(json "$T/$_name.json" j.probes) answered=$(json "$T/$_name.json" j.answered) p50=$(json "$T/$_name.json" j.latency.p50) p99=$(json "$T/$_name.json" j.latency.p99) max=$(json "$T/$_name.json" j.latency.max) crowd_opened=$(json "$T/$_name.json" j.crowd.opened) crowd_answers=$(json "$T/$_name.json" j.crowd.answers)"
 }
 
-all_answered() {	# all_answered NAME: every probe answered 200
-	[ "$(json "$T/$1.json" j.probes)" -ge 29 ] &&
+all_answered() {	# all_answered NAME [MIN]: MIN probes (29) or more, every one answered 200
+	[ "$(json "$T/$1.json" j.probes)" -ge "${2:-29}" ] &&
 	    [ "$(json "$T/$1.json" j.answered)" = "$(json "$T/$1.json" j.probes)" ] &&
 	    [ "$(json "$T/$1.json" 'j.statuses["200"]')" = "$(json "$T/$1.json" j.probes)" ]
 }
@@ -118,9 +119,12 @@ for m in head body keepalive; do
 done
 
 # negative control: the same without the waiting room must fail
+# (5 s of probes: they fail from the first)
 for m in head body keepalive; do
-	run "$CONF_OFF" "$m" "off-$m"
-	all_answered "off-$m" &&
+	CROWD_SECS=5 run "$CONF_OFF" "$m" "off-$m"
+	[ "$(json "$T/off-$m.json" j.probes)" -ge 9 ] ||
+	    fail "negative control ($m): too few probes to mean anything"
+	all_answered "off-$m" 9 &&
 	    fail "negative control: with waitroom = off every probe was answered ($m): the rows above prove nothing"
 	pass "negative control, waitroom = off ($m): $(json "$T/off-$m.json" j.answered) of $(json "$T/off-$m.json" j.probes) probes answered ($(json "$T/off-$m.json" j.probeErrors))"
 done
@@ -150,8 +154,10 @@ SCHEME=https CROWD_EXTRA="--tls 1" run "$CONF_TLS_ON" hello tls-on
 all_answered tls-on ||
     fail "waiting room on, 300 slow ClientHellos: $(cat "$T/tls-on.json")"
 pass "TLS, waiting room on, 300 slow ClientHellos from 100 addresses: $(json "$T/tls-on.json" j.answered) of $(json "$T/tls-on.json" j.probes) HTTPS probes answered 200 (p99 $(json "$T/tls-on.json" j.latency.p99) ms)"
-SCHEME=https CROWD_EXTRA="--tls 1" run "$CONF_TLS_OFF" hello tls-off
-all_answered tls-off &&
+SCHEME=https CROWD_EXTRA="--tls 1" CROWD_SECS=5 run "$CONF_TLS_OFF" hello tls-off
+[ "$(json "$T/tls-off.json" j.probes)" -ge 9 ] ||
+    fail "negative control (TLS): too few probes to mean anything"
+all_answered tls-off 9 &&
     fail "negative control: with waitroom = off every HTTPS probe was answered: the TLS row proves nothing"
 pass "negative control, TLS, waitroom = off: $(json "$T/tls-off.json" j.answered) of $(json "$T/tls-off.json" j.probes) HTTPS probes answered ($(json "$T/tls-off.json" j.probeErrors))"
 
