@@ -169,12 +169,28 @@ room_signals(void)
 	sigaction(SIGCHLD, &sa, NULL);
 }
 
+/* Take g out of the epoll set (it waits for the back channel). */
+static void
+guest_unpoll(struct guest *g)
+{
+	if (g->polled && epoll_ctl(epfd, EPOLL_CTL_DEL, g->fd, NULL) == 0)
+		g->polled = 0;
+}
+
 /* Forget guest g: its descriptor, buffer and place. */
 static void
 guest_free(struct guest *g)
 {
-	if (g->fd != -1)
-		close(g->fd);	/* leaves the epoll set with it */
+	/*
+	 * Out of the epoll set first: close() alone leaves it there while
+	 * the file is still open elsewhere, as it is when handed back (the
+	 * message in flight holds it), and the same connection parked again
+	 * under the same number would then meet EEXIST and be dropped.
+	 */
+	if (g->fd != -1) {
+		guest_unpoll(g);
+		close(g->fd);
+	}
 	memory -= g->size;
 	free(g->buf);
 	memset(g, 0, sizeof(*g));
@@ -183,14 +199,6 @@ guest_free(struct guest *g)
 	freelist[nfree++] = (int)(g - guests);
 	nguests--;
 	metrics_waiting_set(nguests);	/* mcpproxyd_waiting_connections */
-}
-
-/* Take g out of the epoll set (it waits for the back channel). */
-static void
-guest_unpoll(struct guest *g)
-{
-	if (g->polled && epoll_ctl(epfd, EPOLL_CTL_DEL, g->fd, NULL) == 0)
-		g->polled = 0;
 }
 
 /*

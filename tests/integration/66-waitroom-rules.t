@@ -19,6 +19,8 @@
 #   4.  graceful stop: 20 idle kept-alive connections and 10 partial
 #        heads parked, SIGQUIT: the idle ones are closed at once, the
 #        partial heads completed afterwards are answered 200;
+#   6.  one kept-alive connection parked and handed back five times:
+#        every request answered on it;
 #   5.  slow clients that finish (tests/mcp/slow-complete.mjs: a pause of
 #        600 ms inside the head, inside the body, inside the ClientHello)
 #        are handed back whole and answered 200, the body reaching the
@@ -58,6 +60,20 @@ for m in head body; do
 	"$NODE" "$TOP/tests/mcp/slow-complete.mjs" --port "$P" --mode "$m" \
 	    >"$T/complete-$m.json" || fail "slow-complete $m"
 done
+# 6. one kept-alive connection parked, handed back and parked again,
+# five times: each request answered on the same connection (the room
+# once left a handed-back descriptor in its epoll set, and dropped the
+# connection the next time it came back under the same number)
+U=http://127.0.0.1:$P/api
+"$NODE" "$TOP/tests/mcp/http-seq.mjs" "$U" sleep:0.4 "$U" sleep:0.4 "$U" \
+    sleep:0.4 "$U" sleep:0.4 "$U" >"$T/reparked.out" 2>&1 ||
+    fail "parked again and again: $(cat "$T/reparked.out")"
+[ "$(awk '$1 == 200 { print $2 }' "$T/reparked.out" | sort -u | wc -l)" = 1 ] &&
+    [ "$(grep -c '^200 ' "$T/reparked.out")" = 5 ] ||
+    fail "parked again and again: not five 200s on one connection: $(cat "$T/reparked.out")"
+grep -q 'waiting room: epoll_ctl' "$T/mcpproxyd.log" &&
+    fail "the room: $(grep 'waiting room: epoll_ctl' "$T/mcpproxyd.log" | head -n 1)"
+pass "one kept-alive connection parked and handed back five times: five 200s on the one connection"
 stop_proxy
 start_proxy "$CONF_TLS_ON"
 "$NODE" "$TOP/tests/mcp/slow-complete.mjs" --port "$P" --mode hello \
