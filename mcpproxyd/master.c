@@ -109,6 +109,7 @@ spawn(struct config *conf, struct scoreboard *sb, int i)
 	s->generation = generation;
 	children[i].born = time(NULL);
 	scoreboard_set(sb, i, SLOT_STARTING);
+	scoreboard_used(sb, i);
 	switch ((pid = fork())) {
 	case -1:
 		log_warn("fork");

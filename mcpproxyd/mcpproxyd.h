@@ -21,7 +21,7 @@
 #define MAX_LISTENERS		32
 #define MAX_ROUTES		32
 #define MAX_LIST		64
-#define MAX_WORKERS_CAP		4096
+#define MAX_WORKERS_CAP		16384	/* max_workers; 2x slots at a reload */
 #define WAITROOM_CONNS_CAP	1000000	/* waitroom_max_conns */
 #define MAX_ISSUERS		16
 #define MAX_RATELIMITS		16	/* [ratelimit NAME] sections */
@@ -302,12 +302,17 @@ struct slot {
 struct scoreboard {
 	int		 nslots;
 	unsigned int	 generation;
+	volatile int	 used;		/* slots ever forked into: the
+					   master forks into the lowest
+					   free one, so counts stop here */
 	struct slot	 slot[];
 };
 
 struct scoreboard *scoreboard_create(int nslots);
 void	 scoreboard_set(struct scoreboard *sb, int i, enum slot_state st);
+void	 scoreboard_used(struct scoreboard *sb, int i);
 int	 scoreboard_count(const struct scoreboard *sb, enum slot_state st);
+int	 scoreboard_spare(const struct scoreboard *sb);
 int	 scoreboard_streams_from(const struct scoreboard *sb,
 	    const struct sockaddr_storage *client);
 int	 scoreboard_conns_from(const struct scoreboard *sb,
@@ -317,6 +322,9 @@ int	 scoreboard_kid_waits(const struct scoreboard *sb,
 
 /* master.c */
 int	 master_run(struct config *conf, struct scoreboard *sb);
+
+/* poollimits.c */
+int	 pool_limits(const struct config *conf);
 
 /* privdrop.c */
 int	 resolve_user(struct config *conf, char *err, size_t errlen);

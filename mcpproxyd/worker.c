@@ -74,8 +74,7 @@ worker_signals(void)
 static void
 wake_master(struct exchange *x, int wakefd)
 {
-	if (scoreboard_count(x->sb, SLOT_IDLE) +
-	    scoreboard_count(x->sb, SLOT_STARTING) < x->conf->min_spare)
+	if (scoreboard_spare(x->sb) < x->conf->min_spare)
 		(void)!write(wakefd, "w", 1);
 }
 
