@@ -383,6 +383,9 @@ struct exchange {
 	size_t			 bodylen;
 	size_t			 bodysize;
 	int			 stream;	/* a GET event stream */
+	void			(*on_stream)(struct exchange *);
+						/* the worker's: a stream
+						   was admitted */
 	int			 keepalive;	/* client connection goes on */
 	int			 linger;	/* close after draining input */
 	char			 extra[3072];	/* more headers for an error */
