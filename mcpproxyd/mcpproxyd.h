@@ -264,6 +264,7 @@ int	 listen_open(struct config *conf);
 void	 listen_adopt(struct config *newc, struct config *oldc);
 void	 listen_unadopt(struct config *newc, struct config *oldc);
 void	 listen_close(struct config *conf);
+int	 listen_queued(const struct config *conf);
 void	 listen_release_set(struct config *conf);
 void	 listen_release_on_stop(void);
 const struct listener *listen_lookup(const struct config *conf,
