@@ -20,6 +20,16 @@
 //        (default 4), --timeout seconds each (default 10); prints the
 //        statuses, errors and latencies (JSON, also to --out).
 //        --token TOKEN  --out FILE
+//   node bench/stream-clients.mjs idle URL N [options]
+//        N kept-alive clients: each opens a connection (from 127.0.0.2,
+//        ... --per-source each), sends one JSON-RPC POST (ping) and
+//        waits for the answer, --open-conc connections opening at a
+//        time (default 200); then all stay idle; "IDLE <seconds>" on
+//        stdout, and --idle seconds later (default 10) one request each
+//        in turn on its same connection, --conc at a time (default 1);
+//        prints the first and second rounds' statuses, errors,
+//        latencies, and how many connections the proxy closed while
+//        idle (JSON, also to --out).  --token TOKEN  --timeout s (30)
 //   node bench/stream-clients.mjs watch MASTER_PID OUT
 //        until SIGTERM: every few ms, the master's children (the
 //        workers); for each new one its fork time (/proc/PID/stat
@@ -29,6 +39,7 @@
 //        On SIGTERM writes JSON to OUT: the timeline [s, workers, not yet
 //        ready], the fork rate, fork-to-ready percentiles.
 import http from 'node:http';
+import net from 'node:net';
 import { readFileSync, writeFileSync } from 'node:fs';
 
 const args = process.argv.slice(2);
@@ -48,6 +59,11 @@ const dist = (xs) => {
 	    max: round(s.length ? s[s.length - 1] : null) };
 };
 const log = (s) => process.stderr.write(`${s}\n`);
+// the k-th client source address: 127.0.0.2, ... 127.0.0.255, 127.0.1.1, ...
+const source = (k) => {
+	const n = k + 1;	// 127.0.0.1 is the proxy's own POSTs'
+	return `127.0.${Math.floor(n / 255)}.${n % 255 + 1}`;
+};
 const finish = (obj) => {
 	const out = opt('out');
 	const txt = JSON.stringify(obj, null, 1);
@@ -74,7 +90,7 @@ function streams() {
 	let holdStart = null, holdEnd = null, done = false;
 
 	for (let i = 0; i < n; i++) {
-		const s = { i, src: `127.0.0.${2 + Math.floor(i / perSource)}`,
+		const s = { i, src: source(Math.floor(i / perSource)),
 		    status: 0, tHead: null, tFirst: null, events: 0,
 		    atHold: 0, atEnd: null, err: null, ended: null, carry: '' };
 		S.push(s);
@@ -117,9 +133,12 @@ function streams() {
 		}
 		return { head, ok, deliv, refused, err, ended };
 	};
+	const timeline = [];	// [s, answered, delivering] once a second
 	const tick = setInterval(() => {
 		const c = counts();
 		const t = (now() - t0) / 1000;
+		if (holdStart === null)
+			timeline.push([Math.round(t), c.head, c.deliv]);
 		log(`streams t=${t.toFixed(1)}s answered ${c.head} ok ${c.ok} ` +
 		    `delivering ${c.deliv} refused ${c.refused} errors ${c.err} ` +
 		    `ended ${c.ended}`);
@@ -165,6 +184,11 @@ function streams() {
 			streams_with_min_events: inHold.filter((x) => x >= minEvents).length,
 			streams_without_events_in_hold: inHold.filter((x) => x === 0).length,
 			events_total: S.reduce((a, s) => a + s.atEnd, 0),
+			// delivering (an event came) after 10, 30 and 60 s
+			delivering_at: Object.fromEntries([10, 30, 60].map((k) =>
+			    [`${k}s`, S.filter((q) => q.tFirst !== null &&
+			    q.tFirst <= k * 1000).length])),
+			timeline,
 		});
 		for (const s of S)
 			s.req.destroy();
@@ -231,6 +255,130 @@ function post() {
 	for (let i = 0; i < Math.min(conc, count); i++)
 		one();
 }
+
+// One kept-alive client: a raw socket that sends a POST and reads one
+// answer (Content-Length framed), as often as asked.
+function keptAlive(url, src, body, headers) {
+	const c = { sock: null, buf: '', want: null, closed: false,
+	    closedWhileIdle: false, busy: false };
+	c.open = () => new Promise((resolve) => {
+		c.sock = net.connect({ host: url.hostname, port: Number(url.port),
+		    localAddress: src });
+		c.sock.setEncoding('latin1');
+		c.sock.on('connect', () => resolve(null));
+		c.sock.on('error', (e) => {
+			c.err = e.code || e.message;
+			resolve(c.err);
+			c.fail?.(c.err);
+		});
+		c.sock.on('close', () => {
+			c.closed = true;
+			if (!c.busy)
+				c.closedWhileIdle = true;
+			c.fail?.('closed');
+		});
+		c.sock.on('data', (d) => {
+			c.buf += d;
+			c.parse();
+		});
+	});
+	c.parse = () => {
+		const e = c.buf.indexOf('\r\n\r\n');
+		if (e < 0 || !c.done)
+			return;
+		const head = c.buf.slice(0, e);
+		const m = /\r\ncontent-length:\s*(\d+)/i.exec(head);
+		const len = m ? Number(m[1]) : 0;
+		if (c.buf.length < e + 4 + len)
+			return;
+		const status = Number(head.split(' ')[1]);
+		c.buf = c.buf.slice(e + 4 + len);
+		const done = c.done;
+		c.done = c.fail = null;
+		c.busy = false;
+		done(status);
+	};
+	c.request = (timeout) => new Promise((resolve) => {
+		if (c.closed) {
+			resolve({ err: 'closed before' });
+			return;
+		}
+		const t = now();
+		const timer = setTimeout(() => {
+			c.done = c.fail = null;
+			resolve({ err: 'timeout', ms: now() - t });
+		}, timeout);
+		c.busy = true;
+		c.done = (status) => { clearTimeout(timer); resolve({ status, ms: now() - t }); };
+		c.fail = (err) => {
+			clearTimeout(timer);
+			c.done = c.fail = null;
+			c.busy = false;
+			resolve({ err, ms: now() - t });
+		};
+		c.sock.write(`POST ${url.pathname} HTTP/1.1\r\nHost: ${url.host}\r\n` +
+		    `${headers}Content-Length: ${body.length}\r\n\r\n${body}`);
+	});
+	return c;
+}
+
+async function idle() {
+	const url = new URL(args[0]);
+	const n = Number(args[1]);
+	const perSource = Number(opt('per-source', 100));
+	const openConc = Number(opt('open-conc', 200));
+	const conc = Number(opt('conc', 1));
+	const idleS = Number(opt('idle', 10));
+	const timeout = Number(opt('timeout', 30)) * 1000;
+	const token = opt('token');
+	const body = '{"jsonrpc":"2.0","id":1,"method":"ping"}';
+	let headers = 'Content-Type: application/json\r\n' +
+	    'Accept: application/json, text/event-stream\r\n' +
+	    'MCP-Protocol-Version: 2025-06-18\r\n';
+	if (token)
+		headers += `Authorization: Bearer ${token}\r\n`;
+	const C = [];
+	for (let i = 0; i < n; i++)
+		C.push(keptAlive(url, source(Math.floor(i / perSource)), body, headers));
+	const phase = async (name, k, fn) => {
+		const status = {}, errors = {}, lat = [];
+		let next = 0;
+		const t0 = now();
+		const one = async () => {
+			while (next < C.length) {
+				const c = C[next++];
+				const r = await fn(c);
+				if (r.err)
+					errors[r.err] = (errors[r.err] || 0) + 1;
+				else
+					status[r.status] = (status[r.status] || 0) + 1;
+				if (r.ms !== undefined)
+					lat.push(r.ms);
+				if (next % 1000 === 0)
+					log(`${name}: ${next} of ${n} (${((now() - t0) / 1000).toFixed(1)} s)`);
+			}
+		};
+		await Promise.all(Array.from({ length: k }, one));
+		return { ok: status[200] || 0, status, errors,
+		    seconds: round1((now() - t0) / 1000), latency_ms: dist(lat) };
+	};
+	const first = await phase('open + first request', openConc, async (c) => {
+		const e = await c.open();
+		return e ? { err: e } : c.request(timeout);
+	});
+	log(`first round: ${JSON.stringify(first)}`);
+	process.stdout.write(`IDLE ${idleS}\n`);
+	await new Promise((r) => setTimeout(r, idleS * 1000));
+	const closedIdle = C.filter((c) => c.closedWhileIdle).length;
+	const second = await phase('one request each in turn', conc, (c) => c.request(timeout));
+	finish({ clients: n, sources: Math.ceil(n / perSource), per_source: perSource,
+	    open_concurrency: openConc, concurrency: conc, idle_s: idleS,
+	    first, closed_while_idle: closedIdle, second });
+	for (const c of C)
+		c.sock?.destroy();
+	setTimeout(() => process.exit(0), 200);
+}
+const round1 = (x) => Math.round(x * 100) / 100;
 
 function watch() {
 	const master = Number(args[0]);
@@ -333,10 +481,13 @@ if (cmd === 'streams' && args.length >= 2)
 	streams();
 else if (cmd === 'post' && args.length >= 2)
 	post();
+else if (cmd === 'idle' && args.length >= 2)
+	idle();
 else if (cmd === 'watch' && args.length >= 2)
 	watch();
 else {
 	console.error('usage: stream-clients.mjs streams URL N [options] | ' +
-	    'post URL COUNT [options] | watch MASTER_PID OUT');
+	    'post URL COUNT [options] | idle URL N [options] | ' +
+	    'watch MASTER_PID OUT');
 	process.exit(2);
 }

@@ -96,5 +96,7 @@ admit_stream(struct exchange *x)
 		    "stream capacity reached; retry later"));
 	scoreboard_set(x->sb, x->slot, SLOT_STREAM);
 	x->stream = 1;
+	if (x->on_stream != NULL)	/* the worker leaves the listeners */
+		x->on_stream(x);
 	return (XR_NEXT);
 }

@@ -185,6 +185,30 @@ listen_release_set(struct config *conf)
 }
 
 /*
+ * The connections waiting in conf's listen queues for a worker to
+ * accept them (TCP_INFO of a listening socket: tcpi_unacked is its
+ * accept queue), all listeners together.  The master forks for them.
+ */
+int
+listen_queued(const struct config *conf)
+{
+	struct tcp_info	 ti;
+	socklen_t	 len;
+	size_t		 i;
+	int		 n = 0;
+
+	for (i = 0; i < conf->nlisteners; i++) {
+		len = sizeof(ti);
+		memset(&ti, 0, sizeof(ti));
+		if (conf->listeners[i].fd != -1 &&
+		    getsockopt(conf->listeners[i].fd, IPPROTO_TCP, TCP_INFO,
+		    &ti, &len) == 0 && ti.tcpi_state == TCP_LISTEN)
+			n += (int)ti.tcpi_unacked;
+	}
+	return (n);
+}
+
+/*
  * Once the worker is told to finish, stop listening at once (even in
  * the middle of a long stream), so that the listening sockets of a
  * configuration that dropped them are really released.

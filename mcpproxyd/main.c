@@ -99,6 +99,7 @@ main(int argc, char *argv[])
 	proctitle_set("mcpproxyd: master");
 	if (pidfd != -1 && pidfile_write(pidfd) == -1)
 		fatal("pid file %s: write", conf->pid_file);
+	(void)pool_limits(conf);	/* what stops the pool short: said now */
 	/* room for two generations side by side during a reload */
 	sb = scoreboard_create(2 * conf->max_workers);
 	/* the rate-limit buckets, shared by every generation (ratelimit.c) */

@@ -21,7 +21,7 @@
 #define MAX_LISTENERS		32
 #define MAX_ROUTES		32
 #define MAX_LIST		64
-#define MAX_WORKERS_CAP		4096
+#define MAX_WORKERS_CAP		16384	/* max_workers; 2x slots at a reload */
 #define WAITROOM_CONNS_CAP	1000000	/* waitroom_max_conns */
 #define MAX_ISSUERS		16
 #define MAX_RATELIMITS		16	/* [ratelimit NAME] sections */
@@ -264,6 +264,7 @@ int	 listen_open(struct config *conf);
 void	 listen_adopt(struct config *newc, struct config *oldc);
 void	 listen_unadopt(struct config *newc, struct config *oldc);
 void	 listen_close(struct config *conf);
+int	 listen_queued(const struct config *conf);
 void	 listen_release_set(struct config *conf);
 void	 listen_release_on_stop(void);
 const struct listener *listen_lookup(const struct config *conf,
@@ -302,12 +303,17 @@ struct slot {
 struct scoreboard {
 	int		 nslots;
 	unsigned int	 generation;
+	volatile int	 used;		/* slots ever forked into: the
+					   master forks into the lowest
+					   free one, so counts stop here */
 	struct slot	 slot[];
 };
 
 struct scoreboard *scoreboard_create(int nslots);
 void	 scoreboard_set(struct scoreboard *sb, int i, enum slot_state st);
+void	 scoreboard_used(struct scoreboard *sb, int i);
 int	 scoreboard_count(const struct scoreboard *sb, enum slot_state st);
+int	 scoreboard_spare(const struct scoreboard *sb);
 int	 scoreboard_streams_from(const struct scoreboard *sb,
 	    const struct sockaddr_storage *client);
 int	 scoreboard_conns_from(const struct scoreboard *sb,
@@ -317,6 +323,9 @@ int	 scoreboard_kid_waits(const struct scoreboard *sb,
 
 /* master.c */
 int	 master_run(struct config *conf, struct scoreboard *sb);
+
+/* poollimits.c */
+int	 pool_limits(const struct config *conf);
 
 /* privdrop.c */
 int	 resolve_user(struct config *conf, char *err, size_t errlen);
@@ -375,6 +384,9 @@ struct exchange {
 	size_t			 bodylen;
 	size_t			 bodysize;
 	int			 stream;	/* a GET event stream */
+	void			(*on_stream)(struct exchange *);
+						/* the worker's: a stream
+						   was admitted */
 	int			 keepalive;	/* client connection goes on */
 	int			 linger;	/* close after draining input */
 	char			 extra[3072];	/* more headers for an error */

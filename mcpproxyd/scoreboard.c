@@ -15,6 +15,7 @@
  * worker can write (inherited by every worker at its fork).
  */
 static int	 made_nslots;
+static int	 high;		/* the master's own count of slots used */
 
 /* Map a zeroed scoreboard of nslots slots shared with future children. */
 struct scoreboard *
@@ -43,16 +44,56 @@ scoreboard_set(struct scoreboard *sb, int i, enum slot_state st)
 	__atomic_store_n(&sb->slot[i].state, (int)st, __ATOMIC_RELEASE);
 }
 
+/*
+ * Note that the master forked into slot i (the master alone calls it):
+ * the count comes from its own memory, written over whatever a worker
+ * put in the shared copy.
+ */
+void
+scoreboard_used(struct scoreboard *sb, int i)
+{
+	if (i >= 0 && i < made_nslots && i >= high)
+		high = i + 1;
+	__atomic_store_n(&sb->used, high, __ATOMIC_RELEASE);
+}
+
+/*
+ * The slots worth reading: those ever forked into (a pool of 16384
+ * workers at most is mostly empty slots; a read of them all costs
+ * tens of microseconds on every connection), never past the slots made
+ * whatever a worker wrote there.
+ */
+static int
+slots_used(const struct scoreboard *sb)
+{
+	int	 n = __atomic_load_n(&sb->used, __ATOMIC_ACQUIRE);
+
+	return (n < 0 || n > made_nslots ? made_nslots : n);
+}
+
 /* Count the slots in state st. */
 int
 scoreboard_count(const struct scoreboard *sb, enum slot_state st)
 {
-	int	 i, n = 0;
+	int	 i, n = 0, used = slots_used(sb);
 
-	for (i = 0; i < made_nslots; i++)
+	for (i = 0; i < used; i++)
 		if (__atomic_load_n(&sb->slot[i].state, __ATOMIC_ACQUIRE) ==
 		    (int)st)
 			n++;
+	return (n);
+}
+
+/* Count the workers idle or starting (the spares), in one pass. */
+int
+scoreboard_spare(const struct scoreboard *sb)
+{
+	int	 i, n = 0, st, used = slots_used(sb);
+
+	for (i = 0; i < used; i++) {
+		st = __atomic_load_n(&sb->slot[i].state, __ATOMIC_ACQUIRE);
+		n += st == SLOT_IDLE || st == SLOT_STARTING;
+	}
 	return (n);
 }
 
@@ -81,9 +122,9 @@ int
 scoreboard_streams_from(const struct scoreboard *sb,
     const struct sockaddr_storage *client)
 {
-	int	 i, n = 0;
+	int	 i, n = 0, used = slots_used(sb);
 
-	for (i = 0; i < made_nslots; i++)
+	for (i = 0; i < used; i++)
 		if (__atomic_load_n(&sb->slot[i].state, __ATOMIC_ACQUIRE) ==
 		    SLOT_STREAM && same_addr(&sb->slot[i].client, client))
 			n++;
@@ -95,9 +136,9 @@ int
 scoreboard_conns_from(const struct scoreboard *sb,
     const struct sockaddr_storage *client)
 {
-	int	 i, n = 0, st;
+	int	 i, n = 0, st, used = slots_used(sb);
 
-	for (i = 0; i < made_nslots; i++) {
+	for (i = 0; i < used; i++) {
 		st = __atomic_load_n(&sb->slot[i].state, __ATOMIC_ACQUIRE);
 		if (st != SLOT_EMPTY && st != SLOT_STARTING &&
 		    st != SLOT_IDLE && st != SLOT_EXITING &&
@@ -115,10 +156,10 @@ int
 scoreboard_kid_waits(const struct scoreboard *sb,
     const struct sockaddr_storage *client, int *from)
 {
-	int	 i, n = 0, st;
+	int	 i, n = 0, st, used = slots_used(sb);
 
 	*from = 0;
-	for (i = 0; i < made_nslots; i++) {
+	for (i = 0; i < used; i++) {
 		st = __atomic_load_n(&sb->slot[i].state, __ATOMIC_ACQUIRE);
 		if (st == SLOT_EMPTY || st == SLOT_STARTING ||
 		    !__atomic_load_n(&sb->slot[i].kid_wait, __ATOMIC_SEQ_CST))

@@ -74,8 +74,7 @@ worker_signals(void)
 static void
 wake_master(struct exchange *x, int wakefd)
 {
-	if (scoreboard_count(x->sb, SLOT_IDLE) +
-	    scoreboard_count(x->sb, SLOT_STARTING) < x->conf->min_spare)
+	if (scoreboard_spare(x->sb) < x->conf->min_spare)
 		(void)!write(wakefd, "w", 1);
 }
 
@@ -155,6 +154,18 @@ worker_setup(struct config *conf, pid_t master)
 	 */
 }
 
+/*
+ * The worker's epoll set, or -1 while it holds a stream.  Every set on
+ * a listening socket's wait queue is visited when a connection comes,
+ * a busy one too: EPOLLEXCLUSIVE wakes the first set with a waiter, and
+ * the sets of workers holding streams, the oldest ones, come first in
+ * the queue.  With 10,000 streams that walk cost some 0.4 ms of the
+ * kernel's time per new connection (bench/RESULTS.md), so a worker that
+ * takes a stream closes its set, which leaves every wait queue, and
+ * makes a new one when the stream ends.
+ */
+static int	 worker_epfd = -1;
+
 /* An epoll set over every listening socket, EPOLLEXCLUSIVE. */
 static int
 worker_epoll(const struct config *conf)
@@ -191,6 +202,17 @@ worker_epoll(const struct config *conf)
 	return (epfd);
 }
 
+/* A stream was admitted (admit.c): off the listeners' wait queues. */
+static void
+worker_on_stream(struct exchange *x)
+{
+	(void)x;
+	if (worker_epfd != -1) {
+		close(worker_epfd);
+		worker_epfd = -1;
+	}
+}
+
 /* The exchange a worker serves every connection in, with its buffers. */
 static void
 worker_exchange(struct exchange *x, struct config *conf,
@@ -202,6 +224,7 @@ worker_exchange(struct exchange *x, struct config *conf,
 	x->slot = slot;
 	x->cl = cl;
 	x->up = up;
+	x->on_stream = worker_on_stream;
 	memset(up, 0, sizeof(*up));
 	if ((x->head = malloc(conf->lim.max_head + 1)) == NULL ||
 	    conn_init(cl, -1, conf->lim.max_head) == -1 ||
@@ -434,15 +457,16 @@ worker_main(struct config *conf, struct scoreboard *sb, int slot, int wakefd,
 	struct exchange		 x;
 	struct conn		 cl;
 	struct upstream		 up;
-	int			 epfd, n, k;
+	int			 n, k;
 
 	worker_setup(conf, master);
 	metrics_worker_start(conf, slot);
-	epfd = worker_epoll(conf);
 	worker_exchange(&x, conf, sb, slot, &cl, &up);
 	while (!worker_graceful) {
+		if (worker_epfd == -1)	/* at start, and after a stream */
+			worker_epfd = worker_epoll(conf);
 		scoreboard_set(sb, slot, SLOT_IDLE);
-		n = epoll_wait(epfd, evs, MAX_LISTENERS + 2, -1);
+		n = epoll_wait(worker_epfd, evs, MAX_LISTENERS + 2, -1);
 		if (n == -1) {
 			if (errno != EINTR)
 				fatal("epoll_wait");
@@ -471,7 +495,7 @@ worker_main(struct config *conf, struct scoreboard *sb, int slot, int wakefd,
 			if (worker_take(&x, wakefd) == 0)
 				break;
 			if (errno == EPIPE)	/* the room is gone: a stop */
-				(void)epoll_ctl(epfd, EPOLL_CTL_DEL,
+				(void)epoll_ctl(worker_epfd, EPOLL_CTL_DEL,
 				    handoff_back_fd(), NULL);
 		}
 	}

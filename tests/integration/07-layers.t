@@ -14,7 +14,7 @@ LAYERS=(
 	"accesslog chunked config cors http ident listen path privdrop
 	 scoreboard token upstream warmup jsonrpc mcphdr listfilter policy
 	 claims revoke tls tls_client tls_conn relayfilter ratelimit metrics
-	 expose handoff"		# leaf helpers
+	 expose handoff poollimits"	# leaf helpers
 	"reply"				# every answer the proxy makes
 	"keys resource stats"		# for the stages: key file, URLs; metrics listener
 	"head admit route origin provider auth body mcp authz proxy throttle"	# stages

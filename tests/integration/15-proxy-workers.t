@@ -92,6 +92,16 @@ for i in 1 2 3 4 5 6; do
 done
 [ "$(workers | wc -l)" -gt 2 ] || fail "pool did not grow past start_workers: $(workers | wc -l)"
 pass "pool grew to $(workers | wc -l) workers; ordinary requests still served"
+# a worker holding a stream has left the listeners' wait queues (no epoll
+# set: with thousands of streams every new connection would visit theirs)
+no_epoll() {
+	for w in $(workers); do
+		ls -l "/proc/$w/fd" 2>/dev/null | grep -q 'anon_inode:\[eventpoll\]' ||
+		    echo "$w"
+	done | wc -l
+}
+[ "$(no_epoll)" = 4 ] || fail "workers without an epoll set: $(no_epoll), want the 4 holding streams"
+pass "the 4 workers holding streams wait on no listener"
 kill $streams 2>/dev/null
 wait $streams 2>/dev/null
 kill -0 "$MASTER" || fail "master died"

@@ -180,6 +180,7 @@ main(void)
 		return (unit_done("mcpproxyd_authz"));
 	}
 	sb = scoreboard_create(4);
+	scoreboard_used(sb, 3);	/* as the master forking into them */
 	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
 		answered = run(i, buf, sizeof(buf));
 		if (rows[i].status == 0) {

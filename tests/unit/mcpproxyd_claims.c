@@ -406,6 +406,7 @@ main(void)
 		return (unit_done("mcpproxyd_claims"));
 	}
 	sb = scoreboard_create(4);
+	scoreboard_used(sb, 3);	/* as the master forking into them */
 	publish(0, time(NULL) - 60, NULL);
 	auth_init(&conf);
 	test_hook();

@@ -17,6 +17,13 @@ static const struct conf_case cases[] = {
 	/* good */
 	{ OKHEAD, NULL },
 	{ "[mcpproxyd]\nmax_workers = 8\nmin_spare = 1\nmax_spare = 2\n" OKHEAD, NULL },
+	/* 10,000 event streams: the pool's keys reach 16384 */
+	{ "[mcpproxyd]\nmax_workers = 16384\nstart_workers = 16384\n"
+	    "min_spare = 64\nmax_spare = 16384\nstream_share = 100\n"
+	    "max_streams_per_client = 16384\nmax_conns_per_client = 16384\n"
+	    "backlog = 65535\n" OKHEAD, NULL },
+	{ "[mcpproxyd]\nmax_workers = 12000\nmax_streams_per_client = 10000\n"
+	    "max_conns_per_client = 0\n" OKHEAD, NULL },
 	{ OKHEAD "cors_allow_origins = *\ncors_allow_headers = *\n", NULL },
 	{ OKHEAD "listen = [::1]:9000\nlisten = :9001\n", NULL },
 	{ "; comment\n# comment\n" OKHEAD "[jwksd]\nanything = goes\n[issuer kc]\nissuer = http://x\n", NULL },
@@ -67,10 +74,10 @@ static const struct conf_case cases[] = {
 	    "[issuer kc.main_1]\nissuer = https://a\n"
 	    "[issuer other]\nissuer = https://b\n", NULL },
 	/* bad */
-	{ "[mcpproxyd]\nkid_wait_max = 0\n" OKHEAD, "t.conf:2: kid_wait_max: \"0\" is not a number from 1 to 4096" },
-	{ "[mcpproxyd]\nkid_wait_max = 4097\n" OKHEAD, "t.conf:2: kid_wait_max: \"4097\" is not a number from 1 to 4096" },
-	{ "[mcpproxyd]\nkid_wait_max_per_client = 0\n" OKHEAD, "t.conf:2: kid_wait_max_per_client: \"0\" is not a number from 1 to 4096" },
-	{ "[mcpproxyd]\nkid_wait_max_per_client = -1\n" OKHEAD, "t.conf:2: kid_wait_max_per_client: \"-1\" is not a number from 1 to 4096" },
+	{ "[mcpproxyd]\nkid_wait_max = 0\n" OKHEAD, "t.conf:2: kid_wait_max: \"0\" is not a number from 1 to 16384" },
+	{ "[mcpproxyd]\nkid_wait_max = 16385\n" OKHEAD, "t.conf:2: kid_wait_max: \"16385\" is not a number from 1 to 16384" },
+	{ "[mcpproxyd]\nkid_wait_max_per_client = 0\n" OKHEAD, "t.conf:2: kid_wait_max_per_client: \"0\" is not a number from 1 to 16384" },
+	{ "[mcpproxyd]\nkid_wait_max_per_client = -1\n" OKHEAD, "t.conf:2: kid_wait_max_per_client: \"-1\" is not a number from 1 to 16384" },
 	{ "[mcpproxyd]\nmax_subject = 0\n" OKHEAD, "t.conf:2: max_subject: \"0\" is not a number from 1 to 1024" },
 	{ "[mcpproxyd]\nmax_subject = 1025\n" OKHEAD, "t.conf:2: max_subject: \"1025\" is not a number from 1 to 1024" },
 	{ "[mcpproxyd]\nmax_subject = 2k\n" OKHEAD, "t.conf:2: max_subject: \"2k\" is not a number from 1 to 1024" },
@@ -129,10 +136,19 @@ static const struct conf_case cases[] = {
 	{ "[nonsense]\n", "t.conf:1: unknown section [nonsense]" },
 	{ "[server]\n", "t.conf:1: unknown section [server]" },
 	{ "[mcpproxyd]\nbogus = 1\n", "t.conf:2: unknown key \"bogus\" in [mcpproxyd]" },
-	{ "[mcpproxyd]\nmax_workers = 0\n", "t.conf:2: max_workers: \"0\" is not a number from 1 to 4096" },
-	{ "[mcpproxyd]\nmax_workers = 10x\n", "t.conf:2: max_workers: \"10x\" is not a number from 1 to 4096" },
-	{ "[mcpproxyd]\nmax_workers = -1\n", "t.conf:2: max_workers: \"-1\" is not a number from 1 to 4096" },
-	{ "[mcpproxyd]\nmax_workers = 99999999999999999999\n", "t.conf:2: max_workers: \"99999999999999999999\" is not a number from 1 to 4096" },
+	{ "[mcpproxyd]\nmax_workers = 0\n", "t.conf:2: max_workers: \"0\" is not a number from 1 to 16384" },
+	{ "[mcpproxyd]\nmax_workers = 10x\n", "t.conf:2: max_workers: \"10x\" is not a number from 1 to 16384" },
+	{ "[mcpproxyd]\nmax_workers = -1\n", "t.conf:2: max_workers: \"-1\" is not a number from 1 to 16384" },
+	{ "[mcpproxyd]\nmax_workers = 16385\n", "t.conf:2: max_workers: \"16385\" is not a number from 1 to 16384" },
+	{ "[mcpproxyd]\nmax_workers = 1000000\n", "t.conf:2: max_workers: \"1000000\" is not a number from 1 to 16384" },
+	{ "[mcpproxyd]\nstart_workers = 16385\n", "t.conf:2: start_workers: \"16385\" is not a number from 1 to 16384" },
+	{ "[mcpproxyd]\nmin_spare = 16385\n", "t.conf:2: min_spare: \"16385\" is not a number from 1 to 16384" },
+	{ "[mcpproxyd]\nmax_spare = 16385\n", "t.conf:2: max_spare: \"16385\" is not a number from 1 to 16384" },
+	{ "[mcpproxyd]\nmax_streams_per_client = 16385\n", "t.conf:2: max_streams_per_client: \"16385\" is not a number from 1 to 16384" },
+	{ "[mcpproxyd]\nmax_streams_per_client = 0\n", "t.conf:2: max_streams_per_client: \"0\" is not a number from 1 to 16384" },
+	{ "[mcpproxyd]\nmax_conns_per_client = 16385\n", "t.conf:2: max_conns_per_client: \"16385\" is not a number from 0 to 16384" },
+	{ "[mcpproxyd]\nmax_conns_per_client = -1\n", "t.conf:2: max_conns_per_client: \"-1\" is not a number from 0 to 16384" },
+	{ "[mcpproxyd]\nmax_workers = 99999999999999999999\n", "t.conf:2: max_workers: \"99999999999999999999\" is not a number from 1 to 16384" },
 	{ "[mcpproxyd]\nheader_timeout = 0\n", "t.conf:2: header_timeout: \"0\" is not a number from 1 to 3600" },
 	{ "[mcpproxyd]\ndefer_accept = -1\n", "t.conf:2: defer_accept: \"-1\" is not a number from 0 to 3600" },
 	{ "[mcpproxyd]\ndefer_accept = 3601\n", "t.conf:2: defer_accept: \"3601\" is not a number from 0 to 3600" },

@@ -351,6 +351,21 @@ test_scoreboard(void)
 		addr_canon(&sb->slot[i].client);
 		scoreboard_set(sb, i, i == 5 ? SLOT_IDLE : SLOT_STREAM);
 	}
+	/* counts read the slots the master forked into, no further */
+	a = sa("192.0.2.2", 1);
+	scoreboard_used(sb, 3);
+	CHECK(scoreboard_conns_from(sb, &a) == 0, "slot 4 not forked into");
+	CHECK(scoreboard_count(sb, SLOT_STREAM) == 4, "streams in slots 0-3: %d",
+	    scoreboard_count(sb, SLOT_STREAM));
+	sb->used = 1000000;	/* a worker's lie: no read past the slots made */
+	CHECK(scoreboard_count(sb, SLOT_STREAM) == 5, "a lie clamped: %d",
+	    scoreboard_count(sb, SLOT_STREAM));
+	sb->used = -5;
+	CHECK(scoreboard_count(sb, SLOT_STREAM) == 5, "a negative lie: %d",
+	    scoreboard_count(sb, SLOT_STREAM));
+	scoreboard_used(sb, 5);		/* the master writes its own count */
+	CHECK(sb->used == 6, "used %d", sb->used);
+	CHECK(scoreboard_spare(sb) == 1, "spare %d", scoreboard_spare(sb));
 	a = sa("2001:db8:1:2:abcd::1", 1);
 	CHECK(scoreboard_conns_from(sb, &a) == 2, "v6 /64: %d, want 2",
 	    scoreboard_conns_from(sb, &a));

@@ -154,6 +154,7 @@ setup(void)
 	rt->authority = (char *)"up2";
 	rt->index = 1;
 	sb = scoreboard_create(1);
+	scoreboard_used(sb, 0);	/* as the master forking into them */
 }
 
 /* Parse head into x as the worker would and build the upstream's head. */
