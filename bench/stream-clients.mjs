@@ -11,6 +11,7 @@
 //        --hold seconds more, then close them all and print the summary
 //        (JSON, also to --out).  Progress on stderr, once a second.
 //        --per-source 100   --hold 30   --grow-timeout 180
+//        --open-rate R      (open R streams a second instead of all at once)
 //        --min-events K     (report the streams with >= K events in the hold)
 //        --token TOKEN      (Authorization: Bearer TOKEN)
 //        --out FILE
@@ -30,8 +31,8 @@
 //        prints the first and second rounds' statuses, errors,
 //        latencies, and how many connections the proxy closed while
 //        idle (JSON, also to --out).  --token TOKEN  --timeout s (30)
-//   node bench/stream-clients.mjs watch MASTER_PID OUT
-//        until SIGTERM: every few ms, the master's children (the
+//   node bench/stream-clients.mjs watch MASTER_PID OUT [--every MS]
+//        until SIGTERM: every MS (5) ms, the master's children (the
 //        workers); for each new one its fork time (/proc/PID/stat
 //        starttime) and the first time it is seen asleep (in epoll
 //        waiting for a connection, or blocked serving its first one):
@@ -89,7 +90,9 @@ function streams() {
 	const t0Uptime = Number(readFileSync('/proc/uptime', 'utf8').split(' ')[0]);
 	let holdStart = null, holdEnd = null, done = false;
 
-	for (let i = 0; i < n; i++) {
+	// --open-rate R: stream i is opened at i / R seconds (0: all at once)
+	const openRate = Number(opt('open-rate', 0));
+	const open = (i) => {
 		const s = { i, src: source(Math.floor(i / perSource)),
 		    status: 0, tHead: null, tFirst: null, events: 0,
 		    atHold: 0, atEnd: null, err: null, ended: null, carry: '' };
@@ -119,7 +122,19 @@ function streams() {
 		});
 		req.on('error', (e) => { if (!done) s.err ??= e.code || e.message; });
 		req.end();
-	}
+	};
+	if (openRate > 0) {
+		let next = 0;
+		const tick = setInterval(() => {
+			const due = Math.min(n, Math.floor((now() - t0) * openRate / 1000) + 1);
+			while (next < due)
+				open(next++);
+			if (next >= n)
+				clearInterval(tick);
+		}, 10);
+	} else
+		for (let i = 0; i < n; i++)
+			open(i);
 
 	const counts = () => {
 		let head = 0, ok = 0, deliv = 0, refused = 0, err = 0, ended = 0;
@@ -442,7 +457,10 @@ function watch() {
 			timeline.push([round(up - t0, 2), kids.length, pending.size]);
 		}
 	};
-	const iv = setInterval(sample, 5);
+	// every --every ms (5): reading the master's children list takes
+	// the kernel's tasklist lock, which fork() needs too; with
+	// thousands of workers bench/streams samples less often
+	const iv = setInterval(sample, Number(opt('every', 5)));
 	process.on('SIGTERM', () => {
 		clearInterval(iv);
 		const ws = [...W.values()];
@@ -470,7 +488,7 @@ function watch() {
 			forks_per_s_best_1s: best,
 			fork_to_ready_ms: dist(f2r), seen_to_ready_ms: dist(s2r),
 			ready_wchan: wch,
-			note: 'times from /proc (10 ms ticks), sampled every ~5 ms',
+			note: `times from /proc (10 ms ticks), sampled every ~${opt('every', 5)} ms`,
 			timeline,
 		})}\n`);
 		process.exit(0);
