@@ -187,69 +187,76 @@ route_prefix_bad(const char *prefix)
 	return (path_normalize(buf, 0, &why) == -1 || strcmp(buf, prefix));
 }
 
+#define ROUTE_USAGE	"route: expected \"PREFIX URL [auth=NAME] " \
+			    "[policy=NAME] [ratelimit=NAME] [semicolons=allow]\""
+
+/* The options after a route's URL, pointing into parse_route's copy. */
+struct route_opts {
+	const char	*auth;		/* auth=NAME, else NULL */
+	const char	*policy;	/* policy=NAME, else NULL */
+	const char	*ratelimit;	/* ratelimit=A,B, else NULL */
+	int		 semicolons;	/* 1 allow, -1 refuse, 0 not said */
+};
+
 /*
- * Parse "PREFIX URL [auth=NAME] [policy=NAME] [semicolons=allow]": URL
- * is http://host[:port][/path].  The prefix is replaced by the URL's
- * path when forwarding.
+ * Take one route option into ro.  An option said twice or not known is
+ * the usage error.  Returns 0, or -1 with the error set.
  */
 static int
-parse_route(struct parse *p, const char *val, struct route *rt)
+route_option(struct parse *p, const char *opt, struct route_opts *ro)
 {
-	char		 prefix[256], url[512], opt[4][128], extra[2];
-	const char	*why, *auth = NULL, *pol = NULL, *rl = NULL;
-	struct url	 u;
-	int		 n, i, semi = 0;
-
-	n = sscanf(val, "%255s %511s %127s %127s %127s %127s", prefix, url,
-	    opt[0], opt[1], opt[2], opt[3]);
-	if (n < 2 || sscanf(val, "%*s %*s %*s %*s %*s %*s %1s", extra) == 1) {
-		perr(p, "route: expected \"PREFIX URL [auth=NAME] "
-		    "[policy=NAME] [ratelimit=NAME] [semicolons=allow]\"");
-		return (-1);
-	}
-	for (i = 0; i < n - 2; i++) {
-		if (!semi && !strcmp(opt[i], "semicolons=allow"))
-			semi = 1;
-		else if (!semi && !strcmp(opt[i], "semicolons=refuse"))
-			semi = -1;
-		else if (!strncmp(opt[i], "policy=", 7) && pol == NULL) {
-			if (*(pol = opt[i] + 7) == '\0') {
-				perr(p, "route: policy= needs the name of a "
-				    "[policy NAME] section");
-				return (-1);
-			}
-		} else if (!strncmp(opt[i], "ratelimit=", 10) && rl == NULL) {
-			if (*(rl = opt[i] + 10) == '\0') {
-				perr(p, "route: ratelimit= needs the names of "
-				    "[ratelimit NAME] sections");
-				return (-1);
-			}
-		} else if (strncmp(opt[i], "auth=", 5) != 0 || auth != NULL) {
-			perr(p, "route: expected \"PREFIX URL [auth=NAME] "
-			    "[policy=NAME] [ratelimit=NAME] "
-			    "[semicolons=allow]\"");
-			return (-1);
-		} else if (*(auth = opt[i] + 5) == '\0') {
-			perr(p, "route: auth= needs the name of an [auth NAME] "
-			    "section");
+	if (!ro->semicolons && !strcmp(opt, "semicolons=allow"))
+		ro->semicolons = 1;
+	else if (!ro->semicolons && !strcmp(opt, "semicolons=refuse"))
+		ro->semicolons = -1;
+	else if (!strncmp(opt, "policy=", 7) && ro->policy == NULL) {
+		if (*(ro->policy = opt + 7) == '\0') {
+			perr(p, "route: policy= needs the name of a "
+			    "[policy NAME] section");
 			return (-1);
 		}
+	} else if (!strncmp(opt, "ratelimit=", 10) && ro->ratelimit == NULL) {
+		if (*(ro->ratelimit = opt + 10) == '\0') {
+			perr(p, "route: ratelimit= needs the names of "
+			    "[ratelimit NAME] sections");
+			return (-1);
+		}
+	} else if (strncmp(opt, "auth=", 5) != 0 || ro->auth != NULL) {
+		perr(p, ROUTE_USAGE);
+		return (-1);
+	} else if (*(ro->auth = opt + 5) == '\0') {
+		perr(p, "route: auth= needs the name of an [auth NAME] "
+		    "section");
+		return (-1);
 	}
-	if (pol != NULL && auth == NULL) {
+	return (0);
+}
+
+/*
+ * Check a route's options together: policy= reads the verified token,
+ * semicolons=allow is for an open route only.  Returns 0, or -1 with
+ * the error set.
+ */
+static int
+route_options_check(struct parse *p, const struct route_opts *ro)
+{
+	if (ro->policy != NULL && ro->auth == NULL) {
 		perr(p, "route: policy= needs auth= (its rules read the "
 		    "verified token)");
 		return (-1);
 	}
-	if (pol != NULL && (rt->policy_name = strdup(pol)) == NULL)
-		fatal("strdup");
-	if (rl != NULL && (rt->ratelimit_names = strdup(rl)) == NULL)
-		fatal("strdup");
-	rt->semicolons = semi == 1;
-	if (rt->semicolons && auth != NULL) {
+	if (ro->semicolons == 1 && ro->auth != NULL) {
 		perr(p, "route: semicolons=allow only on a route without "
 		    "auth=");
 		return (-1);
 	}
+	return (0);
+}
+
+/* Check a route's prefix.  Returns 0, or -1 with the error set. */
+static int
+route_prefix_check(struct parse *p, const char *prefix)
+{
 	if (prefix[0] != '/') {
 		perr(p, "route: prefix \"%s\" must start with /", prefix);
 		return (-1);
@@ -260,6 +267,18 @@ parse_route(struct parse *p, const char *val, struct route *rt)
 		    prefix);
 		return (-1);
 	}
+	return (0);
+}
+
+/*
+ * Check a route's upstream URL, http://host[:port][/path] or https://,
+ * and split it into u.  Returns 0, or -1 with the error set.
+ */
+static int
+route_upstream_split(struct parse *p, const char *url, struct url *u)
+{
+	const char	*why;
+
 	if (strncmp(url, "http://", 7) != 0 &&
 	    strncmp(url, "https://", 8) != 0) {
 		perr(p, "route: upstream \"%s\" must be an http:// or "
@@ -270,26 +289,71 @@ parse_route(struct parse *p, const char *val, struct route *rt)
 		perr(p, "route: upstream URL may not hold ?, # or userinfo");
 		return (-1);
 	}
-	if (url_split(url, &u, &why) == -1) {
+	if (url_split(url, u, &why) == -1) {
 		perr(p, "route: %s in \"%s\"", why, url);
 		return (-1);
 	}
-	rt->https = u.https;
-	rt->port = strdup(u.port);
-	rt->host = strdup(u.host);
-	rt->authority = strndup(u.authority, u.authority_len);
-	rt->path = strdup(*u.path != '\0' ? u.path : "/");
+	return (0);
+}
+
+/* Keep a checked route in rt: copies of its parts and names. */
+static void
+route_keep(struct route *rt, const char *prefix, const char *url,
+    const struct url *u, const struct route_opts *ro)
+{
+	rt->https = u->https;
+	rt->port = strdup(u->port);
+	rt->host = strdup(u->host);
+	rt->authority = strndup(u->authority, u->authority_len);
+	rt->path = strdup(*u->path != '\0' ? u->path : "/");
 	rt->prefix = strdup(prefix);
 	rt->url = strdup(url);
-	if (auth != NULL && (rt->auth_name = strdup(auth)) == NULL)
-		fatal("strdup");
 	if (!rt->port || !rt->host || !rt->authority || !rt->path ||
 	    !rt->prefix || !rt->url)
 		fatal("strdup");
+	if (ro->auth != NULL && (rt->auth_name = strdup(ro->auth)) == NULL)
+		fatal("strdup");
+	if (ro->policy != NULL &&
+	    (rt->policy_name = strdup(ro->policy)) == NULL)
+		fatal("strdup");
+	if (ro->ratelimit != NULL &&
+	    (rt->ratelimit_names = strdup(ro->ratelimit)) == NULL)
+		fatal("strdup");
+	rt->semicolons = ro->semicolons == 1;
 	rt->prefixlen = strlen(prefix);
 	/* "/mcp/" and "/mcp" route the same way */
 	while (rt->prefixlen > 1 && rt->prefix[rt->prefixlen - 1] == '/')
 		rt->prefix[--rt->prefixlen] = '\0';
+}
+
+/*
+ * Parse "PREFIX URL [auth=NAME] [policy=NAME] [ratelimit=NAME]
+ * [semicolons=allow]": URL is http://host[:port][/path].  The prefix is
+ * replaced by the URL's path when forwarding.  Nothing is kept in rt
+ * unless the whole line is good.
+ */
+static int
+parse_route(struct parse *p, const char *val, struct route *rt)
+{
+	char			 prefix[256], url[512], opt[4][128], extra[2];
+	struct route_opts	 ro = { NULL, NULL, NULL, 0 };
+	struct url		 u;
+	int			 n, i;
+
+	n = sscanf(val, "%255s %511s %127s %127s %127s %127s", prefix, url,
+	    opt[0], opt[1], opt[2], opt[3]);
+	if (n < 2 || sscanf(val, "%*s %*s %*s %*s %*s %*s %1s", extra) == 1) {
+		perr(p, ROUTE_USAGE);
+		return (-1);
+	}
+	for (i = 0; i < n - 2; i++)
+		if (route_option(p, opt[i], &ro) == -1)
+			return (-1);
+	if (route_options_check(p, &ro) == -1 ||
+	    route_prefix_check(p, prefix) == -1 ||
+	    route_upstream_split(p, url, &u) == -1)
+		return (-1);
+	route_keep(rt, prefix, url, &u, &ro);
 	return (0);
 }
 
