@@ -708,68 +708,71 @@ server_tls_key(struct parse *p, const char *name, const char *val)
 	return (0);
 }
 
+/*
+ * listen in a [server]: a new listener, or the one of an earlier [server]
+ * on the same address, shared.  Returns 1, or 0 on an error.
+ */
 static int
-server_key(struct parse *p, const char *name, const char *val)
+server_listen(struct parse *p, const char *val)
 {
 	struct config	*conf = p->conf;
+	struct listener	*l;
+	const char	*why;
+	size_t		 i;
+
+	if (conf->nlisteners == MAX_LISTENERS) {
+		perr(p, "listen: more than %d listeners", MAX_LISTENERS);
+		return (0);
+	}
+	l = &conf->listeners[conf->nlisteners];
+	if (parse_hostport(val, &l->ss, &l->sslen, &why) == -1) {
+		perr(p, "listen: \"%s\": %s", val, why);
+		return (0);
+	}
+	for (i = 0; i < conf->nlisteners; i++)
+		if (conf->listeners[i].sslen == l->sslen &&
+		    !memcmp(&conf->listeners[i].ss, &l->ss, l->sslen))
+			return (listen_share(p, &conf->listeners[i], val));
+	if ((l->text = strdup(val)) == NULL)
+		fatal("strdup");
+	l->srv = p->srv;
+	l->srvs[0] = p->srv;
+	l->nsrvs = 1;
+	l->fd = -1;
+	conf->nlisteners++;
+	return (1);
+}
+
+/* route in a [server]: one more route.  Returns 1, or 0 on an error. */
+static int
+server_route(struct parse *p, const char *val)
+{
 	struct server	*srv = p->srv;
-	struct cors	*cors = &srv->cors;
+
+	if (srv->nroutes == MAX_ROUTES) {
+		perr(p, "route: more than %d routes", MAX_ROUTES);
+		return (0);
+	}
+	if (parse_route(p, val, &srv->routes[srv->nroutes]) == -1)
+		return (0);
+	srv->routes[srv->nroutes].index = srv->nroutes;
+	srv->semicolons |= srv->routes[srv->nroutes].semicolons;
+	srv->nroutes++;
+	return (1);
+}
+
+/* The cors_ keys of a [server].  Returns 1, or 0 on an error. */
+static int
+server_cors_key(struct parse *p, const char *name, const char *val)
+{
+	struct cors	*cors = &p->srv->cors;
 	long long	 v;
 
-	if (!strcmp(name, "listen")) {
-		struct listener	*l;
-		const char	*why;
-		size_t		 i;
-
-		if (conf->nlisteners == MAX_LISTENERS) {
-			perr(p, "listen: more than %d listeners", MAX_LISTENERS);
-			return (0);
-		}
-		l = &conf->listeners[conf->nlisteners];
-		if (parse_hostport(val, &l->ss, &l->sslen, &why) == -1) {
-			perr(p, "listen: \"%s\": %s", val, why);
-			return (0);
-		}
-		for (i = 0; i < conf->nlisteners; i++)
-			if (conf->listeners[i].sslen == l->sslen &&
-			    !memcmp(&conf->listeners[i].ss, &l->ss, l->sslen))
-				return (listen_share(p, &conf->listeners[i],
-				    val));
-		if ((l->text = strdup(val)) == NULL)
-			fatal("strdup");
-		l->srv = srv;
-		l->srvs[0] = srv;
-		l->nsrvs = 1;
-		l->fd = -1;
-		conf->nlisteners++;
-	} else if (!strcmp(name, "route")) {
-		if (srv->nroutes == MAX_ROUTES) {
-			perr(p, "route: more than %d routes", MAX_ROUTES);
-			return (0);
-		}
-		if (parse_route(p, val, &srv->routes[srv->nroutes]) == -1)
-			return (0);
-		srv->routes[srv->nroutes].index = srv->nroutes;
-		srv->semicolons |= srv->routes[srv->nroutes].semicolons;
-		srv->nroutes++;
-	} else if (!strcmp(name, "allowed_hosts")) {
-		return (parse_list(p, name, val, &srv->allowed_hosts) == 0);
-	} else if (!strcmp(name, "trusted_proxies")) {
-		return (parse_trusted(p, val, srv) == 0);
-	} else if (!strcmp(name, "underscores_in_headers")) {
-		if (parse_bool(val, &srv->underscores) == -1) {
-			perr(p, "underscores_in_headers: \"%s\" is not yes "
-			    "or no", val);
-			return (0);
-		}
-	} else if (!strcmp(name, "allowed_origins")) {
-		srv->origins_set = 1;
-		return (parse_list(p, name, val, &srv->allowed_origins) == 0);
-	} else if (!strcmp(name, "cors_allow_origins")) {
+	if (!strcmp(name, "cors_allow_origins"))
 		return (parse_list(p, name, val, &cors->origins) == 0);
-	} else if (!strcmp(name, "cors_allow_headers")) {
+	if (!strcmp(name, "cors_allow_headers"))
 		return (parse_list(p, name, val, &cors->headers) == 0);
-	} else if (!strcmp(name, "cors_allow_methods")) {
+	if (!strcmp(name, "cors_allow_methods")) {
 		free(cors->methods);
 		cors->methods = strdup(val);
 	} else if (!strcmp(name, "cors_expose_headers")) {
@@ -788,6 +791,66 @@ server_key(struct parse *p, const char *name, const char *val)
 			    "yes or no", val);
 			return (0);
 		}
+	} else {
+		perr(p, "unknown key \"%s\" in [server %s]", name,
+		    p->srv->name);
+		return (0);
+	}
+	return (1);
+}
+
+/*
+ * health_path in a [server]: a path of the unreserved characters and
+ * '/', no query.  Returns 1, or 0 on an error.
+ */
+static int
+server_health_path(struct parse *p, const char *val)
+{
+	struct server	*srv = p->srv;
+
+	if (val[0] != '/' || strlen(val) > 256 ||
+	    strspn(val, "/-._~abcdefghijklmnopqrstuvwxyz"
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789") != strlen(val)) {
+		perr(p, "health_path: \"%s\" is not a path of at most "
+		    "256 letters, digits, '/' and -._~", val);
+		return (0);
+	}
+	free(srv->health_path);
+	if ((srv->health_path = strdup(val)) == NULL)
+		fatal("strdup");
+	return (1);
+}
+
+/* A key of a [server].  Returns 1, or 0 on an error. */
+static int
+server_key(struct parse *p, const char *name, const char *val)
+{
+	struct server	*srv = p->srv;
+	long long	 v;
+
+	if (!strcmp(name, "listen"))
+		return (server_listen(p, val));
+	if (!strcmp(name, "route"))
+		return (server_route(p, val));
+	if (!strcmp(name, "health_path"))
+		return (server_health_path(p, val));
+	if (!strncmp(name, "cors_", 5))
+		return (server_cors_key(p, name, val));
+	if (!strncmp(name, "tls_", 4) || !strncmp(name, "upstream_tls_", 13))
+		return (server_tls_key(p, name, val));
+	if (!strcmp(name, "allowed_hosts")) {
+		return (parse_list(p, name, val, &srv->allowed_hosts) == 0);
+	} else if (!strcmp(name, "trusted_proxies")) {
+		return (parse_trusted(p, val, srv) == 0);
+	} else if (!strcmp(name, "underscores_in_headers")) {
+		if (parse_bool(val, &srv->underscores) == -1) {
+			perr(p, "underscores_in_headers: \"%s\" is not yes "
+			    "or no", val);
+			return (0);
+		}
+	} else if (!strcmp(name, "allowed_origins")) {
+		srv->origins_set = 1;
+		return (parse_list(p, name, val, &srv->allowed_origins) == 0);
 	} else if (!strcmp(name, "default_server")) {
 		if (parse_bool(val, &srv->default_server) == -1) {
 			perr(p, "default_server: \"%s\" is not yes or no",
@@ -808,21 +871,6 @@ server_key(struct parse *p, const char *name, const char *val)
 			return (0);
 		}
 		srv->https_redirect = (int)v;
-	} else if (!strcmp(name, "health_path")) {
-		/* a path of the unreserved characters and '/', no query */
-		if (val[0] != '/' || strlen(val) > 256 ||
-		    strspn(val, "/-._~abcdefghijklmnopqrstuvwxyz"
-		    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789") != strlen(val)) {
-			perr(p, "health_path: \"%s\" is not a path of at most "
-			    "256 letters, digits, '/' and -._~", val);
-			return (0);
-		}
-		free(srv->health_path);
-		if ((srv->health_path = strdup(val)) == NULL)
-			fatal("strdup");
-	} else if (!strncmp(name, "tls_", 4) || !strncmp(name, "upstream_tls_",
-	    13)) {
-		return (server_tls_key(p, name, val));
 	} else {
 		perr(p, "unknown key \"%s\" in [server %s]", name, srv->name);
 		return (0);
