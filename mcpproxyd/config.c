@@ -952,31 +952,79 @@ jwksd_key(struct parse *p, const char *name, const char *val)
 	return (1);	/* jwksd checks its own keys */
 }
 
+/* mode in an [auth]: strict, optional or permissive.  Returns 1, or 0. */
+static int
+auth_mode(struct parse *p, const char *val)
+{
+	if (!strcmp(val, "strict"))
+		p->auth->mode = AUTH_STRICT;
+	else if (!strcmp(val, "optional"))
+		p->auth->mode = AUTH_OPTIONAL;
+	else if (!strcmp(val, "permissive"))
+		p->auth->mode = AUTH_PERMISSIVE;
+	else {
+		perr(p, "mode: \"%s\" is not strict, optional or "
+		    "permissive", val);
+		return (0);
+	}
+	return (1);
+}
+
+/*
+ * subject_header or scopes_header in an [auth]: letters, digits and '-'.
+ * Returns 1, or 0 on an error.
+ */
+static int
+auth_header_name(struct parse *p, const char *name, const char *val)
+{
+	struct auth	*a = p->auth;
+	const char	*c;
+
+	for (c = val; *c; c++)
+		if (!isalnum((unsigned char)*c) && *c != '-') {
+			perr(p, "%s: \"%s\" is not a header name", name, val);
+			return (0);
+		}
+	return (set_str(p, name[1] == 'u' ? &a->subject_header :
+	    &a->scopes_header, name, val));
+}
+
+/* leeway and max_token_size in an [auth].  Returns 1, or 0 on an error. */
+static int
+auth_number_key(struct parse *p, const char *name, const char *val)
+{
+	struct auth	*a = p->auth;
+	long long	 v;
+
+	if (!strcmp(name, "leeway")) {
+		if (parse_int(val, 0, 600, &v) == -1) {
+			perr(p, "leeway: \"%s\" is not a number from 0 to "
+			    "600", val);
+			return (0);
+		}
+		a->leeway = (int)v;
+		return (1);
+	}
+	if (parse_size(val, 256, 65536, &v) == -1) {
+		perr(p, "max_token_size: bad value \"%s\"", val);
+		return (0);
+	}
+	a->max_token = (int)v;
+	return (1);
+}
+
 /* [auth NAME]: one protection policy, used by routes with auth=NAME. */
 static int
 auth_key(struct parse *p, const char *name, const char *val)
 {
 	struct auth	*a = p->auth;
-	long long	 v;
 
 	if (!strcmp(name, "issuer"))
 		return (set_str(p, &a->issuer_name, name, val));
 	if (!strcmp(name, "audiences") || !strcmp(name, "audience"))
 		return (parse_list(p, name, val, &a->audiences) == 0);
-	if (!strcmp(name, "mode")) {
-		if (!strcmp(val, "strict"))
-			a->mode = AUTH_STRICT;
-		else if (!strcmp(val, "optional"))
-			a->mode = AUTH_OPTIONAL;
-		else if (!strcmp(val, "permissive"))
-			a->mode = AUTH_PERMISSIVE;
-		else {
-			perr(p, "mode: \"%s\" is not strict, optional or "
-			    "permissive", val);
-			return (0);
-		}
-		return (1);
-	}
+	if (!strcmp(name, "mode"))
+		return (auth_mode(p, val));
 	if (!strcmp(name, "resource"))
 		return (set_url(p, &a->resource, name, val));
 	if (!strcmp(name, "resource_documentation"))
@@ -1004,35 +1052,10 @@ auth_key(struct parse *p, const char *name, const char *val)
 		    "[server NAME] (the proxies' addresses)");
 		return (0);
 	}
-	if (!strcmp(name, "subject_header") || !strcmp(name, "scopes_header")) {
-		const char *c;
-
-		for (c = val; *c; c++)
-			if (!isalnum((unsigned char)*c) && *c != '-') {
-				perr(p, "%s: \"%s\" is not a header name",
-				    name, val);
-				return (0);
-			}
-		return (set_str(p, name[1] == 'u' ? &a->subject_header :
-		    &a->scopes_header, name, val));
-	}
-	if (!strcmp(name, "leeway")) {
-		if (parse_int(val, 0, 600, &v) == -1) {
-			perr(p, "leeway: \"%s\" is not a number from 0 to "
-			    "600", val);
-			return (0);
-		}
-		a->leeway = (int)v;
-		return (1);
-	}
-	if (!strcmp(name, "max_token_size")) {
-		if (parse_size(val, 256, 65536, &v) == -1) {
-			perr(p, "max_token_size: bad value \"%s\"", val);
-			return (0);
-		}
-		a->max_token = (int)v;
-		return (1);
-	}
+	if (!strcmp(name, "subject_header") || !strcmp(name, "scopes_header"))
+		return (auth_header_name(p, name, val));
+	if (!strcmp(name, "leeway") || !strcmp(name, "max_token_size"))
+		return (auth_number_key(p, name, val));
 	perr(p, "unknown key \"%s\" in [auth %s]", name, a->name);
 	return (0);
 }
