@@ -104,10 +104,9 @@ check: all
 # SAN_TESTS= runs them all.
 SAN_TESTS	= 10-proxy-http.t 19-service-tokens.t 21-tls-listen.t \
 		  24-tls-upstream.t 29-tls-handshake-timeout.t 51-auth-tokens.t \
-		  54-canonical-differential.t 57-list-filter.t 61-authz-sdk.t \
-		  62-mcp-2026.t 64-health.t 65-rate-limits.t \
-		  66-waitroom-rules.t 80-hostile-requests.t \
-		  81-hostile-responses.t
+		  54-canonical-differential.t 61-authz-sdk.t 62-mcp-2026.t \
+		  64-health.t 65-rate-limits.t 66-waitroom-rules.t \
+		  68-list-filter.t 80-hostile-requests.t 81-hostile-responses.t
 check-san:
 	TESTS_ONLY="$(SAN_TESTS)" $(MAKE) SANITIZE=1 check
 

@@ -187,69 +187,76 @@ route_prefix_bad(const char *prefix)
 	return (path_normalize(buf, 0, &why) == -1 || strcmp(buf, prefix));
 }
 
+#define ROUTE_USAGE	"route: expected \"PREFIX URL [auth=NAME] " \
+			    "[policy=NAME] [ratelimit=NAME] [semicolons=allow]\""
+
+/* The options after a route's URL, pointing into parse_route's copy. */
+struct route_opts {
+	const char	*auth;		/* auth=NAME, else NULL */
+	const char	*policy;	/* policy=NAME, else NULL */
+	const char	*ratelimit;	/* ratelimit=A,B, else NULL */
+	int		 semicolons;	/* 1 allow, -1 refuse, 0 not said */
+};
+
 /*
- * Parse "PREFIX URL [auth=NAME] [policy=NAME] [semicolons=allow]": URL
- * is http://host[:port][/path].  The prefix is replaced by the URL's
- * path when forwarding.
+ * Take one route option into ro.  An option said twice or not known is
+ * the usage error.  Returns 0, or -1 with the error set.
  */
 static int
-parse_route(struct parse *p, const char *val, struct route *rt)
+route_option(struct parse *p, const char *opt, struct route_opts *ro)
 {
-	char		 prefix[256], url[512], opt[4][128], extra[2];
-	const char	*why, *auth = NULL, *pol = NULL, *rl = NULL;
-	struct url	 u;
-	int		 n, i, semi = 0;
-
-	n = sscanf(val, "%255s %511s %127s %127s %127s %127s", prefix, url,
-	    opt[0], opt[1], opt[2], opt[3]);
-	if (n < 2 || sscanf(val, "%*s %*s %*s %*s %*s %*s %1s", extra) == 1) {
-		perr(p, "route: expected \"PREFIX URL [auth=NAME] "
-		    "[policy=NAME] [ratelimit=NAME] [semicolons=allow]\"");
-		return (-1);
-	}
-	for (i = 0; i < n - 2; i++) {
-		if (!semi && !strcmp(opt[i], "semicolons=allow"))
-			semi = 1;
-		else if (!semi && !strcmp(opt[i], "semicolons=refuse"))
-			semi = -1;
-		else if (!strncmp(opt[i], "policy=", 7) && pol == NULL) {
-			if (*(pol = opt[i] + 7) == '\0') {
-				perr(p, "route: policy= needs the name of a "
-				    "[policy NAME] section");
-				return (-1);
-			}
-		} else if (!strncmp(opt[i], "ratelimit=", 10) && rl == NULL) {
-			if (*(rl = opt[i] + 10) == '\0') {
-				perr(p, "route: ratelimit= needs the names of "
-				    "[ratelimit NAME] sections");
-				return (-1);
-			}
-		} else if (strncmp(opt[i], "auth=", 5) != 0 || auth != NULL) {
-			perr(p, "route: expected \"PREFIX URL [auth=NAME] "
-			    "[policy=NAME] [ratelimit=NAME] "
-			    "[semicolons=allow]\"");
-			return (-1);
-		} else if (*(auth = opt[i] + 5) == '\0') {
-			perr(p, "route: auth= needs the name of an [auth NAME] "
-			    "section");
+	if (!ro->semicolons && !strcmp(opt, "semicolons=allow"))
+		ro->semicolons = 1;
+	else if (!ro->semicolons && !strcmp(opt, "semicolons=refuse"))
+		ro->semicolons = -1;
+	else if (!strncmp(opt, "policy=", 7) && ro->policy == NULL) {
+		if (*(ro->policy = opt + 7) == '\0') {
+			perr(p, "route: policy= needs the name of a "
+			    "[policy NAME] section");
 			return (-1);
 		}
+	} else if (!strncmp(opt, "ratelimit=", 10) && ro->ratelimit == NULL) {
+		if (*(ro->ratelimit = opt + 10) == '\0') {
+			perr(p, "route: ratelimit= needs the names of "
+			    "[ratelimit NAME] sections");
+			return (-1);
+		}
+	} else if (strncmp(opt, "auth=", 5) != 0 || ro->auth != NULL) {
+		perr(p, ROUTE_USAGE);
+		return (-1);
+	} else if (*(ro->auth = opt + 5) == '\0') {
+		perr(p, "route: auth= needs the name of an [auth NAME] "
+		    "section");
+		return (-1);
 	}
-	if (pol != NULL && auth == NULL) {
+	return (0);
+}
+
+/*
+ * Check a route's options together: policy= reads the verified token,
+ * semicolons=allow is for an open route only.  Returns 0, or -1 with
+ * the error set.
+ */
+static int
+route_options_check(struct parse *p, const struct route_opts *ro)
+{
+	if (ro->policy != NULL && ro->auth == NULL) {
 		perr(p, "route: policy= needs auth= (its rules read the "
 		    "verified token)");
 		return (-1);
 	}
-	if (pol != NULL && (rt->policy_name = strdup(pol)) == NULL)
-		fatal("strdup");
-	if (rl != NULL && (rt->ratelimit_names = strdup(rl)) == NULL)
-		fatal("strdup");
-	rt->semicolons = semi == 1;
-	if (rt->semicolons && auth != NULL) {
+	if (ro->semicolons == 1 && ro->auth != NULL) {
 		perr(p, "route: semicolons=allow only on a route without "
 		    "auth=");
 		return (-1);
 	}
+	return (0);
+}
+
+/* Check a route's prefix.  Returns 0, or -1 with the error set. */
+static int
+route_prefix_check(struct parse *p, const char *prefix)
+{
 	if (prefix[0] != '/') {
 		perr(p, "route: prefix \"%s\" must start with /", prefix);
 		return (-1);
@@ -260,6 +267,18 @@ parse_route(struct parse *p, const char *val, struct route *rt)
 		    prefix);
 		return (-1);
 	}
+	return (0);
+}
+
+/*
+ * Check a route's upstream URL, http://host[:port][/path] or https://,
+ * and split it into u.  Returns 0, or -1 with the error set.
+ */
+static int
+route_upstream_split(struct parse *p, const char *url, struct url *u)
+{
+	const char	*why;
+
 	if (strncmp(url, "http://", 7) != 0 &&
 	    strncmp(url, "https://", 8) != 0) {
 		perr(p, "route: upstream \"%s\" must be an http:// or "
@@ -270,26 +289,71 @@ parse_route(struct parse *p, const char *val, struct route *rt)
 		perr(p, "route: upstream URL may not hold ?, # or userinfo");
 		return (-1);
 	}
-	if (url_split(url, &u, &why) == -1) {
+	if (url_split(url, u, &why) == -1) {
 		perr(p, "route: %s in \"%s\"", why, url);
 		return (-1);
 	}
-	rt->https = u.https;
-	rt->port = strdup(u.port);
-	rt->host = strdup(u.host);
-	rt->authority = strndup(u.authority, u.authority_len);
-	rt->path = strdup(*u.path != '\0' ? u.path : "/");
+	return (0);
+}
+
+/* Keep a checked route in rt: copies of its parts and names. */
+static void
+route_keep(struct route *rt, const char *prefix, const char *url,
+    const struct url *u, const struct route_opts *ro)
+{
+	rt->https = u->https;
+	rt->port = strdup(u->port);
+	rt->host = strdup(u->host);
+	rt->authority = strndup(u->authority, u->authority_len);
+	rt->path = strdup(*u->path != '\0' ? u->path : "/");
 	rt->prefix = strdup(prefix);
 	rt->url = strdup(url);
-	if (auth != NULL && (rt->auth_name = strdup(auth)) == NULL)
-		fatal("strdup");
 	if (!rt->port || !rt->host || !rt->authority || !rt->path ||
 	    !rt->prefix || !rt->url)
 		fatal("strdup");
+	if (ro->auth != NULL && (rt->auth_name = strdup(ro->auth)) == NULL)
+		fatal("strdup");
+	if (ro->policy != NULL &&
+	    (rt->policy_name = strdup(ro->policy)) == NULL)
+		fatal("strdup");
+	if (ro->ratelimit != NULL &&
+	    (rt->ratelimit_names = strdup(ro->ratelimit)) == NULL)
+		fatal("strdup");
+	rt->semicolons = ro->semicolons == 1;
 	rt->prefixlen = strlen(prefix);
 	/* "/mcp/" and "/mcp" route the same way */
 	while (rt->prefixlen > 1 && rt->prefix[rt->prefixlen - 1] == '/')
 		rt->prefix[--rt->prefixlen] = '\0';
+}
+
+/*
+ * Parse "PREFIX URL [auth=NAME] [policy=NAME] [ratelimit=NAME]
+ * [semicolons=allow]": URL is http://host[:port][/path].  The prefix is
+ * replaced by the URL's path when forwarding.  Nothing is kept in rt
+ * unless the whole line is good.
+ */
+static int
+parse_route(struct parse *p, const char *val, struct route *rt)
+{
+	char			 prefix[256], url[512], opt[4][128], extra[2];
+	struct route_opts	 ro = { NULL, NULL, NULL, 0 };
+	struct url		 u;
+	int			 n, i;
+
+	n = sscanf(val, "%255s %511s %127s %127s %127s %127s", prefix, url,
+	    opt[0], opt[1], opt[2], opt[3]);
+	if (n < 2 || sscanf(val, "%*s %*s %*s %*s %*s %*s %1s", extra) == 1) {
+		perr(p, ROUTE_USAGE);
+		return (-1);
+	}
+	for (i = 0; i < n - 2; i++)
+		if (route_option(p, opt[i], &ro) == -1)
+			return (-1);
+	if (route_options_check(p, &ro) == -1 ||
+	    route_prefix_check(p, prefix) == -1 ||
+	    route_upstream_split(p, url, &u) == -1)
+		return (-1);
+	route_keep(rt, prefix, url, &u, &ro);
 	return (0);
 }
 
@@ -644,68 +708,71 @@ server_tls_key(struct parse *p, const char *name, const char *val)
 	return (0);
 }
 
+/*
+ * listen in a [server]: a new listener, or the one of an earlier [server]
+ * on the same address, shared.  Returns 1, or 0 on an error.
+ */
 static int
-server_key(struct parse *p, const char *name, const char *val)
+server_listen(struct parse *p, const char *val)
 {
 	struct config	*conf = p->conf;
+	struct listener	*l;
+	const char	*why;
+	size_t		 i;
+
+	if (conf->nlisteners == MAX_LISTENERS) {
+		perr(p, "listen: more than %d listeners", MAX_LISTENERS);
+		return (0);
+	}
+	l = &conf->listeners[conf->nlisteners];
+	if (parse_hostport(val, &l->ss, &l->sslen, &why) == -1) {
+		perr(p, "listen: \"%s\": %s", val, why);
+		return (0);
+	}
+	for (i = 0; i < conf->nlisteners; i++)
+		if (conf->listeners[i].sslen == l->sslen &&
+		    !memcmp(&conf->listeners[i].ss, &l->ss, l->sslen))
+			return (listen_share(p, &conf->listeners[i], val));
+	if ((l->text = strdup(val)) == NULL)
+		fatal("strdup");
+	l->srv = p->srv;
+	l->srvs[0] = p->srv;
+	l->nsrvs = 1;
+	l->fd = -1;
+	conf->nlisteners++;
+	return (1);
+}
+
+/* route in a [server]: one more route.  Returns 1, or 0 on an error. */
+static int
+server_route(struct parse *p, const char *val)
+{
 	struct server	*srv = p->srv;
-	struct cors	*cors = &srv->cors;
+
+	if (srv->nroutes == MAX_ROUTES) {
+		perr(p, "route: more than %d routes", MAX_ROUTES);
+		return (0);
+	}
+	if (parse_route(p, val, &srv->routes[srv->nroutes]) == -1)
+		return (0);
+	srv->routes[srv->nroutes].index = srv->nroutes;
+	srv->semicolons |= srv->routes[srv->nroutes].semicolons;
+	srv->nroutes++;
+	return (1);
+}
+
+/* The cors_ keys of a [server].  Returns 1, or 0 on an error. */
+static int
+server_cors_key(struct parse *p, const char *name, const char *val)
+{
+	struct cors	*cors = &p->srv->cors;
 	long long	 v;
 
-	if (!strcmp(name, "listen")) {
-		struct listener	*l;
-		const char	*why;
-		size_t		 i;
-
-		if (conf->nlisteners == MAX_LISTENERS) {
-			perr(p, "listen: more than %d listeners", MAX_LISTENERS);
-			return (0);
-		}
-		l = &conf->listeners[conf->nlisteners];
-		if (parse_hostport(val, &l->ss, &l->sslen, &why) == -1) {
-			perr(p, "listen: \"%s\": %s", val, why);
-			return (0);
-		}
-		for (i = 0; i < conf->nlisteners; i++)
-			if (conf->listeners[i].sslen == l->sslen &&
-			    !memcmp(&conf->listeners[i].ss, &l->ss, l->sslen))
-				return (listen_share(p, &conf->listeners[i],
-				    val));
-		if ((l->text = strdup(val)) == NULL)
-			fatal("strdup");
-		l->srv = srv;
-		l->srvs[0] = srv;
-		l->nsrvs = 1;
-		l->fd = -1;
-		conf->nlisteners++;
-	} else if (!strcmp(name, "route")) {
-		if (srv->nroutes == MAX_ROUTES) {
-			perr(p, "route: more than %d routes", MAX_ROUTES);
-			return (0);
-		}
-		if (parse_route(p, val, &srv->routes[srv->nroutes]) == -1)
-			return (0);
-		srv->routes[srv->nroutes].index = srv->nroutes;
-		srv->semicolons |= srv->routes[srv->nroutes].semicolons;
-		srv->nroutes++;
-	} else if (!strcmp(name, "allowed_hosts")) {
-		return (parse_list(p, name, val, &srv->allowed_hosts) == 0);
-	} else if (!strcmp(name, "trusted_proxies")) {
-		return (parse_trusted(p, val, srv) == 0);
-	} else if (!strcmp(name, "underscores_in_headers")) {
-		if (parse_bool(val, &srv->underscores) == -1) {
-			perr(p, "underscores_in_headers: \"%s\" is not yes "
-			    "or no", val);
-			return (0);
-		}
-	} else if (!strcmp(name, "allowed_origins")) {
-		srv->origins_set = 1;
-		return (parse_list(p, name, val, &srv->allowed_origins) == 0);
-	} else if (!strcmp(name, "cors_allow_origins")) {
+	if (!strcmp(name, "cors_allow_origins"))
 		return (parse_list(p, name, val, &cors->origins) == 0);
-	} else if (!strcmp(name, "cors_allow_headers")) {
+	if (!strcmp(name, "cors_allow_headers"))
 		return (parse_list(p, name, val, &cors->headers) == 0);
-	} else if (!strcmp(name, "cors_allow_methods")) {
+	if (!strcmp(name, "cors_allow_methods")) {
 		free(cors->methods);
 		cors->methods = strdup(val);
 	} else if (!strcmp(name, "cors_expose_headers")) {
@@ -724,6 +791,66 @@ server_key(struct parse *p, const char *name, const char *val)
 			    "yes or no", val);
 			return (0);
 		}
+	} else {
+		perr(p, "unknown key \"%s\" in [server %s]", name,
+		    p->srv->name);
+		return (0);
+	}
+	return (1);
+}
+
+/*
+ * health_path in a [server]: a path of the unreserved characters and
+ * '/', no query.  Returns 1, or 0 on an error.
+ */
+static int
+server_health_path(struct parse *p, const char *val)
+{
+	struct server	*srv = p->srv;
+
+	if (val[0] != '/' || strlen(val) > 256 ||
+	    strspn(val, "/-._~abcdefghijklmnopqrstuvwxyz"
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789") != strlen(val)) {
+		perr(p, "health_path: \"%s\" is not a path of at most "
+		    "256 letters, digits, '/' and -._~", val);
+		return (0);
+	}
+	free(srv->health_path);
+	if ((srv->health_path = strdup(val)) == NULL)
+		fatal("strdup");
+	return (1);
+}
+
+/* A key of a [server].  Returns 1, or 0 on an error. */
+static int
+server_key(struct parse *p, const char *name, const char *val)
+{
+	struct server	*srv = p->srv;
+	long long	 v;
+
+	if (!strcmp(name, "listen"))
+		return (server_listen(p, val));
+	if (!strcmp(name, "route"))
+		return (server_route(p, val));
+	if (!strcmp(name, "health_path"))
+		return (server_health_path(p, val));
+	if (!strncmp(name, "cors_", 5))
+		return (server_cors_key(p, name, val));
+	if (!strncmp(name, "tls_", 4) || !strncmp(name, "upstream_tls_", 13))
+		return (server_tls_key(p, name, val));
+	if (!strcmp(name, "allowed_hosts")) {
+		return (parse_list(p, name, val, &srv->allowed_hosts) == 0);
+	} else if (!strcmp(name, "trusted_proxies")) {
+		return (parse_trusted(p, val, srv) == 0);
+	} else if (!strcmp(name, "underscores_in_headers")) {
+		if (parse_bool(val, &srv->underscores) == -1) {
+			perr(p, "underscores_in_headers: \"%s\" is not yes "
+			    "or no", val);
+			return (0);
+		}
+	} else if (!strcmp(name, "allowed_origins")) {
+		srv->origins_set = 1;
+		return (parse_list(p, name, val, &srv->allowed_origins) == 0);
 	} else if (!strcmp(name, "default_server")) {
 		if (parse_bool(val, &srv->default_server) == -1) {
 			perr(p, "default_server: \"%s\" is not yes or no",
@@ -744,21 +871,6 @@ server_key(struct parse *p, const char *name, const char *val)
 			return (0);
 		}
 		srv->https_redirect = (int)v;
-	} else if (!strcmp(name, "health_path")) {
-		/* a path of the unreserved characters and '/', no query */
-		if (val[0] != '/' || strlen(val) > 256 ||
-		    strspn(val, "/-._~abcdefghijklmnopqrstuvwxyz"
-		    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789") != strlen(val)) {
-			perr(p, "health_path: \"%s\" is not a path of at most "
-			    "256 letters, digits, '/' and -._~", val);
-			return (0);
-		}
-		free(srv->health_path);
-		if ((srv->health_path = strdup(val)) == NULL)
-			fatal("strdup");
-	} else if (!strncmp(name, "tls_", 4) || !strncmp(name, "upstream_tls_",
-	    13)) {
-		return (server_tls_key(p, name, val));
 	} else {
 		perr(p, "unknown key \"%s\" in [server %s]", name, srv->name);
 		return (0);
@@ -840,31 +952,79 @@ jwksd_key(struct parse *p, const char *name, const char *val)
 	return (1);	/* jwksd checks its own keys */
 }
 
+/* mode in an [auth]: strict, optional or permissive.  Returns 1, or 0. */
+static int
+auth_mode(struct parse *p, const char *val)
+{
+	if (!strcmp(val, "strict"))
+		p->auth->mode = AUTH_STRICT;
+	else if (!strcmp(val, "optional"))
+		p->auth->mode = AUTH_OPTIONAL;
+	else if (!strcmp(val, "permissive"))
+		p->auth->mode = AUTH_PERMISSIVE;
+	else {
+		perr(p, "mode: \"%s\" is not strict, optional or "
+		    "permissive", val);
+		return (0);
+	}
+	return (1);
+}
+
+/*
+ * subject_header or scopes_header in an [auth]: letters, digits and '-'.
+ * Returns 1, or 0 on an error.
+ */
+static int
+auth_header_name(struct parse *p, const char *name, const char *val)
+{
+	struct auth	*a = p->auth;
+	const char	*c;
+
+	for (c = val; *c; c++)
+		if (!isalnum((unsigned char)*c) && *c != '-') {
+			perr(p, "%s: \"%s\" is not a header name", name, val);
+			return (0);
+		}
+	return (set_str(p, name[1] == 'u' ? &a->subject_header :
+	    &a->scopes_header, name, val));
+}
+
+/* leeway and max_token_size in an [auth].  Returns 1, or 0 on an error. */
+static int
+auth_number_key(struct parse *p, const char *name, const char *val)
+{
+	struct auth	*a = p->auth;
+	long long	 v;
+
+	if (!strcmp(name, "leeway")) {
+		if (parse_int(val, 0, 600, &v) == -1) {
+			perr(p, "leeway: \"%s\" is not a number from 0 to "
+			    "600", val);
+			return (0);
+		}
+		a->leeway = (int)v;
+		return (1);
+	}
+	if (parse_size(val, 256, 65536, &v) == -1) {
+		perr(p, "max_token_size: bad value \"%s\"", val);
+		return (0);
+	}
+	a->max_token = (int)v;
+	return (1);
+}
+
 /* [auth NAME]: one protection policy, used by routes with auth=NAME. */
 static int
 auth_key(struct parse *p, const char *name, const char *val)
 {
 	struct auth	*a = p->auth;
-	long long	 v;
 
 	if (!strcmp(name, "issuer"))
 		return (set_str(p, &a->issuer_name, name, val));
 	if (!strcmp(name, "audiences") || !strcmp(name, "audience"))
 		return (parse_list(p, name, val, &a->audiences) == 0);
-	if (!strcmp(name, "mode")) {
-		if (!strcmp(val, "strict"))
-			a->mode = AUTH_STRICT;
-		else if (!strcmp(val, "optional"))
-			a->mode = AUTH_OPTIONAL;
-		else if (!strcmp(val, "permissive"))
-			a->mode = AUTH_PERMISSIVE;
-		else {
-			perr(p, "mode: \"%s\" is not strict, optional or "
-			    "permissive", val);
-			return (0);
-		}
-		return (1);
-	}
+	if (!strcmp(name, "mode"))
+		return (auth_mode(p, val));
 	if (!strcmp(name, "resource"))
 		return (set_url(p, &a->resource, name, val));
 	if (!strcmp(name, "resource_documentation"))
@@ -892,35 +1052,10 @@ auth_key(struct parse *p, const char *name, const char *val)
 		    "[server NAME] (the proxies' addresses)");
 		return (0);
 	}
-	if (!strcmp(name, "subject_header") || !strcmp(name, "scopes_header")) {
-		const char *c;
-
-		for (c = val; *c; c++)
-			if (!isalnum((unsigned char)*c) && *c != '-') {
-				perr(p, "%s: \"%s\" is not a header name",
-				    name, val);
-				return (0);
-			}
-		return (set_str(p, name[1] == 'u' ? &a->subject_header :
-		    &a->scopes_header, name, val));
-	}
-	if (!strcmp(name, "leeway")) {
-		if (parse_int(val, 0, 600, &v) == -1) {
-			perr(p, "leeway: \"%s\" is not a number from 0 to "
-			    "600", val);
-			return (0);
-		}
-		a->leeway = (int)v;
-		return (1);
-	}
-	if (!strcmp(name, "max_token_size")) {
-		if (parse_size(val, 256, 65536, &v) == -1) {
-			perr(p, "max_token_size: bad value \"%s\"", val);
-			return (0);
-		}
-		a->max_token = (int)v;
-		return (1);
-	}
+	if (!strcmp(name, "subject_header") || !strcmp(name, "scopes_header"))
+		return (auth_header_name(p, name, val));
+	if (!strcmp(name, "leeway") || !strcmp(name, "max_token_size"))
+		return (auth_number_key(p, name, val));
 	perr(p, "unknown key \"%s\" in [auth %s]", name, a->name);
 	return (0);
 }

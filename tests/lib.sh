@@ -34,6 +34,9 @@
 #   start_inspector     the MCP Inspector 1.x (its UI and its own proxy, on
 #                       Node 22, on localhost, free ports, a session token
 #                       of ours); sets INSPECTOR_UI, the URL to open
+#   waitroom_setup      the echo upstream on UP and a proxy on P with the
+#                       default pool: CONF_ON, and CONF_OFF (waitroom = off)
+#   waitroom_tls_setup  CONF_TLS_ON, CONF_TLS_OFF: the same over TLS ($T/pki)
 #   inspector_ui NAME ARGS...  tests/mcp/inspector-ui.mjs --ui $INSPECTOR_UI
 #                       --dir $T/NAME ARGS, output in $T/NAME.out; Chromium
 #                       runs with HOME=$UI_HOME when that is set (its NSS
@@ -357,6 +360,43 @@ inspector_ui() {
 	# the profile is big and of no use once the browser is gone
 	rm -rf "$T/$_d/chromium-profile"
 	return $_rc
+}
+
+# waitroom_setup: what the waiting room's tests (66-*) run against: the
+# echo upstream (tests/mcp/echo-upstream.mjs) on UP, and a proxy on P
+# routing /api to it with the DEFAULT pool (this file's test values
+# removed).  Sets UP, P, CONF_ON (PROXY_CONF) and CONF_OFF (the same
+# with waitroom = off).
+waitroom_setup() {
+	UP=$(free_port) || fail "no port"
+	spawn "$T/upstream.log" "$NODE" "$TOP/tests/mcp/echo-upstream.mjs" \
+	    "$UP"
+	wait_port 127.0.0.1 "$UP" || fail "echo upstream did not start"
+	P=$(free_port) || fail "no port"
+	write_proxy_conf "$P" "$UP" "route = /api http://127.0.0.1:$UP/echo"
+	sed -i '/^min_spare =/d; /^max_workers =/d' "$PROXY_CONF"
+	CONF_ON=$PROXY_CONF
+	CONF_OFF=$T/mcpproxyd-off.conf
+	sed 's/^\[mcpproxyd\]$/[mcpproxyd]\nwaitroom = off/' "$CONF_ON" \
+	    >"$CONF_OFF"
+	chmod 644 "$CONF_OFF"
+	grep -q '^waitroom = off' "$CONF_OFF" || fail "no waitroom = off line"
+}
+
+# waitroom_tls_setup: after waitroom_setup, a test CA and a localhost
+# certificate in $T/pki (tests/tls/mkca.sh), and CONF_TLS_ON and
+# CONF_TLS_OFF: CONF_ON and CONF_OFF serving TLS with them
+waitroom_tls_setup() {
+	"$TOP/tests/tls/mkca.sh" "$T/pki" >"$T/mkca.log" 2>&1 ||
+	    fail "mkca.sh: $(cat "$T/mkca.log")"
+	chmod 755 "$T/pki"
+	CONF_TLS_ON=$T/mcpproxyd-tls.conf CONF_TLS_OFF=$T/mcpproxyd-tls-off.conf
+	for _c in ON OFF; do
+		eval "_src=\$CONF_$_c _dst=\$CONF_TLS_$_c"
+		{ cat "$_src"; echo "tls_certificate = $T/pki/localhost.pem";
+		  echo "tls_key = $T/pki/localhost.key"; } >"$_dst"
+		chmod 644 "$_dst"
+	done
 }
 
 # proxy_workers MASTER: the pids of MASTER's workers, that is of its

@@ -28,32 +28,10 @@
 . "${TOP:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib.sh"
 need proxy node_modules curl openssl
 
-UP=$(free_port) || fail "no port"
-spawn "$T/upstream.log" "$NODE" "$TOP/tests/mcp/echo-upstream.mjs" "$UP"
-wait_port 127.0.0.1 "$UP" || fail "echo upstream did not start"
-
-P=$(free_port) || fail "no port"
-write_proxy_conf "$P" "$UP" "route = /api http://127.0.0.1:$UP/echo"
-# the default pool: no test values
-sed -i '/^min_spare =/d; /^max_workers =/d' "$PROXY_CONF"
-CONF_ON=$PROXY_CONF
-CONF_OFF=$T/mcpproxyd-off.conf
-sed 's/^\[mcpproxyd\]$/[mcpproxyd]\nwaitroom = off/' "$CONF_ON" >"$CONF_OFF"
-chmod 644 "$CONF_OFF"
-grep -q '^waitroom = off' "$CONF_OFF" || fail "no waitroom = off line"
-
-
+waitroom_setup
 # --- the same server over TLS
-"$TOP/tests/tls/mkca.sh" "$T/pki" >"$T/mkca.log" 2>&1 ||
-    fail "mkca.sh: $(cat "$T/mkca.log")"
-chmod 755 "$T/pki"
-CONF_TLS_ON=$T/mcpproxyd-tls.conf CONF_TLS_OFF=$T/mcpproxyd-tls-off.conf
-for c in ON OFF; do
-	eval "src=\$CONF_$c dst=\$CONF_TLS_$c"
-	{ cat "$src"; echo "tls_certificate = $T/pki/localhost.pem";
-	  echo "tls_key = $T/pki/localhost.key"; } >"$dst"
-	chmod 644 "$dst"
-done
+waitroom_tls_setup
+
 # 5. slow but complete: handed back whole
 start_proxy "$CONF_ON"
 for m in head body; do

@@ -1,5 +1,5 @@
 // A SCRIPTED MCP upstream (not a real MCP server) for
-// tests/integration/57-list-filter.t: it answers list requests with
+// tests/integration/68-list-filter.t: it answers list requests with
 // fixed lists, written from the examples of the MCP specification
 // (2025-11-25, server/tools "Listing Tools"), in the framing the path
 // asks for, so that a test can see what the proxy's list filter lets

@@ -1,5 +1,5 @@
 #!/bin/sh
-# 57-list-filter.t: list answers filtered in the relay (relayfilter.c).
+# 68-list-filter.t: list answers filtered in the relay (relayfilter.c).
 # A route with a policy lets eitan (realm_access.roles holds mcp-echo)
 # see echo, and everyone see get-secret (it needs mcp:admin, a scope the
 # caller can still obtain), and nobody see add.  The upstream is

@@ -1,5 +1,5 @@
 #!/bin/sh
-# 57-auth-roles.t: what the tool authorization rules are tested with.
+# 49-auth-roles.t: what the tool authorization rules are tested with.
 # The local authorization server (tests/as) issues Keycloak-like tokens
 # whose realm_access.roles differ by user: eitan holds mcp-echo, noa
 # does not; and it grants the extra scope mcp:admin only when asked

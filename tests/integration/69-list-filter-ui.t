@@ -1,5 +1,5 @@
 #!/bin/sh
-# 57-list-filter-ui.t: the MCP Inspector 1.x web UI (headless Chromium,
+# 69-list-filter-ui.t: the MCP Inspector 1.x web UI (headless Chromium,
 # Connection Type "Direct", Guided OAuth Flow) lists only the tools the
 # route's policy lets its user use.  The direct setup (no provider: the
 # browser reads the authorization server's own metadata and registers
