@@ -4,8 +4,13 @@
  * queueing: a slow answer delays the next request, so the wait is never
  * measured).
  *
- *	openloop -r RATE -c CONNS -d SECS [-H 'Name: value']... [-b BODY]
- *	    http://HOST:PORT/PATH
+ *	openloop -r RATE -c CONNS -d SECS [-w SECS] [-H 'Name: value']...
+ *	    [-b BODY] http://HOST:PORT/PATH
+ *
+ * -w: the same schedule runs SECS seconds before the measured ones and
+ * its answers are not counted: a server that grows a pool of processes
+ * for new connections (a prefork server) is measured at its load, not
+ * while it grows (wrk2 calibrates for 10 s the same way).
  *
  * Each of CONNS keep-alive connections sends its k-th request at its
  * scheduled time, t0 + phase + k * CONNS / RATE, whether or not the
@@ -15,7 +20,7 @@
  * reopened and its requests count as errors.  Prints one line:
  *
  *	rate R/s conns C secs S sent N ok N errors N achieved X/s
- *	p50 A p90 B p99 C p99.9 D max E (ms)
+ *	p50 A p90 B p99 C p99.9 D max E (ms) warmup W
  *
  * (achieved: answers a second from the start to the last answer).
  *
@@ -60,7 +65,7 @@ static char			*req;
 static size_t			 reqlen;
 static uint64_t			*lat;	/* ns, one per answered request */
 static size_t			 nlat, maxlat;
-static uint64_t			 sent, errors, last_ns;
+static uint64_t			 sent, errors, last_ns, warmed;
 
 static uint64_t
 now_ns(void)
@@ -74,7 +79,7 @@ now_ns(void)
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: openloop -r RATE -c CONNS -d SECS "
+	fprintf(stderr, "usage: openloop -r RATE -c CONNS -d SECS [-w SECS] "
 	    "[-H 'Name: value']... [-b BODY] http://HOST:PORT/PATH\n");
 	exit(2);
 }
@@ -257,17 +262,18 @@ main(int argc, char *argv[])
 	struct epoll_event	 evs[256];
 	struct timespec		 wait;
 	char			*hdrs[64], *body = NULL;
-	double			 rate = 0, secs = 0;
+	double			 rate = 0, secs = 0, warm = 0;
 	int			 nconns = 0, nhdrs = 0, ch, ep, i, n;
-	uint64_t		 t0, end, gap, t, next;
+	uint64_t		 t0, tm, end, gap, t, next;
 	long			 al;
 	ssize_t			 r;
 
-	while ((ch = getopt(argc, argv, "r:c:d:H:b:")) != -1)
+	while ((ch = getopt(argc, argv, "r:c:d:w:H:b:")) != -1)
 		switch (ch) {
 		case 'r': rate = atof(optarg); break;
 		case 'c': nconns = atoi(optarg); break;
 		case 'd': secs = atof(optarg); break;
+		case 'w': warm = atof(optarg); break;
 		case 'H':
 			if (nhdrs == 64)
 				usage();
@@ -276,7 +282,7 @@ main(int argc, char *argv[])
 		case 'b': body = optarg; break;
 		default: usage();
 		}
-	if (optind + 1 != argc || rate <= 0 || secs <= 0 || nconns < 1 ||
+	if (optind + 1 != argc || rate <= 0 || secs <= 0 || warm < 0 || nconns < 1 ||
 	    nconns > MAX_CONNS)
 		usage();
 	build(argv[optind], hdrs, nhdrs, body);
@@ -291,7 +297,8 @@ main(int argc, char *argv[])
 	/* per connection: one request every gap ns, phases spread */
 	gap = (uint64_t)((double)nconns * 1e9 / rate);
 	t0 = now_ns() + 100000000u;	/* connections settle for 100 ms */
-	end = t0 + (uint64_t)(secs * 1e9);
+	tm = t0 + (uint64_t)(warm * 1e9);	/* measured from here */
+	end = tm + (uint64_t)(secs * 1e9);
 	for (;;) {
 		t = now_ns();
 		next = UINT64_MAX;
@@ -314,7 +321,7 @@ main(int argc, char *argv[])
 			c->sched = due;
 			c->k++;
 			c->woff = 0;
-			sent++;
+			sent += due >= tm;
 			r = write(c->fd, req, reqlen);
 			if (r > 0)
 				c->woff = (size_t)r;
@@ -368,7 +375,9 @@ main(int argc, char *argv[])
 						break;
 					}
 					last_ns = now_ns();
-					if (c->buf[9] == '2')
+					if (c->sched < tm)
+						warmed++;	/* not measured */
+					else if (c->buf[9] == '2')
 						record(last_ns - c->sched);
 					else
 						errors++;
@@ -387,10 +396,11 @@ main(int argc, char *argv[])
 	qsort(lat, nlat, sizeof(*lat), cmp);
 	printf("rate %.0f/s conns %d secs %.1f sent %llu ok %zu errors %llu "
 	    "achieved %.0f/s p50 %.3f p90 %.3f p99 %.3f p99.9 %.3f "
-	    "max %.3f (ms)\n", rate, nconns, secs, (unsigned long long)sent,
-	    nlat, (unsigned long long)errors,
-	    last_ns > t0 ? (double)nlat * 1e9 / (double)(last_ns - t0) : 0.0,
+	    "max %.3f (ms) warmup %llu\n", rate, nconns, secs,
+	    (unsigned long long)sent, nlat, (unsigned long long)errors,
+	    last_ns > tm ? (double)nlat * 1e9 / (double)(last_ns - tm) : 0.0,
 	    pct(0.5), pct(0.9), pct(0.99), pct(0.999),
-	    nlat ? (double)lat[nlat - 1] / 1e6 : 0.0);
+	    nlat ? (double)lat[nlat - 1] / 1e6 : 0.0,
+	    (unsigned long long)warmed);
 	return (0);
 }
