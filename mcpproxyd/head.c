@@ -78,19 +78,18 @@ head_park(struct exchange *x, int first, long long deadline,
 
 /*
  * Park at once rather than waitroom_after later?  When the pool is
- * short of spare workers (a probe would wait in the listen queue) and
- * a read left the head incomplete: a new connection's first read,
- * whatever it brought, or some of a kept-alive connection's next head.
- * A kept-alive connection with nothing of its next request keeps
- * waitroom_after: a busy client's next request comes within it, and
- * parking each would send every request through the room.  Asked when
- * a wait would start, so again after every wake.
+ * short of spare workers (a new client would wait in the listen queue)
+ * and a read brought some of the head but not all of it.  A connection
+ * with nothing of its head keeps waitroom_after: a kept-alive client's
+ * next request usually comes within it (parking each would send every
+ * request of a busy client through the room), and a new one reaches
+ * accept() with its first bytes (defer_accept).  Asked when a wait
+ * would start, so again after every wake; a complete head never asks.
  */
 static int
-head_hurry(const struct exchange *x, int first, size_t have,
-    long long park_at)
+head_hurry(const struct exchange *x, size_t have, long long park_at)
 {
-	return (park_at > conn_now_ms() && (first || have > 0) &&
+	return (have > 0 && park_at > conn_now_ms() &&
 	    scoreboard_short(x->sb, x->conf->min_spare));
 }
 
@@ -140,7 +139,7 @@ head_read(struct exchange *x, int first)
 			break;
 		}
 		/* a zero wait: the one read, then the room */
-		if (!refused && head_hurry(x, first, have, park_at))
+		if (!refused && head_hurry(x, have, park_at))
 			park_at = conn_now_ms();
 		if (have == 0 && deadline == 0) {
 			if (worker_quit)
