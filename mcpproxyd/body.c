@@ -83,13 +83,14 @@ body_fill(struct exchange *x, long long deadline, long long park_at)
 }
 
 /*
- * A body not all there after waitroom_after ms goes to the waiting
- * room with its head, when the two fit in one hand-off (max_header_size)
+ * A body not all there after waitroom_after ms (at once when the pool
+ * is short of spare workers) goes to the waiting room with its head, when the two fit in one hand-off (max_header_size)
  * and no 100 Continue was sent: the room waits for the rest and hands
  * the whole request back.  The bytes passed are the client's own, still
  * in the client buffer from raw on (x->head was parsed in place).
- * Returns 1 when it went, 0 when the worker keeps it (*park_at: when to
- * try again, 0 never).
+ * Returns 1 when it went, 0 when it is not time yet, -1 when the
+ * hand-off failed and the worker keeps it (*park_at: when to try again,
+ * 0 never).
  */
 static int
 body_park(struct exchange *x, size_t raw, long long deadline,
@@ -105,7 +106,7 @@ body_park(struct exchange *x, size_t raw, long long deadline,
 		return (1);
 	*park_at = errno == EAGAIN ? conn_now_ms() + x->conf->waitroom_after :
 	    0;
-	return (0);
+	return (-1);
 }
 
 /* A body of Content-Length bytes. */
@@ -117,6 +118,7 @@ body_length(struct exchange *x, long long deadline)
 	uint64_t		 left = x->req.content_length;
 	size_t			 take, raw = 0;
 	long long		 park_at = 0;
+	int			 refused = 0;
 
 	/* the head just taken lies before c->off (head.c) */
 	if (x->conf->waitroom && c->io == NULL && handoff_enabled() &&
@@ -126,10 +128,25 @@ body_length(struct exchange *x, long long deadline)
 		raw = c->off - x->headlen;
 	}
 	while (left > 0) {
-		if (c->len == c->off && body_park(x, raw, deadline, &park_at))
-			return (BODY_PARKED);
+		if (c->len == c->off) {
+			switch (body_park(x, raw, deadline, &park_at)) {
+			case 1:
+				return (BODY_PARKED);
+			case -1:
+				refused = 1;	/* waitroom_after from now on */
+				break;
+			}
+		}
 		if (c->len == c->size)
 			park_at = 0;	/* conn_fill() will move the bytes */
+		/*
+		 * The pool short of spare workers: the read that left the
+		 * body incomplete was the last here (a zero wait, then the
+		 * room), asked at every wait (head.c, head_hurry).
+		 */
+		if (c->len == c->off && !refused && park_at > conn_now_ms() &&
+		    scoreboard_short(x->sb, x->conf->min_spare))
+			park_at = conn_now_ms();
 		if (c->len == c->off &&
 		    (st = body_fill(x, deadline, park_at))) {
 			if (st == BODY_SLOW && park_at != 0 &&

@@ -56,11 +56,11 @@ head_take(struct exchange *x, size_t hlen)
 }
 
 /*
- * Past waitroom_after ms of waiting for this head, hand the connection
- * to the waiting room (handoff.c) with what it sent so far.  Returns 1
- * when it went (the worker is free), 0 when the worker keeps it: a
- * full channel is tried again waitroom_after later, any other failure
- * (TLS, no room) ends the tries for this head.
+ * Past park_at, hand the connection to the waiting room (handoff.c)
+ * with what it sent so far.  Returns 1 when it went (the worker is
+ * free), 0 when it is not time yet, -1 when the hand-off failed and the
+ * worker keeps it: a full channel is tried again waitroom_after later,
+ * any other failure (TLS, no room) ends the tries for this head.
  */
 static int
 head_park(struct exchange *x, int first, long long deadline,
@@ -73,7 +73,24 @@ head_park(struct exchange *x, int first, long long deadline,
 		return (1);
 	*park_at = errno == EAGAIN ? conn_now_ms() + x->conf->waitroom_after :
 	    0;
-	return (0);
+	return (-1);
+}
+
+/*
+ * Park at once rather than waitroom_after later?  When the pool is
+ * short of spare workers (a new client would wait in the listen queue)
+ * and a read brought some of the head but not all of it.  A connection
+ * with nothing of its head keeps waitroom_after: a kept-alive client's
+ * next request usually comes within it (parking each would send every
+ * request of a busy client through the room), and a new one reaches
+ * accept() with its first bytes (defer_accept).  Asked when a wait
+ * would start, so again after every wake; a complete head never asks.
+ */
+static int
+head_hurry(const struct exchange *x, size_t have, long long park_at)
+{
+	return (have > 0 && park_at > conn_now_ms() &&
+	    scoreboard_short(x->sb, x->conf->min_spare));
 }
 
 /*
@@ -81,7 +98,8 @@ head_park(struct exchange *x, int first, long long deadline,
  * (of the accept, on TLS: the handshake counts), a kept-alive client's
  * next within keepalive_timeout, and once a byte came, the whole head
  * within header_timeout (no slowloris).  With a waiting room, a head
- * not there after waitroom_after ms is waited for there instead.
+ * not there after waitroom_after ms is waited for there instead, or at
+ * once when the pool is short of spare workers (head_hurry).
  * Returns XR_NEXT with the head, XR_CLOSE when the client closed or
  * idled out between requests, after answering 408, 414 or 431, on a
  * dead client, or when the connection went to the waiting room (x->cl
@@ -95,7 +113,7 @@ head_read(struct exchange *x, int first)
 	long long		 deadline = 0, idle_deadline, park_at = 0;
 	long long		 wait;
 	size_t			 have, hlen;
-	int			 n;
+	int			 n, refused = 0;
 
 	/* on TLS the handshake came out of the first head's time */
 	if (first && x->head_deadline != 0)
@@ -113,8 +131,16 @@ head_read(struct exchange *x, int first)
 		}
 		if (head_limits(x, have) != XR_NEXT)
 			return (XR_CLOSE);
-		if (head_park(x, first, deadline, idle_deadline, &park_at))
+		switch (head_park(x, first, deadline, idle_deadline, &park_at)) {
+		case 1:
 			return (XR_CLOSE);
+		case -1:
+			refused = 1;	/* no more hurry: waitroom_after */
+			break;
+		}
+		/* a zero wait: the one read, then the room */
+		if (!refused && head_hurry(x, have, park_at))
+			park_at = conn_now_ms();
 		if (have == 0 && deadline == 0) {
 			if (worker_quit)
 				return (XR_CLOSE);

@@ -314,6 +314,7 @@ void	 scoreboard_set(struct scoreboard *sb, int i, enum slot_state st);
 void	 scoreboard_used(struct scoreboard *sb, int i);
 int	 scoreboard_count(const struct scoreboard *sb, enum slot_state st);
 int	 scoreboard_spare(const struct scoreboard *sb);
+int	 scoreboard_short(const struct scoreboard *sb, int min_spare);
 int	 scoreboard_streams_from(const struct scoreboard *sb,
 	    const struct sockaddr_storage *client);
 int	 scoreboard_conns_from(const struct scoreboard *sb,

@@ -98,6 +98,17 @@ scoreboard_spare(const struct scoreboard *sb)
 }
 
 /*
+ * Is the pool short of spares (fewer than min_spare idle or starting)?
+ * Then the master is to fork, and a worker holds no connection it can
+ * park (head.c, body.c, worker.c).
+ */
+int
+scoreboard_short(const struct scoreboard *sb, int min_spare)
+{
+	return (sb != NULL && scoreboard_spare(sb) < min_spare);
+}
+
+/*
  * Are a and b one client?  The one place client identities are
  * compared: IPv4 by address, IPv6 by its /64 (one host, or one
  * customer's network, holds a whole /64); callers pass identities

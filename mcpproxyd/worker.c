@@ -74,7 +74,7 @@ worker_signals(void)
 static void
 wake_master(struct exchange *x, int wakefd)
 {
-	if (scoreboard_spare(x->sb) < x->conf->min_spare)
+	if (scoreboard_short(x->sb, x->conf->min_spare))
 		(void)!write(wakefd, "w", 1);
 }
 
@@ -322,7 +322,10 @@ connection_tls(struct exchange *x, const struct listener *l,
  * On a TLS listener, a ClientHello not all there after waitroom_after
  * ms goes to the waiting room with nothing read (its bytes stay in the
  * socket): no handshake holds a worker before the client has said
- * hello.  Returns 1 when the connection went, 0 when it stays here.
+ * hello.  When the pool is short of spare workers it goes at once,
+ * after the peek that found it incomplete (asked at every wake, as
+ * head.c's head_hurry).  Returns 1 when the connection went, 0 when it
+ * stays here.
  */
 static int
 connection_hello(struct exchange *x)
@@ -335,6 +338,8 @@ connection_hello(struct exchange *x)
 		return (0);
 	park_at = conn_now_ms() + x->conf->waitroom_after;
 	while ((r = handoff_hello(fd, &need)) == 0) {
+		if (scoreboard_short(x->sb, x->conf->min_spare))
+			park_at = conn_now_ms();
 		if ((left = park_at - conn_now_ms()) <= 0) {
 			if (handoff_send(handoff_park_fd(), fd, HANDOFF_TLS,
 			    conn_now_ms() + x->conf->header_timeout * 1000LL,

@@ -25,6 +25,13 @@
 #        600 ms inside the head, inside the body, inside the ClientHello)
 #        are handed back whole and answered 200, the body reaching the
 #        upstream intact.
+#   7.  a pool short of spare workers parks at once: waitroom_after =
+#        5000, a pool of 4 workers (min_spare 2) and 20 partial heads
+#        from one address: well before waitroom_after (once all 20 are
+#        open, 0.5 s) the room holds at least 16 of them
+#        (mcpproxyd_waiting_connections; the workers could hold 4), and
+#        all 20 are answered 200 when they finish.  Without the rule the
+#        room holds none until 5 s have passed (main before it: 0).
 . "${TOP:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib.sh"
 need proxy node_modules curl openssl
 
@@ -101,6 +108,32 @@ CONF_R=$T/mcpproxyd-r.conf
 sed 's/^\[mcpproxyd\]$/[mcpproxyd]\nwaitroom_min_rate = 0\nmax_conns_per_client = 0/' \
     "$CONF_ON" >"$CONF_R"
 chmod 644 "$CONF_Q" "$CONF_R"
+
+# 7. short of spare workers: parked at once, not waitroom_after later
+M=$(free_port) || fail "no port"
+CONF_H=$T/mcpproxyd-h.conf
+sed "s/^\[mcpproxyd\]\$/[mcpproxyd]\nwaitroom_min_rate = 0\nmax_conns_per_client = 0\nwaitroom_after = 5000\nstart_workers = 4\nmax_workers = 4\nmetrics_listen = 127.0.0.1:$M/" \
+    "$CONF_ON" >"$CONF_H"
+chmod 644 "$CONF_H"
+start_proxy "$CONF_H"
+park hurry --n 20 --local 127.0.7.1 --kind partial --gap 10
+ready hurry
+# the metrics listener is served by a worker: none answers it when the
+# four hold the heads
+why=""
+curl -sf -m 3 "http://127.0.0.1:$M/metrics" >"$T/hurry.metrics" ||
+    why=" (the metrics listener did not answer in 3 s: every worker holds a head)"
+waiting=$(awk '$1 == "mcpproxyd_waiting_connections" { print $2 }' \
+    "$T/hurry.metrics")
+waiting=${waiting:-0}
+go hurry; finish
+stop_proxy
+printf '    waiting %s; %s\n' "$waiting" "$(cat "$T/hurry.json")"
+[ "$waiting" -ge 16 ] ||
+    fail "pool short of spares, waitroom_after 5000: $waiting of 20 partial heads in the room after 0.5 s$why (want 16 or more: parked at once)"
+[ "$(field hurry 'j.answers["200"]')" = 20 ] ||
+    fail "pool short of spares: not all 20 answered: $(cat "$T/hurry.json")"
+pass "a pool of 4 workers short of spares parks at once: $waiting of 20 partial heads in the room 0.5 s after they came (waitroom_after 5000), all 20 answered 200 when finished"
 
 # 1. the per-client cap in the room, and its negative control
 for conf in "$CONF_Q" "$CONF_R"; do
