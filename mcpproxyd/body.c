@@ -84,8 +84,9 @@ body_fill(struct exchange *x, long long deadline, long long park_at)
 
 /*
  * A body not all there after waitroom_after ms (at once when the pool
- * is short of spare workers) goes to the waiting room with its head, when the two fit in one hand-off (max_header_size)
- * and no 100 Continue was sent: the room waits for the rest and hands
+ * is short of spare workers) goes to the waiting room with its head,
+ * when the two fit in one hand-off (max_header_size) and no 100
+ * Continue was sent: the room waits for the rest and hands
  * the whole request back.  The bytes passed are the client's own, still
  * in the client buffer from raw on (x->head was parsed in place).
  * Returns 1 when it went, 0 when it is not time yet, -1 when the
