@@ -229,12 +229,14 @@ current_workers(const struct scoreboard *sb, int *idle)
  * many.  Counting only the spares, a burst of new streams grew the pool
  * by min_spare workers at a time, each some 100 ms from fork to its
  * first accept on two busy cores: 46 forks a second, 2,382 of 10,000
- * streams answered after 60 s (bench/RESULTS.md).  Returns 1 when the
- * round stopped at its rate with more still wanted: the master then
- * runs the next round at once instead of a second later, so that a
- * queue of thousands is forked for as fast as fork() goes.
+ * streams answered after 60 s (bench/RESULTS.md).  Rounds come once a
+ * second or when a worker finds spares short, never back to back:
+ * running the next round at once did not fork faster for streams
+ * (fork() itself was the bound) and its forks took the CPU a wave of
+ * 300 reconnecting TLS clients needed (the probe's p99 19-31 ms became
+ * 73-140 ms; tests/RESULTS.md).
  */
-static int
+static void
 maintain(struct config *conf, struct scoreboard *sb, int *rate)
 {
 	int	 i, idle, total, want, queued, n = 0;
@@ -249,8 +251,6 @@ maintain(struct config *conf, struct scoreboard *sb, int *rate)
 			want = queued - idle;
 	}
 	if (want > 0 && total < conf->max_workers) {
-		int more = want > *rate && total + *rate < conf->max_workers;
-
 		if (want > *rate)
 			want = *rate;
 		if (want > conf->max_workers - total)
@@ -263,7 +263,7 @@ maintain(struct config *conf, struct scoreboard *sb, int *rate)
 		if (total + n == conf->max_workers && idle == 0)
 			log_info("all %d workers busy; new connections wait "
 			    "in the backlog", conf->max_workers);
-		return (more && n == want);
+		return;
 	}
 	*rate = 1;
 	/* not below what the rule above would fork again (it flapped) */
@@ -278,7 +278,6 @@ maintain(struct config *conf, struct scoreboard *sb, int *rate)
 				signal_child(i, SIGUSR2);
 				break;
 			}
-	return (0);
 }
 
 /*
@@ -472,7 +471,7 @@ master_run(struct config *conf, struct scoreboard *sb)
 	struct pollfd	 pfd;
 	char		 drain[64];
 	time_t		 throttle_until = 0, old_deadline = 0, now;
-	int		 rate, delay = 1, young, old_termed = 0, more;
+	int		 rate, delay = 1, young, old_termed = 0;
 
 	master_signals();
 	log_procname("master");
@@ -489,11 +488,11 @@ master_run(struct config *conf, struct scoreboard *sb)
 		fatalx("cannot make the TLS ticket keys");
 	waitroom_init(conf);		/* before any worker: the channels */
 	rate = conf->start_workers;	/* the first round forks them all */
-	more = maintain(conf, sb, &rate);
+	maintain(conf, sb, &rate);
 	for (;;) {
 		pfd.fd = sigpipe[0];
 		pfd.events = POLLIN;
-		if (poll(&pfd, 1, more ? 0 : 1000) > 0)
+		if (poll(&pfd, 1, 1000) > 0)
 			while (read(sigpipe[0], drain, sizeof(drain)) > 0)
 				;
 		if (got_term || got_quit)
@@ -537,12 +536,11 @@ master_run(struct config *conf, struct scoreboard *sb)
 			old_termed = 0;
 		}
 		waitroom_maintain(conf);	/* not held by the workers' throttle */
-		more = 0;
 		if (now < throttle_until)
 			continue;
 		if (now - throttle_until > THROTTLE_MAX)
 			delay = 1;
-		more = maintain(conf, sb, &rate);
+		maintain(conf, sb, &rate);
 	}
 	log_info("received %s; stopping%s", got_quit ? "SIGQUIT" :
 	    got_term == SIGINT ? "SIGINT" : "SIGTERM", got_quit ?
